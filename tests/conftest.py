@@ -1,0 +1,63 @@
+"""Shared helpers: copy a scenario suite to tmp_path and run the real wsdoctor on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+collect_ignore = ["scenarios"]
+
+
+@dataclass
+class Completed:
+    exit_code: int
+    stdout: str
+    stderr: str
+    cwd: Path
+
+    def json(self, name: str = "result.json") -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.cwd / name).read_text())
+        return data
+
+    def verdicts(self, name: str = "result.json") -> dict[str, str]:
+        return {t["nodeid"]: t["verdict"] for t in self.json(name)["tests"]}
+
+
+def copy_scenario(name: str, destination: Path) -> Path:
+    target = destination / name
+    shutil.copytree(SCENARIOS / name, target,
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".wsdoctor"))
+    return target
+
+
+def load_expected(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((SCENARIOS / name / "expected.yaml").read_text())
+    return data
+
+
+def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300) -> Completed:
+    """`python -m wsdoctor ARGS` in cwd: the real program, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["COLUMNS"] = "200"
+    done = subprocess.run([sys.executable, "-m", "wsdoctor", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return Completed(done.returncode, done.stdout, done.stderr, cwd)
+
+
+@pytest.fixture
+def scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def make(name: str) -> Path:
+        return copy_scenario(name, tmp_path)
+
+    return make

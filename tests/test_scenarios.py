@@ -1,0 +1,50 @@
+"""Every scenario suite gets exactly the verdicts its expected.yaml lists, from a real run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
+
+VERDICT_SCENARIOS = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml"))
+
+
+def version_matches(spec: str, version: tuple[int, int]) -> bool:
+    for operator in ("<=", ">=", "<", ">", "=="):
+        if spec.startswith(operator):
+            wanted = tuple(int(part) for part in spec[len(operator):].split("."))
+            return {"<=": version <= wanted, ">=": version >= wanted, "<": version < wanted,
+                    ">": version > wanted, "==": version == wanted}[operator]
+    raise ValueError(f"unknown version spec {spec!r}")
+
+
+def expected_verdict(value: str | dict[str, str]) -> str:
+    if isinstance(value, str):
+        return value
+    version = sys.version_info[:2]
+    matches = [verdict for spec, verdict in value.items() if version_matches(spec, version)]
+    assert len(matches) == 1, f"version guards {value} must pick one verdict for {version}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("name", VERDICT_SCENARIOS)
+def test_scenario_verdicts(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
+    expected = load_expected(name)
+    project: Path = scenario(name)
+    done = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2",
+                        *expected.get("run_args", []))
+    wanted = {nodeid: expected_verdict(v) for nodeid, v in (expected.get("verdicts") or {}).items()}
+    found = done.verdicts()
+    findings = {nodeid: verdict for nodeid, verdict in found.items() if verdict != "pass"}
+    assert findings == {k: v for k, v in wanted.items() if v != "pass"}, done.stdout + done.stderr
+    assert done.exit_code == (1 if findings else 0), done.stderr
+
+
+def test_version_guard_parsing() -> None:
+    assert version_matches("<3.12", (3, 11))
+    assert not version_matches("<3.12", (3, 12))
+    assert version_matches(">=3.12", (3, 13))
+    assert expected_verdict({"<3.12": "pass", ">=3.12": "fail"}) in {"pass", "fail"}

@@ -1,0 +1,3 @@
+from wsdoctor.cli import app
+
+app(prog_name="wsdoctor")

@@ -1,0 +1,1 @@
+"""Pure functions over records: no processes, no I/O."""

@@ -1,0 +1,85 @@
+"""Verdicts from the evidence of all runs.
+
+A verdict must survive a second look: ``order-dependent`` needs every failing
+order to fail again when repeated and the test to pass alone every time;
+``brittle`` needs the test to fail alone every time and pass in some order.
+Outcomes that disagree between identical runs make a test ``flaky``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from wsdoctor.analysis.evidence import Sighting, is_ordered
+from wsdoctor.records import Outcome, Verdict
+
+Decision = tuple[Verdict, str]
+
+
+def classify(sightings: Sequence[Sighting]) -> Decision:
+    seen = [s for s in sightings if s.observation.outcome is not Outcome.NOT_RUN]
+    outcomes = [s.observation.outcome for s in seen]
+    if not seen:
+        return Verdict.PASS, "not run"
+    if Outcome.HANG in outcomes:
+        return Verdict.HANG, _where(seen, Outcome.HANG, "exceeded the timeout in")
+    if Outcome.CRASH in outcomes:
+        return Verdict.CRASH, _where(seen, Outcome.CRASH, "killed its process in")
+    if all(o.is_good for o in outcomes):
+        return Verdict.PASS, "passed in every run"
+    mixed = _disagreeing_history(seen)
+    if mixed is not None:
+        return Verdict.FLAKY, f"identical runs disagree ({mixed})"
+    if all(o.is_bad for o in outcomes):
+        return Verdict.FAIL, f"failed in all {len(outcomes)} runs"
+    return _by_context(seen)
+
+
+def _by_context(seen: Sequence[Sighting]) -> Decision:
+    alone = [s.observation.outcome for s in seen if not is_ordered(s.observation.context)]
+    ordered = [s for s in seen if is_ordered(s.observation.context)]
+    bad_orders = _groups(s for s in ordered if s.observation.outcome.is_bad)
+    if alone and all(o.is_good for o in alone) and bad_orders:
+        if all(len(group) >= 2 for group in bad_orders.values()):
+            failed = sum(len(group) for group in bad_orders.values())
+            orders = sorted({_order_name(s.observation.run) for g in bad_orders.values() for s in g})
+            return (Verdict.ORDER_DEPENDENT,
+                    f"fails in {_join(orders)} ({failed} runs, reproduced), "
+                    f"passes alone ({len(alone)} of {len(alone)} runs)")
+        return Verdict.FLAKY, "failed in an order that did not fail again when repeated"
+    good_orders = [s.observation.run for s in ordered if s.observation.outcome.is_good]
+    if len(alone) >= 2 and all(o.is_bad for o in alone) and good_orders:
+        orders = sorted({_order_name(run) for run in good_orders})
+        return (Verdict.BRITTLE,
+                f"passes in {_join(orders)}, fails alone ({len(alone)} of {len(alone)} runs)")
+    return Verdict.FLAKY, "outcomes disagree and no order explains them"
+
+
+def _groups(sightings: Iterable[Sighting]) -> dict[str, list[Sighting]]:
+    groups: dict[str, list[Sighting]] = {}
+    for s in sightings:
+        groups.setdefault(s.history, []).append(s)
+    return groups
+
+
+def _disagreeing_history(seen: Sequence[Sighting]) -> str | None:
+    for group in _groups(seen).values():
+        outcomes = {s.observation.outcome for s in group}
+        if any(o.is_good for o in outcomes) and any(o.is_bad for o in outcomes):
+            return ", ".join(f"{s.observation.run}: {s.observation.outcome.value}" for s in group)
+    return None
+
+
+def _where(seen: Sequence[Sighting], outcome: Outcome, verb: str) -> str:
+    runs = [s.observation.run for s in seen if s.observation.outcome is outcome]
+    return f"{verb} {_join(runs)}"
+
+
+def _order_name(label: str) -> str:
+    """'suite (second look)' and 'suite #2' are the suite order; 'file x.py #2' is its file's."""
+    name = label.split(" #")[0].removesuffix(" (second look)")
+    return "the suite order" if name == "suite" else f"the {name} order"
+
+
+def _join(items: Sequence[str]) -> str:
+    return ", ".join(items[:4]) + (f" and {len(items) - 4} more" if len(items) > 4 else "")

@@ -1,0 +1,154 @@
+"""Read what a child left in its directory into typed records (the parsing edge)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wsdoctor import plugin
+from wsdoctor.records import CollectedTest, Outcome, TestResult, Versions
+
+MAX_LONGREPR = 20_000
+_OUTCOMES = {o.value: o for o in Outcome}
+
+
+@dataclass(slots=True)
+class ChildOutput:
+    """Everything one child reported, whether or not it lived to the end."""
+
+    collected: tuple[CollectedTest, ...] | None = None  # None: collection never finished
+    rootdir: str | None = None
+    inifile: str | None = None
+    missing: tuple[str, ...] = ()
+    started: list[str] = field(default_factory=list)
+    results: dict[str, TestResult] = field(default_factory=dict)
+    collect_errors: dict[str, str] = field(default_factory=dict)
+    exitcode: int | None = None  # pytest's, from report.json; None if it never got there
+    versions: Versions | None = None
+    warnings: tuple[dict[str, Any], ...] = ()
+    hang_dump: str = ""
+
+
+class EventTail:
+    """Reads events.jsonl incrementally while the child is still writing it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+
+    def read_new(self) -> list[dict[str, Any]]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
+    kind = event.get("event")
+    if kind == "collected":
+        output.collected = tuple(_collected_test(item, cwd) for item in event["items"])
+        output.missing = tuple(event.get("missing", ()))
+        output.rootdir = event.get("rootdir")
+        output.inifile = event.get("inifile")
+    elif kind == "start":
+        output.started.append(event["nodeid"])
+    elif kind == "test":
+        result = test_result(event["test"])
+        output.results[result.nodeid] = result
+    elif kind == "collect-error":
+        output.collect_errors[event["nodeid"]] = event.get("longrepr", "")
+
+
+def _collected_test(item: dict[str, Any], cwd: Path) -> CollectedTest:
+    path = Path(item["path"])
+    try:
+        shown = str(path.relative_to(cwd))
+    except ValueError:
+        shown = str(path)
+    return CollectedTest(nodeid=item["nodeid"], path=shown, lineno=item.get("lineno"))
+
+
+def test_result(entry: dict[str, Any]) -> TestResult:
+    """A TestResult from one test entry of pytest-json-report's format."""
+    outcome = _OUTCOMES.get(entry.get("outcome", ""), Outcome.ERROR)
+    stages = [entry[w] for w in ("setup", "call", "teardown") if isinstance(entry.get(w), dict)]
+    failing = [s for s in stages if s.get("outcome") == "failed"] or [
+        s for s in stages if s.get("longrepr")]
+    message, longrepr = "", ""
+    if failing:
+        longrepr = str(failing[0].get("longrepr", ""))[-MAX_LONGREPR:]
+        crash = failing[0].get("crash") or {}
+        message = str(crash.get("message") or _last_line(longrepr))
+    duration = sum(float(s.get("duration") or 0.0) for s in stages)
+    return TestResult(nodeid=entry["nodeid"], outcome=outcome, duration=duration,
+                      message=_first_line(message), longrepr=longrepr)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:500] if text.strip() else ""
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def read_child_dir(directory: Path, cwd: Path) -> ChildOutput:
+    """Parse a finished (or dead) child's directory."""
+    output = ChildOutput()
+    for event in EventTail(directory / plugin.EVENTS_FILE).read_new():
+        apply_event(output, event, cwd)
+    report_path = directory / plugin.REPORT_FILE
+    if report_path.exists():
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        output.exitcode = int(report["exitcode"])
+        output.versions = _versions(report.get("environment", {}))
+        output.warnings = tuple(report.get("warnings", ()))
+        for entry in report.get("tests", ()):
+            output.results.setdefault(entry["nodeid"], test_result(entry))
+    hang = directory / plugin.HANG_FILE
+    output.hang_dump = hang.read_text(encoding="utf-8", errors="replace") if hang.exists() else ""
+    return output
+
+
+def _versions(env: dict[str, Any]) -> Versions:
+    return Versions(python=str(env.get("Python", "")), pytest=str(env.get("pytest", "")),
+                    platform=str(env.get("Platform", "")),
+                    executable=str(env.get("executable", "")),
+                    plugins=tuple(env.get("Plugins", ())))
+
+
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+
+
+def blocked_frame(hang_dump: str, project_root: str) -> str:
+    """Where a hung test was blocked: the innermost frame, and the innermost project frame.
+
+    faulthandler prints every thread, innermost frame first; the test ran in
+    the thread whose stack contains pytest's runner.
+    """
+    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", hang_dump):
+        frames = [m for m in map(_FRAME.match, block.splitlines()) if m]
+        if not any("_pytest" in m["path"] for m in frames):
+            continue
+        innermost = _describe(frames[0]) if frames else ""
+        own = next((m for m in frames if m["path"].startswith(project_root)
+                    and "site-packages" not in m["path"]), None)
+        if own is not None and own is not frames[0]:
+            return f"{innermost}, called from {_describe(own)}"
+        return innermost
+    return ""
+
+
+def _describe(frame: re.Match[str]) -> str:
+    return f"{frame['func']} ({frame['path']}:{frame['line']})"

@@ -1,0 +1,141 @@
+"""Command line: parse options into a request, dispatch, map errors to exit codes."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+# typer vendors click since 0.20; its exceptions are reachable only under typer._click.
+from typer._click.exceptions import ClickException
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer.core import TyperCommand, TyperGroup
+
+from wsdoctor import __version__
+from wsdoctor.errors import EXIT_INTERRUPTED, EXIT_USAGE, WsdoctorError
+from wsdoctor.records import RunOptions
+
+PYTEST_ARGS_KEY = "pytest_args"
+
+
+class WsdoctorGroup(TyperGroup):
+    """Usage errors as one line with exit code 2, never a traceback or a panel."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        try:
+            code = super().main(args=args, prog_name=prog_name or "wsdoctor", complete_var=complete_var,
+                                standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
+        except ClickUsageError as error:
+            command = f"wsdoctor {error.ctx.info_name} --help" if error.ctx else "wsdoctor --help"
+            hint = "" if "--help" in error.format_message() else f" (see `{command}`)"
+            _fail(f"{error.format_message()}{hint}", EXIT_USAGE)
+        except ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except typer.Abort:
+            _fail("aborted", EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class PassthroughCommand(TyperCommand):
+    """Everything after `--` goes to every child pytest unchanged."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta[PYTEST_ARGS_KEY] = tuple(args[cut + 1:])
+            args = args[:cut]
+        else:
+            ctx.meta[PYTEST_ARGS_KEY] = ()
+        return list(super().parse_args(ctx, args))
+
+
+def _fail(message: str, code: int) -> None:
+    Console(stderr=True, highlight=False).print(f"wsdoctor: error: {message}", markup=False,
+                                                soft_wrap=True)
+    sys.exit(code)
+
+
+app = typer.Typer(cls=WsdoctorGroup, no_args_is_help=True, add_completion=False,
+                  help="A doctor for pytest suites: finds order-dependent, brittle, flaky, "
+                       "hanging and crashing tests, and proves it.")
+
+
+class Isolation(str, enum.Enum):
+    file = "file"
+    test = "test"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wsdoctor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Show the version and exit.")] = False) -> None:
+    """wsdoctor: run, bisect and explain test pollution."""
+
+
+@app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
+def run(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files or directories to collect, as you would give them to pytest.")] = None,
+    reverse: Annotated[bool, typer.Option(help="Also run the suite in reverse order.")] = False,
+    shuffle: Annotated[int | None, typer.Option(
+        metavar="SEED", help="Also run the suite shuffled with this seed (reusable).")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Run each order this many times, to expose "
+                                        "non-determinism.")] = 1,
+    isolate: Annotated[Isolation | None, typer.Option(
+        help="Also run each file, or each test, in a child of its own.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Children run in parallel.")] = os.cpu_count() or 1,
+    timeout: Annotated[float, typer.Option(min=0, metavar="SECONDS",
+                                           help="Per-test deadline; 0 turns it off.")] = 60.0,
+    python: Annotated[str | None, typer.Option(
+        metavar="PATH", help="Interpreter to run the suite with (default: wsdoctor's).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
+                                                   help="Write every verdict as JSON here.")] = None,
+    last: Annotated[bool, typer.Option("--last", help="Show the last recorded run and exit.")] = False,
+) -> None:
+    """Run the suite in child processes, in several orders and isolations, and give every test a
+    verdict. Arguments after `--` go to every child pytest unchanged."""
+    from wsdoctor.commands.run import RunRequest, run_suite, show_last
+
+    out, err = Console(), Console(stderr=True)
+    cwd = Path.cwd()
+    if last:
+        raise typer.Exit(_guarded(lambda: show_last(cwd, out)))
+    options = RunOptions(paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
+                         python=python or sys.executable, reverse=reverse, shuffle=shuffle,
+                         repeat=repeat, isolate=isolate.value if isolate else None,
+                         workers=workers, timeout=timeout)
+    request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=python is not None)
+    raise typer.Exit(_guarded(lambda: run_suite(request, out, err)))
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Copy the demo suite here (new or "
+                                                   "empty directory) instead of a temporary one.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Children run in parallel.")] = os.cpu_count() or 1,
+) -> None:
+    """Run wsdoctor on its bundled demo: a small WebSocket app with real test pollution."""
+    from wsdoctor.commands.demo import run_demo
+
+    raise typer.Exit(_guarded(lambda: run_demo(directory, workers, Console(), Console(stderr=True))))
+
+
+def _guarded(action: Any) -> int:
+    try:
+        code: int = action()
+    except WsdoctorError as error:
+        _fail(str(error), error.exit_code)
+        raise AssertionError("unreachable") from None
+    return code

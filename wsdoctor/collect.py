@@ -1,0 +1,96 @@
+"""Collect the suite in a child; when files fail to collect, collect each of them alone."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from wsdoctor.childio import ChildOutput
+from wsdoctor.errors import UsageError
+from wsdoctor.executor import Executor
+from wsdoctor.records import ChildRun, CollectedTest, Collection, CollectionError, Versions
+
+PYTEST_USAGE_ERROR = 4
+_CONFTEST = re.compile(r"ImportError while loading conftest '([^']+)'")
+
+
+def collect_suite(executor: Executor, paths: Sequence[str]) -> tuple[Collection, Versions | None]:
+    child, output = executor.collect(paths)
+    conftest = _conftest_failure(child)
+    if conftest is not None:
+        return _conftest_collection(conftest, child), output.versions
+    _raise_on_usage_error(child, output)
+    if output.collected is None:
+        error = CollectionError(path=" ".join(paths) or ".", message=child.stderr_tail,
+                                collects_alone=False, tests_in_file=0)
+        return Collection(rootdir=str(executor.settings.cwd), inifile=None, tests=(),
+                          errors=(error,), pytest_exit_code=child.exit_code or 0), output.versions
+    tests = list(output.collected)
+    errors = []
+    rootdir = Path(output.rootdir or executor.settings.cwd)
+    for collector, message in output.collect_errors.items():
+        error, more_tests = _collect_alone(executor, rootdir, collector, message)
+        errors.append(error)
+        known = {t.nodeid for t in tests}
+        tests += [t for t in more_tests if t.nodeid not in known]
+    if not tests and not errors:
+        raise UsageError(f"no tests collected in {' '.join(paths) or '.'}: point wsdoctor at a "
+                         "directory or file that has pytest tests")
+    return Collection(rootdir=str(rootdir), inifile=output.inifile, tests=tuple(tests),
+                      errors=tuple(errors), pytest_exit_code=output.exitcode or 0), output.versions
+
+
+def _collect_alone(executor: Executor, rootdir: Path, collector: str,
+                   message: str) -> tuple[CollectionError, tuple[CollectedTest, ...]]:
+    path = _relative(rootdir / collector, executor.settings.cwd)
+    _, alone = executor.collect([path], label=f"collect {path}")
+    imports_alone = alone.collected is not None and not alone.collect_errors
+    error = CollectionError(path=path, message=message, collects_alone=imports_alone,
+                            tests_in_file=count_tests_statically(rootdir / collector))
+    return error, (alone.collected or ()) if imports_alone else ()
+
+
+def _relative(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
+
+
+def count_tests_statically(path: Path) -> int:
+    """Test functions a file defines, for a file that cannot be imported to ask pytest."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return 0
+    count = 0
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            count += 1
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            count += sum(1 for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and n.name.startswith("test"))
+    return count
+
+
+def _conftest_failure(child: ChildRun) -> str | None:
+    match = _CONFTEST.search(child.stderr_tail)
+    return match.group(1) if match and child.exit_code == PYTEST_USAGE_ERROR else None
+
+
+def _conftest_collection(conftest: str, child: ChildRun) -> Collection:
+    error = CollectionError(path=conftest, message=child.stderr_tail.strip(), collects_alone=False,
+                            tests_in_file=0)
+    return Collection(rootdir=str(Path(conftest).parent), inifile=None, tests=(), errors=(error,),
+                      pytest_exit_code=PYTEST_USAGE_ERROR)
+
+
+def _raise_on_usage_error(child: ChildRun, output: ChildOutput) -> None:
+    if child.exit_code != PYTEST_USAGE_ERROR or output.exitcode is not None:
+        return
+    lines = [line.strip() for line in child.stderr_tail.splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith(("error", "pytest: error"))]
+    message = (errors or lines or ["pytest refused its arguments"])[-1]
+    raise UsageError(f"pytest rejected the arguments: {message}; check the options after `--`")

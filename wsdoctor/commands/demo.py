@@ -1,0 +1,38 @@
+"""`wsdoctor demo`: run wsdoctor on its bundled WebSocket demo suite."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from wsdoctor.commands.run import RunRequest, run_suite
+from wsdoctor.errors import UsageError
+from wsdoctor.records import RunOptions
+
+SUITE = Path(__file__).resolve().parent.parent / "demo" / "suite"
+DEMO_NEEDS = ("websockets", "pytest_asyncio")
+
+
+def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> int:
+    _check_demo_dependencies()
+    directory = target or Path(tempfile.mkdtemp(prefix="wsdoctor-demo-"))
+    if target is not None and any(target.iterdir() if target.exists() else ()):
+        raise UsageError(f"{target} is not empty: give --dir a new or empty directory")
+    shutil.copytree(SUITE, directory, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".wsdoctor"))
+    err.print(f"demo suite copied to {directory}: a WebSocket app whose tests pollute each other\n",
+              highlight=False)
+    options = RunOptions(paths=(), pytest_args=(), python=sys.executable, workers=workers, timeout=30.0)
+    return run_suite(RunRequest(options=options, cwd=directory), out, err)
+
+
+def _check_demo_dependencies() -> None:
+    import importlib.util
+
+    missing = [name for name in DEMO_NEEDS if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the demo suite needs {', '.join(missing)}: pip install 'wsdoctor[demo]'")

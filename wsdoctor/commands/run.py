@@ -1,0 +1,145 @@
+"""`wsdoctor run`: collect, run in orders and isolations, second looks, verdicts, record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from wsdoctor import __version__
+from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.collect import collect_suite
+from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from wsdoctor.executor import ChildSettings, Executor, probe_python
+from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
+from wsdoctor.records import PlanRun, RunOptions, RunPlan, RunRecord, write_atomic
+from wsdoctor.render.json_out import run_document
+from wsdoctor.render.progress import ProgressUI
+from wsdoctor.render.terminal import render_run
+from wsdoctor.store import RECORD_FILE, create_run_dir, load_run, save_record
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    options: RunOptions
+    cwd: Path
+    json_path: Path | None = None
+    python_given: bool = False
+
+
+def show_last(cwd: Path, out: Console) -> int:
+    record = load_run(cwd)
+    render_run(record, out, f"{record.id}")
+    return EXIT_FINDINGS if record.findings() else EXIT_OK
+
+
+def run_suite(request: RunRequest, out: Console, err: Console) -> int:
+    _check_paths(request.cwd, request.options.paths)
+    versions = probe_python(request.options.python, request.cwd)
+    run_id, run_dir = create_run_dir(request.cwd)
+    session = RunSession(request, run_dir, RunRecord(
+        id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=request.options,
+        status="running", versions=versions), ProgressUI(err))
+    try:
+        session.execute()
+    except KeyboardInterrupt:
+        session.finish("interrupted")
+        err.print(f"interrupted: kept what was recorded in {session.record_path}")
+        return EXIT_INTERRUPTED
+    exit_code = EXIT_FINDINGS if session.record.findings() else EXIT_OK
+    if request.json_path is not None:
+        write_atomic(request.json_path, json.dumps(run_document(session.record, exit_code), indent=2))
+    render_run(session.record, out, session.record_path)
+    return exit_code
+
+
+def _check_paths(cwd: Path, paths: Sequence[str]) -> None:
+    for path in paths:
+        if not (cwd / path.split("::", 1)[0]).exists():
+            raise UsageError(f"path not found: {path} (paths are relative to {cwd})")
+
+
+class RunSession:
+    """One `wsdoctor run`: owns the record and saves it after every phase."""
+
+    def __init__(self, request: RunRequest, run_dir: Path, record: RunRecord, ui: ProgressUI) -> None:
+        self.request = request
+        self.run_dir = run_dir
+        self.record = record
+        self.ui = ui
+        self.started = time.monotonic()
+        self.runs: list[PlanRun] = []
+        options = request.options
+        self.settings = ChildSettings(python=options.python, cwd=request.cwd,
+                                      pytest_args=options.pytest_args, timeout=options.timeout,
+                                      artifacts=run_dir)
+        self.executor = Executor(self.settings, options.workers, ui.test_done)
+
+    @property
+    def record_path(self) -> str:
+        path = self.run_dir / RECORD_FILE
+        try:
+            return str(path.relative_to(self.request.cwd))
+        except ValueError:
+            return str(path)
+
+    def execute(self) -> None:
+        self.ui.note(f"wsdoctor {__version__} · run {self.record.id} · "
+                     f"{self.request.options.workers} worker(s)")
+        self._collect()
+        collection = self.record.collection
+        assert collection is not None
+        self._phase("running the suite", suite_plans(collection, self.request.options))
+        self._phase("second look at tests that did not pass", second_look_plans(collection, self.runs))
+        self._phase("confirming failing orders",
+                    confirmation_plans(self.runs, needs_confirmation(self.runs)))
+        self._write_orders()
+        verdicts = all_verdicts(collection, self.runs, self.request.options, self._command_style())
+        self.record = dataclasses.replace(self.record, verdicts=verdicts)
+        self.finish("complete")
+
+    def _collect(self) -> None:
+        self.ui.note("[bold]collecting[/]")
+        collection, versions = collect_suite(self.executor, self.request.options.paths)
+        self.settings = dataclasses.replace(self.settings, rootdir=collection.rootdir,
+                                            inifile=collection.inifile)
+        self.executor.settings = self.settings
+        self.record = dataclasses.replace(self.record, collection=collection,
+                                          versions=versions or self.record.versions)
+        self._save()
+
+    def _phase(self, title: str, plans: Sequence[RunPlan]) -> None:
+        if not plans:
+            return
+        with self.ui.phase(title, sum(len(p.test_ids) for p in plans)):
+            self.runs += self.executor.run_plans(plans)
+        self._save()
+
+    def _write_orders(self) -> None:
+        orders = self.run_dir / "orders"
+        orders.mkdir(exist_ok=True)
+        for name, ids in order_files(self.runs).items():
+            (orders / name).write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+
+    def _command_style(self) -> CommandStyle:
+        python = self.request.options.python if self.request.python_given else "python"
+        return CommandStyle(python=python, pytest_args=self.request.options.pytest_args,
+                            orders_dir=str(Path(self.record_path).parent / "orders"))
+
+    def finish(self, status: str) -> None:
+        if status == "interrupted":
+            self.executor.kill_all()
+        self.record = dataclasses.replace(self.record, status=status)
+        self._save()
+
+    def _save(self) -> None:
+        self.record = dataclasses.replace(
+            self.record, runs=tuple(self.runs), children=self.executor.children_started,
+            seconds=round(time.monotonic() - self.started, 2))
+        save_record(self.run_dir, self.record)
+

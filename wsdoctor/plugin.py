@@ -1,0 +1,224 @@
+"""Child-side pytest plugin: loaded only in children that wsdoctor starts.
+
+It runs inside the user's interpreter, so it imports only pytest and the
+standard library and must work with pytest 7.0+ on Python 3.9+.
+
+Protocol with the parent (all files live in ``--wsdoctor-out``):
+
+* ``ids.txt`` (input, optional, ``--wsdoctor-ids``): node ids, one a line, in
+  the order to run them; tests not listed are deselected.
+* ``events.jsonl`` (output): one JSON object a line, flushed as it happens:
+  ``collected``, ``start`` and ``test`` events, so a crash or a hang loses
+  nothing that was already known and the parent can show progress.
+* ``report.json`` (output): pytest-json-report's format, plus a ``wsdoctor``
+  key with the order that actually ran and the environment's versions.
+* ``hang.txt`` (output): faulthandler's dump when a test overran its deadline.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import json
+import os
+import platform
+import sys
+import time
+from typing import IO, Any
+
+import pytest
+
+EVENTS_FILE = "events.jsonl"
+REPORT_FILE = "report.json"
+HANG_FILE = "hang.txt"
+PROTOCOL_VERSION = 1
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("wsdoctor", "wsdoctor child (internal)")
+    group.addoption("--wsdoctor-out", dest="wsdoctor_out", default=None,
+                    help="directory for wsdoctor's result files")
+    group.addoption("--wsdoctor-ids", dest="wsdoctor_ids", default=None,
+                    help="file of node ids to run, in order")
+    group.addoption("--wsdoctor-timeout", dest="wsdoctor_timeout", type=float,
+                    default=0.0, help="per-test deadline in seconds (0: none)")
+
+
+def pytest_configure(config: Any) -> None:
+    out = config.getoption("wsdoctor_out")
+    if out:
+        _disable_xdist(config)
+        config.pluginmanager.register(ChildRecorder(config, out), "wsdoctor-recorder")
+
+
+def _disable_xdist(config: Any) -> None:
+    # Our order is one process's order; an `-n` in the user's addopts would
+    # scatter it over workers.
+    if getattr(config.option, "numprocesses", None):
+        config.option.numprocesses = 0
+        config.option.dist = "no"
+        config.option.tx = []
+
+
+def read_ids(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\n") for line in handle if line.strip()]
+
+
+def write_json_atomic(path: str, data: dict[str, Any]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(tmp, path)
+
+
+def order_items(items: list[Any], wanted: list[str]) -> tuple[list[Any], list[Any], list[str]]:
+    """Items in the wanted order, the deselected rest, and wanted ids not collected."""
+    by_id = {item.nodeid: item for item in items}
+    chosen, missing, seen = [], [], set()
+    for nodeid in wanted:
+        if nodeid in seen:
+            continue
+        seen.add(nodeid)
+        if nodeid in by_id:
+            chosen.append(by_id[nodeid])
+        else:
+            missing.append(nodeid)
+    rest = [item for item in items if item.nodeid not in seen]
+    return chosen, rest, missing
+
+
+def _location(item: Any) -> dict[str, Any]:
+    path, lineno, _ = item.location
+    return {"nodeid": item.nodeid, "path": str(getattr(item, "path", getattr(item, "fspath", path))),
+            "lineno": lineno}
+
+
+def _fileloc(loc: Any) -> dict[str, Any]:
+    return {"path": loc.path, "lineno": loc.lineno, "message": loc.message}
+
+
+def _stage(report: Any) -> dict[str, Any]:
+    stage: dict[str, Any] = {"duration": report.duration, "outcome": report.outcome}
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        stage["crash"] = _fileloc(crash)
+        entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
+        stage["traceback"] = [_fileloc(e.reprfileloc) for e in entries
+                              if getattr(e, "reprfileloc", None) is not None]
+    for key, text in (("stdout", report.capstdout), ("stderr", report.capstderr),
+                      ("log", report.caplog)):
+        if text:
+            stage[key] = text
+    if report.longrepr:
+        stage["longrepr"] = report.longreprtext
+    return stage
+
+
+def _test_outcome(report: Any) -> str:
+    if report.when != "call" and report.failed:
+        return "error"
+    if hasattr(report, "wasxfail"):
+        return "xpassed" if report.passed else "xfailed"
+    return str(report.outcome)
+
+
+class ChildRecorder:
+    """Records collection and test results into the output directory."""
+
+    def __init__(self, config: Any, out: str) -> None:
+        self.config = config
+        self.out = out
+        self.timeout = float(config.getoption("wsdoctor_timeout") or 0.0)
+        ids_file = config.getoption("wsdoctor_ids")
+        self.wanted: list[str] | None = read_ids(ids_file) if ids_file else None
+        os.makedirs(out, exist_ok=True)
+        # Both stay open for the whole session; the OS closes them if the process dies.
+        self.events: IO[str] = open(os.path.join(out, EVENTS_FILE), "a", encoding="utf-8")  # noqa: SIM115
+        self.hang_file: IO[str] = open(os.path.join(out, HANG_FILE), "w", encoding="utf-8")  # noqa: SIM115
+        self.started = time.time()
+        self.collectors: list[dict[str, Any]] = []
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.warnings: list[dict[str, Any]] = []
+        self.order: list[str] = []
+        self.missing: list[str] = []
+        self.deselected = 0
+
+    def emit(self, event: str, **fields: Any) -> None:
+        fields["event"] = event
+        self.events.write(json.dumps(fields) + "\n")
+        self.events.flush()
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            entry = {"nodeid": report.nodeid, "outcome": report.outcome,
+                     "longrepr": str(report.longrepr), "result": []}
+            self.collectors.append(entry)
+            self.emit("collect-error", nodeid=report.nodeid, longrepr=entry["longrepr"])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        if self.wanted is not None:
+            chosen, rest, self.missing = order_items(items, self.wanted)
+            if rest:
+                config.hook.pytest_deselected(items=rest)
+            self.deselected = len(rest)
+            items[:] = chosen
+        self.emit("collected", items=[_location(item) for item in items],
+                  missing=self.missing, deselected=self.deselected,
+                  rootdir=str(config.rootpath),
+                  inifile=str(config.inipath) if config.inipath else None)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.order.append(nodeid)
+        self.emit("start", nodeid=nodeid)
+        if self.timeout > 0:
+            faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.hang_file)
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        entry = self.tests.setdefault(report.nodeid, {
+            "nodeid": report.nodeid, "lineno": report.location[1], "outcome": "passed",
+            "keywords": []})
+        entry[report.when] = _stage(report)
+        decisive = report.when == "call" or report.failed or report.skipped
+        if decisive and entry["outcome"] in ("passed", "xfailed", "xpassed"):
+            entry["outcome"] = _test_outcome(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        if self.timeout > 0:
+            faulthandler.cancel_dump_traceback_later()
+        entry = self.tests.get(nodeid)
+        if entry is not None:
+            self.emit("test", test=entry)
+
+    def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
+                                location: Any) -> None:
+        self.warnings.append({
+            "message": str(warning_message.message),
+            "category": warning_message.category.__name__, "when": when,
+            "filename": warning_message.filename, "lineno": warning_message.lineno,
+            "nodeid": nodeid})
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
+        tests = list(self.tests.values())
+        summary: dict[str, Any] = {}
+        for test in tests:
+            summary[test["outcome"]] = summary.get(test["outcome"], 0) + 1
+        summary["total"] = len(tests)
+        summary["collected"] = session.testscollected
+        summary["deselected"] = self.deselected
+        write_json_atomic(os.path.join(self.out, REPORT_FILE), {
+            "created": time.time(), "duration": time.time() - self.started,
+            "exitcode": int(exitstatus), "root": str(self.config.rootpath),
+            "environment": self._environment(), "summary": summary,
+            "collectors": self.collectors, "tests": tests, "warnings": self.warnings,
+            "wsdoctor": {"protocol": PROTOCOL_VERSION, "order": self.order,
+                         "missing": self.missing, "pid": os.getpid()}})
+        self.events.close()
+
+    def _environment(self) -> dict[str, Any]:
+        plugins = sorted({f"{dist.project_name}-{dist.version}" for _, dist
+                          in self.config.pluginmanager.list_plugin_distinfo()})
+        return {"Python": platform.python_version(), "Platform": platform.platform(),
+                "pytest": pytest.__version__, "Plugins": plugins,
+                "executable": sys.executable}

@@ -1,0 +1,262 @@
+"""Typed records: everything after the subprocess boundary works on these."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Outcome(str, enum.Enum):
+    """What happened to one test in one child run."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+    HANG = "hang"
+    CRASH = "crash"
+    NOT_RUN = "not-run"
+
+    @property
+    def is_bad(self) -> bool:
+        return self in (Outcome.FAILED, Outcome.ERROR)
+
+    @property
+    def is_good(self) -> bool:
+        return self in (Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED)
+
+
+class Verdict(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ORDER_DEPENDENT = "order-dependent"
+    BRITTLE = "brittle"
+    FLAKY = "flaky"
+    HANG = "hang"
+    CRASH = "crash"
+    COLLECTION_ERROR = "collection-error"
+
+
+class Context(str, enum.Enum):
+    """How much company a test had in a run: that decides what its outcome proves."""
+
+    SUITE = "suite"  # with tests of other files
+    FILE = "file"  # with the tests of its own file only
+    ALONE = "alone"  # by itself
+
+
+class ChildStatus(str, enum.Enum):
+    COMPLETED = "completed"  # pytest ran to its end, whatever its exit code
+    CRASHED = "crashed"  # the process died under a test or during collection
+    HUNG = "hung"  # a test overran its deadline; faulthandler ended the process
+    KILLED = "killed"  # wsdoctor's watchdog or an interrupt ended it
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedTest:
+    nodeid: str
+    path: str  # the file, relative to the invocation directory
+    lineno: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionError:
+    path: str  # the collector's node id: a file, a package or a conftest
+    message: str
+    collects_alone: bool  # True: only fails when collected after other files
+    tests_in_file: int  # tests defined in the file (found statically when it won't import)
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    rootdir: str
+    inifile: str | None
+    tests: tuple[CollectedTest, ...]
+    errors: tuple[CollectionError, ...] = ()
+    pytest_exit_code: int = 0
+
+    def path_of(self, nodeid: str) -> str:
+        for test in self.tests:
+            if test.nodeid == nodeid:
+                return test.path
+        return nodeid.split("::", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """One ordered list of tests for one child (continued in a new one after a crash)."""
+
+    label: str
+    context: Context
+    collect_args: tuple[str, ...]
+    test_ids: tuple[str, ...]
+    repeat: int = 0  # identical plans differ only here
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Plans with the same key are identical runs: their outcomes must agree."""
+        return (self.collect_args, self.test_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    nodeid: str
+    outcome: Outcome
+    duration: float = 0.0
+    message: str = ""  # one line: the crash message or the reason
+    longrepr: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRun:
+    """One child process."""
+
+    status: ChildStatus
+    exit_code: int | None
+    seconds: float
+    artifacts: str  # directory with ids.txt, events.jsonl, report.json, stdout/stderr
+    started: tuple[str, ...]  # node ids in the order the child started them
+    hang_dump: str = ""
+    stderr_tail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    plan: RunPlan
+    results: tuple[TestResult, ...]
+    children: tuple[ChildRun, ...]
+    collect_errors: tuple[str, ...] = ()  # collectors that failed in this run
+
+    def result_of(self, nodeid: str) -> TestResult | None:
+        for result in self.results:
+            if result.nodeid == nodeid:
+                return result
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One test's outcome in one run, as evidence for its verdict."""
+
+    run: str  # the plan's label
+    context: Context
+    outcome: Outcome
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TestVerdict:
+    nodeid: str
+    verdict: Verdict
+    reason: str
+    observations: tuple[Observation, ...] = ()
+    reproduce: tuple[str, ...] = ()  # plain-pytest commands
+    detail: str = ""  # e.g. where a hung test was blocked
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    python: str
+    pytest: str
+    platform: str
+    executable: str
+    plugins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    paths: tuple[str, ...]
+    pytest_args: tuple[str, ...]
+    python: str
+    reverse: bool = False
+    shuffle: int | None = None
+    repeat: int = 1
+    isolate: str | None = None
+    workers: int = 1
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str
+    wsdoctor_version: str
+    cwd: str
+    options: RunOptions
+    status: str  # running | complete | interrupted
+    versions: Versions | None = None
+    collection: Collection | None = None
+    runs: tuple[PlanRun, ...] = ()
+    verdicts: tuple[TestVerdict, ...] = ()
+    seconds: float = 0.0
+    children: int = field(default=0)
+
+    def findings(self) -> tuple[TestVerdict, ...]:
+        return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
+
+
+# --- JSON codec ---------------------------------------------------------------
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def from_jsonable(kind: Any, data: Any) -> Any:
+    """Rebuild a value of type ``kind`` (a dataclass, enum, tuple, list or union) from JSON."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        return _from_union(typing.get_args(kind), data)
+    if origin in (tuple, list):
+        item_kind = typing.get_args(kind)[0]
+        return origin(from_jsonable(item_kind, item) for item in data)
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        known = {f.name for f in dataclasses.fields(kind)}
+        return kind(**{k: from_jsonable(hints[k], v) for k, v in data.items() if k in known})
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(data)
+    return data
+
+
+def _from_union(options: tuple[Any, ...], data: Any) -> Any:
+    if data is None:
+        return None
+    for option in options:
+        if option is not type(None):
+            return from_jsonable(option, data)
+    return data
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(to_jsonable(value), indent=2, sort_keys=False) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write so that a reader never sees half a file, even if we are interrupted."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_record(path: Path) -> RunRecord:
+    record: RunRecord = from_jsonable(RunRecord, json.loads(path.read_text(encoding="utf-8")))
+    return record

@@ -1,0 +1,1 @@
+"""Renderers: they format records and never compute verdicts."""

@@ -1,0 +1,79 @@
+"""The end-of-run summary: every non-pass verdict, its evidence, and how to reproduce it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from wsdoctor.records import Observation, RunRecord, TestVerdict, Verdict
+
+STYLES = {
+    Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ORDER_DEPENDENT: "magenta",
+    Verdict.BRITTLE: "magenta", Verdict.FLAKY: "yellow", Verdict.HANG: "red",
+    Verdict.CRASH: "red", Verdict.COLLECTION_ERROR: "red",
+}
+
+
+def render_run(record: RunRecord, console: Console, record_path: str) -> None:
+    findings = record.findings()
+    if findings:
+        console.print(_findings_table(findings))
+        for finding in findings:
+            _print_details(finding, console)
+    console.print(_summary_line(record, record_path), highlight=False)
+
+
+def _findings_table(findings: Sequence[TestVerdict]) -> Table:
+    table = Table(title="Findings", title_justify="left")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("test", overflow="fold")
+    table.add_column("outcome per run")
+    for finding in findings:
+        table.add_row(_verdict_text(finding.verdict), escape(finding.nodeid),
+                      escape(summarize_observations(finding.observations)))
+    return table
+
+
+def _verdict_text(verdict: Verdict) -> str:
+    return f"[{STYLES[verdict]}]{verdict.value}[/]"
+
+
+def _print_details(finding: TestVerdict, console: Console) -> None:
+    console.print(f"\n{_verdict_text(finding.verdict)} [bold]{escape(finding.nodeid)}[/]",
+                  highlight=False, soft_wrap=True)
+    console.print(f"  {escape(finding.reason)}", highlight=False)
+    message = finding.detail or next((o.message for o in finding.observations if o.message), "")
+    if message:
+        console.print(f"  {escape(_first_line(message))}", highlight=False, soft_wrap=True)
+    for command in finding.reproduce:
+        console.print(f"  $ {escape(command)}", highlight=False, soft_wrap=True)
+
+
+def summarize_observations(observations: Sequence[Observation]) -> str:
+    """'suite failed ×2 · alone passed ×2': outcome per run, runs of a kind folded together."""
+    counts = Counter((_run_kind(o.run), o.outcome.value) for o in observations)
+    return " · ".join(f"{kind} {outcome}" + (f" ×{n}" if n > 1 else "")
+                      for (kind, outcome), n in counts.items())
+
+
+def _run_kind(label: str) -> str:
+    for kind in ("alone", "file"):
+        if label.startswith(kind + " "):
+            return kind
+    return label.split(" #")[0].removesuffix(" (second look)")
+
+
+def _summary_line(record: RunRecord, record_path: str) -> str:
+    counts = Counter(v.verdict for v in record.verdicts)
+    parts = [f"{counts[v]} {v.value}" for v in Verdict if counts[v]]
+    tests = sum(counts.values())
+    return (f"wsdoctor: {tests} test(s): {', '.join(parts) or 'nothing ran'} · "
+            f"{record.children} child run(s) in {record.seconds:.1f} s · record {record_path}")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
