@@ -48,3 +48,18 @@ def test_version_guard_parsing() -> None:
     assert not version_matches("<3.12", (3, 12))
     assert version_matches(">=3.12", (3, 13))
     assert expected_verdict({"<3.12": "pass", ">=3.12": "fail"}) in {"pass", "fail"}
+
+
+def test_import_time_pollution_is_an_order_dependent_collection_error(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Collected after the unit file that mocks sys.modules, the integration file cannot import."""
+    project: Path = scenario("ws_sysmodules_poison")
+    done = run_wsdoctor(project, "run", "tests/unit", "tests/integration", "--json", "out.json")
+    victim_file = "tests/integration/test_server_integration.py"
+    document = done.json("out.json")
+    by_id = {t["nodeid"]: t for t in document["tests"]}
+    assert by_id[victim_file]["verdict"] == "order-dependent"
+    assert "'websockets' is not a package" in by_id[victim_file]["detail"]
+    failing_collection = by_id[victim_file]["reproduce"][0]
+    assert failing_collection.endswith("--collect-only -q tests/unit tests/integration  # fails")
+    assert by_id[f"{victim_file}::test_command_injection"]["verdict"] == "order-dependent"
+    assert by_id[f"{victim_file}::test_command_injection"]["runs"][0]["outcome"] == "error"

@@ -103,6 +103,13 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def error_summary(longrepr: str) -> str:
+    """The line of a pytest error report that names the error: its last `E   ` line."""
+    lines = [line.strip() for line in longrepr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("E ")]
+    return (errors[-1][2:].strip() if errors else (lines[-1] if lines else ""))[:300]
+
+
 def read_child_dir(directory: Path, cwd: Path) -> ChildOutput:
     """Parse a finished (or dead) child's directory."""
     output = ChildOutput()

@@ -32,6 +32,8 @@ class WsdoctorGroup(TyperGroup):
             code = super().main(args=args, prog_name=prog_name or "wsdoctor", complete_var=complete_var,
                                 standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         except ClickUsageError as error:
+            if not error.format_message().strip():  # bare `wsdoctor`: the help is already shown
+                sys.exit(EXIT_USAGE)
             command = f"wsdoctor {error.ctx.info_name} --help" if error.ctx else "wsdoctor --help"
             hint = "" if "--help" in error.format_message() else f" (see `{command}`)"
             _fail(f"{error.format_message()}{hint}", EXIT_USAGE)

@@ -91,6 +91,6 @@ def _raise_on_usage_error(child: ChildRun, output: ChildOutput) -> None:
     if child.exit_code != PYTEST_USAGE_ERROR or output.exitcode is not None:
         return
     lines = [line.strip() for line in child.stderr_tail.splitlines() if line.strip()]
-    errors = [line for line in lines if line.lower().startswith(("error", "pytest: error"))]
-    message = (errors or lines or ["pytest refused its arguments"])[-1]
+    errors = [line.split(": error: ", 1)[1] for line in lines if ": error: " in line]
+    message = (errors or lines or ["pytest refused its arguments"])[0]
     raise UsageError(f"pytest rejected the arguments: {message}; check the options after `--`")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wsdoctor import plugin
-from wsdoctor.childio import ChildOutput, EventTail, apply_event, read_child_dir
+from wsdoctor.childio import ChildOutput, EventTail, apply_event, error_summary, read_child_dir
 from wsdoctor.errors import UsageError
 from wsdoctor.records import ChildRun, ChildStatus, Outcome, PlanRun, RunPlan, TestResult, Versions
 
@@ -268,7 +268,7 @@ def _missing_result(nodeid: str, collect_errors: dict[str, str]) -> TestResult:
     for collector, message in collect_errors.items():
         if collector and (path == collector or path.startswith(collector.rstrip("/") + "/")):
             return TestResult(nodeid=nodeid, outcome=Outcome.ERROR,
-                              message=f"collection of {collector} failed: {_last_error_line(message)}",
+                              message=f"collection of {collector} failed: {error_summary(message)}",
                               longrepr=message)
     return TestResult(nodeid=nodeid, outcome=Outcome.NOT_RUN)
 
@@ -315,12 +315,6 @@ def _tail(path: Path) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
-
-
-def _last_error_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("E ")]
-    return (errors[-1][2:].strip() if errors else (lines[-1] if lines else ""))[:300]
 
 
 def _slug(label: str) -> str:

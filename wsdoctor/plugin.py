@@ -165,7 +165,7 @@ class ChildRecorder:
             items[:] = chosen
         self.emit("collected", items=[_location(item) for item in items],
                   missing=self.missing, deselected=self.deselected,
-                  rootdir=str(config.rootpath),
+                  rootdir=str(config.rootpath), pid=os.getpid(),
                   inifile=str(config.inipath) if config.inipath else None)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:

@@ -10,7 +10,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 
@@ -111,6 +111,8 @@ class RunPlan:
 
 @dataclass(frozen=True, slots=True)
 class TestResult:
+    __test__: ClassVar[bool] = False  # not a test class, whatever pytest thinks of the name
+
     nodeid: str
     outcome: Outcome
     duration: float = 0.0
@@ -157,6 +159,8 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class TestVerdict:
+    __test__: ClassVar[bool] = False
+
     nodeid: str
     verdict: Verdict
     reason: str

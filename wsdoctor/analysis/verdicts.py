@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from wsdoctor.analysis.classify import classify
 from wsdoctor.analysis.evidence import Sighting, sightings_by_test
-from wsdoctor.childio import blocked_frame
+from wsdoctor.childio import blocked_frame, error_summary
 from wsdoctor.records import (
     Collection,
     CollectionError,
@@ -48,7 +48,7 @@ def needs_confirmation(runs: Sequence[PlanRun]) -> set[str]:
 def all_verdicts(collection: Collection, runs: Sequence[PlanRun], options: RunOptions,
                  style: CommandStyle) -> tuple[TestVerdict, ...]:
     by_test = sightings_by_test(runs)
-    verdicts = [_collection_verdict(error, collection, style) for error in collection.errors]
+    verdicts = [_collection_verdict(error, collection, options, style) for error in collection.errors]
     for test in collection.tests:
         found = by_test.get(test.nodeid, [])
         verdict, reason = classify(found)
@@ -61,22 +61,22 @@ def all_verdicts(collection: Collection, runs: Sequence[PlanRun], options: RunOp
     return tuple(verdicts)
 
 
-def _collection_verdict(error: CollectionError, collection: Collection,
+def _collection_verdict(error: CollectionError, collection: Collection, options: RunOptions,
                         style: CommandStyle) -> TestVerdict:
     if error.collects_alone:
         return TestVerdict(
             nodeid=error.path, verdict=Verdict.ORDER_DEPENDENT,
             reason="fails to import after other files were collected, imports fine alone",
-            reproduce=(style.pytest("--collect-only", "-q") + "  # fails",
+            reproduce=(style.pytest("--collect-only", "-q", *options.paths) + "  # fails",
                        style.pytest("--collect-only", "-q", error.path) + "  # passes"),
-            detail=error.message)
+            detail=error_summary(error.message))
     hidden = len(collection.tests)
     return TestVerdict(
         nodeid=error.path, verdict=Verdict.COLLECTION_ERROR,
         reason=(f"does not import: its {error.tests_in_file} test(s) never run, and a plain pytest "
                 f"run stops at collection, hiding the other {hidden} test(s)"),
         reproduce=(style.pytest("--collect-only", "-q", error.path),),
-        detail=error.message)
+        detail=error_summary(error.message))
 
 
 def _reproduce(nodeid: str, verdict: Verdict, found: Sequence[Sighting], runs: Sequence[PlanRun],

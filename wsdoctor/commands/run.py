@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ def run_suite(request: RunRequest, out: Console, err: Console) -> int:
         status="running", versions=versions), ProgressUI(err))
     try:
         session.execute()
+    except UsageError:
+        shutil.rmtree(run_dir)  # bad input found while collecting: nothing worth keeping yet
+        raise
     except KeyboardInterrupt:
         session.finish("interrupted")
         err.print(f"interrupted: kept what was recorded in {session.record_path}")

@@ -1,0 +1,153 @@
+"""The command line as a user meets it: bad input, records, options, interrupts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import run_wsdoctor
+from wsdoctor.cli import app
+
+PASSING_AND_POLLUTED = {
+    "pytest.ini": "[pytest]\ntestpaths = tests\nmarkers =\n    slow: slow tests\n",
+    "tests/test_a.py": "import os\n\ndef test_sets_env():\n    os.environ['WSDOCTOR_DEMO'] = '1'\n",
+    "tests/test_b.py": ("import os\nimport pytest\n\ndef test_env_clean():\n"
+                        "    assert 'WSDOCTOR_DEMO' not in os.environ\n\n"
+                        "@pytest.mark.slow\ndef test_slow():\n    pass\n"),
+}
+
+
+def make_project(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def assert_one_line_usage_error(done_stderr: str, exit_code: int, expected: str) -> None:
+    lines = [line for line in done_stderr.splitlines() if line.startswith("wsdoctor: error:")]
+    assert exit_code == 2
+    assert len(lines) == 1 and expected in lines[0], done_stderr
+    assert "Traceback" not in done_stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "no/such/dir"], "path not found: no/such/dir"),
+    (["run", "--python", "/no/such/python"], "cannot be run"),
+    (["run", "--python", sys.executable.replace("python", "no-python")], "cannot be run"),
+    (["run", "--frobnicate"], "No such option: --frobnicate"),
+    (["run", "--isolate", "module"], "'module' is not one of"),
+    (["run", "--repeat", "0"], "--repeat"),
+    (["run", "--", "--no-such-pytest-flag"], "unrecognized arguments: --no-such-pytest-flag"),
+    (["run", "--last"], "no wsdoctor run is recorded"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    done = run_wsdoctor(project, *args)
+    assert_one_line_usage_error(done.stderr, done.exit_code, expected)
+    assert list(project.glob(".wsdoctor/runs/*")) == []  # bad input leaves no half-made run behind
+
+
+def test_python_without_pytest_is_bad_input(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    project = make_project(tmp_path / "project", PASSING_AND_POLLUTED)
+    done = run_wsdoctor(project, "run", "--python", str(tmp_path / "bare" / "bin" / "python"))
+    assert_one_line_usage_error(done.stderr, done.exit_code, "has no importable pytest")
+
+
+def test_directory_without_tests_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    done = run_wsdoctor(tmp_path, "run", "src")
+    assert_one_line_usage_error(done.stderr, done.exit_code, "no tests collected in src")
+
+
+def test_run_leaves_a_record_that_last_shows_and_git_ignores(tmp_path: Path) -> None:
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    first = run_wsdoctor(project, "run", "--workers", "2")
+    assert first.exit_code == 1, first.stderr
+    [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
+    data = json.loads(record.read_text())
+    assert data["status"] == "complete"
+    assert {v["nodeid"]: v["verdict"] for v in data["verdicts"]}["tests/test_b.py::test_env_clean"] \
+        == "order-dependent"
+    assert (project / ".wsdoctor" / ".gitignore").read_text().splitlines()[-1] == "*"
+    shown = run_wsdoctor(project, "run", "--last")
+    assert shown.exit_code == 1
+    assert "tests/test_b.py::test_env_clean" in shown.stdout and "order-dependent" in shown.stdout
+
+
+def test_arguments_after_double_dash_reach_every_child(tmp_path: Path) -> None:
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    done = run_wsdoctor(project, "run", "--json", "out.json", "--", "-m", "not slow")
+    assert sorted(done.verdicts("out.json")) == ["tests/test_a.py::test_sets_env",
+                                                 "tests/test_b.py::test_env_clean"]
+    assert "-m 'not slow'" in done.json("out.json")["tests"][1]["reproduce"][0]
+
+
+def test_order_options_add_labelled_runs(tmp_path: Path) -> None:
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    done = run_wsdoctor(project, "run", "--reverse", "--shuffle", "3", "--repeat", "2",
+                        "--isolate", "file", "--json", "out.json")
+    env_clean = next(t for t in done.json("out.json")["tests"] if t["nodeid"].endswith("test_env_clean"))
+    runs = {r["run"] for r in env_clean["runs"]}
+    assert {"suite #1", "suite #2", "reverse #1", "reverse #2", "shuffle 3 #1", "shuffle 3 #2",
+            "file tests/test_b.py"} <= runs
+    reverse = next(r for r in env_clean["runs"] if r["run"] == "reverse #1")
+    assert reverse["outcome"] == "passed"  # reversed, the polluter runs after its victim
+
+
+def test_json_document_lists_every_test_with_its_runs(tmp_path: Path) -> None:
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    document = run_wsdoctor(project, "run", "--json", "out.json").json("out.json")
+    assert document["exit_code"] == 1 and document["status"] == "complete"
+    assert document["summary"]["order-dependent"] == 1 and document["summary"]["pass"] == 2
+    victim = next(t for t in document["tests"] if t["verdict"] == "order-dependent")
+    assert [(r["run"], r["context"], r["outcome"]) for r in victim["runs"]][:1] == [
+        ("suite", "suite", "failed")]
+    assert set(victim) == {"nodeid", "verdict", "reason", "detail", "reproduce", "runs"}
+
+
+def test_cli_runner_reports_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("wsdoctor ")
+
+
+HANGING = {
+    "pytest.ini": "[pytest]\n",
+    "test_hang.py": "import time\n\ndef test_sleeps():\n    time.sleep(600)\n",
+}
+
+
+def wait_for_started_child(project: Path, deadline: float) -> int:
+    while time.monotonic() < deadline:
+        for events in (project / ".wsdoctor").glob("runs/*/children/*/events.jsonl"):
+            lines = [json.loads(line) for line in events.read_text().splitlines() if line]
+            if any(e["event"] == "start" for e in lines):
+                return int(next(e["pid"] for e in lines if e["event"] == "collected"))
+        time.sleep(0.1)
+    raise AssertionError("no child started a test in time")
+
+
+def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path) -> None:
+    project = make_project(tmp_path, HANGING)
+    proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300"], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child_pid = wait_for_started_child(project, time.monotonic() + 60)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    with pytest.raises(ProcessLookupError):
+        os.kill(child_pid, 0)
+    [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
+    assert json.loads(record.read_text())["status"] == "interrupted"
+    assert "interrupted" in stderr and "Traceback" not in stderr

@@ -1,0 +1,96 @@
+"""Planning is pure: collected tests + options in, ordered plans out."""
+
+from __future__ import annotations
+
+from wsdoctor.planner import confirmation_plans, files_in_order, second_look_plans, suite_plans
+from wsdoctor.records import (
+    ChildRun,
+    ChildStatus,
+    CollectedTest,
+    Collection,
+    Context,
+    Outcome,
+    PlanRun,
+    RunOptions,
+    RunPlan,
+    TestResult,
+)
+
+COLLECTION = Collection(rootdir="/p", inifile=None, tests=tuple(
+    CollectedTest(nodeid=f"tests/{f}.py::t{i}", path=f"tests/{f}.py") for f in ("a", "b") for i in (1, 2)))
+IDS = tuple(t.nodeid for t in COLLECTION.tests)
+
+
+def options(**overrides: object) -> RunOptions:
+    base: dict[str, object] = {"paths": ("tests",), "pytest_args": (), "python": "python"}
+    return RunOptions(**{**base, **overrides})  # type: ignore[arg-type]
+
+
+def ran(plan: RunPlan, outcomes: dict[str, Outcome]) -> PlanRun:
+    results = tuple(TestResult(nodeid=i, outcome=outcomes.get(i, Outcome.PASSED)) for i in plan.test_ids)
+    child = ChildRun(status=ChildStatus.COMPLETED, exit_code=0, seconds=0.1, artifacts="",
+                     started=plan.test_ids)
+    return PlanRun(plan=plan, results=results, children=(child,))
+
+
+def test_default_plan_is_the_suite_in_collection_order_with_the_users_paths() -> None:
+    [plan] = suite_plans(COLLECTION, options())
+    assert (plan.label, plan.context, plan.collect_args, plan.test_ids) == (
+        "suite", Context.SUITE, ("tests",), IDS)
+
+
+def test_reverse_collects_files_in_reversed_import_order() -> None:
+    plans = {p.label: p for p in suite_plans(COLLECTION, options(reverse=True))}
+    assert plans["reverse"].test_ids == IDS[::-1]
+    assert plans["reverse"].collect_args == ("tests/b.py", "tests/a.py")
+
+
+def test_shuffle_is_reproducible_from_its_seed_and_permutes_all_tests() -> None:
+    first = {p.label: p for p in suite_plans(COLLECTION, options(shuffle=7))}["shuffle 7"]
+    again = {p.label: p for p in suite_plans(COLLECTION, options(shuffle=7))}["shuffle 7"]
+    assert first.test_ids == again.test_ids
+    assert sorted(first.test_ids) == sorted(IDS)
+
+
+def test_repeat_makes_identical_plans() -> None:
+    plans = suite_plans(COLLECTION, options(repeat=3))
+    assert [p.label for p in plans] == ["suite #1", "suite #2", "suite #3"]
+    assert len({p.key for p in plans}) == 1
+
+
+def test_isolation_modes() -> None:
+    by_file = [p for p in suite_plans(COLLECTION, options(isolate="file")) if p.context is Context.FILE]
+    by_test = [p for p in suite_plans(COLLECTION, options(isolate="test")) if p.context is Context.ALONE]
+    assert [p.collect_args for p in by_file] == [("tests/a.py",), ("tests/b.py",)]
+    assert [p.test_ids for p in by_test] == [(i,) for i in IDS]
+
+
+def test_files_in_order_keeps_first_appearance() -> None:
+    assert files_in_order(COLLECTION, [IDS[2], IDS[0], IDS[3]]) == ("tests/b.py", "tests/a.py")
+
+
+def test_second_look_runs_the_file_and_the_test_alone_twice_for_each_failure() -> None:
+    [suite] = suite_plans(COLLECTION, options())
+    plans = second_look_plans(COLLECTION, [ran(suite, {IDS[3]: Outcome.FAILED})])
+    assert [(p.context, p.test_ids) for p in plans] == [
+        (Context.FILE, IDS[2:]), (Context.FILE, IDS[2:]),
+        (Context.ALONE, (IDS[3],)), (Context.ALONE, (IDS[3],))]
+
+
+def test_second_look_counts_alone_runs_already_done() -> None:
+    plans = suite_plans(COLLECTION, options(isolate="test"))
+    runs = [ran(p, {IDS[0]: Outcome.FAILED}) for p in plans]
+    alone = [p for p in second_look_plans(COLLECTION, runs) if p.context is Context.ALONE]
+    assert [(p.test_ids, p.repeat) for p in alone] == [((IDS[0],), 1)]
+
+
+def test_confirmation_reruns_the_suite_prefix_up_to_the_last_failure_needing_it() -> None:
+    [suite] = suite_plans(COLLECTION, options())
+    run = ran(suite, {IDS[1]: Outcome.FAILED, IDS[3]: Outcome.FAILED})
+    [plan] = confirmation_plans([run], needs_confirmation={IDS[1]})
+    assert (plan.label, plan.test_ids, plan.collect_args) == ("suite (second look)", IDS[:2], ("tests",))
+
+
+def test_no_confirmation_when_failures_fail_everywhere() -> None:
+    [suite] = suite_plans(COLLECTION, options())
+    assert confirmation_plans([ran(suite, {IDS[1]: Outcome.FAILED})], needs_confirmation=set()) == []
