@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The child plugin must work on the oldest interpreter and pytest it supports: when a
+# Python 3.9 is on this machine, the tests also run it against pytest 7.0.
+COMPAT_PYTHON ?= $(shell for p in python3.9 $$(ls $$(pyenv root 2>/dev/null)/versions/3.9*/bin/python3.9 \
+	2>/dev/null); do $$p -c '' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+COMPAT_VENV := .venv-compat
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -28,11 +33,19 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+$(COMPAT_VENV)/.state: pyproject.toml
+	@if [ -n "$(COMPAT_PYTHON)" ]; then \
+	  $(COMPAT_PYTHON) -m venv $(COMPAT_VENV) && \
+	  $(COMPAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'pytest==7.0.*' && \
+	  echo "$(CURDIR)/$(COMPAT_VENV)/bin/python" > $@; \
+	else echo "no Python 3.9 here: the Python 3.9 / pytest 7.0 compatibility tests will be skipped"; \
+	  mkdir -p $(COMPAT_VENV) && : > $@; fi
+
+unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state
+	WSDOCTOR_COMPAT_PYTHON="$$(cat $(COMPAT_VENV)/.state)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_run.py
 
 clean:
-	rm -rf $(VENV) .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(COMPAT_VENV) .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info

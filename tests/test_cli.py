@@ -151,3 +151,29 @@ def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path) -> None:
     [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
     assert json.loads(record.read_text())["status"] == "interrupted"
     assert "interrupted" in stderr and "Traceback" not in stderr
+
+
+def test_corrupted_record_is_bad_input(tmp_path: Path) -> None:
+    broken = tmp_path / ".wsdoctor" / "runs" / "20260101-000000-dead"
+    broken.mkdir(parents=True)
+    (broken / "run.json").write_text("{not json")
+    done = run_wsdoctor(tmp_path, "run", "--last")
+    assert_one_line_usage_error(done.stderr, done.exit_code, "is not a readable wsdoctor record")
+
+
+COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")
+
+
+@pytest.mark.skipif(not COMPAT_PYTHON, reason="WSDOCTOR_COMPAT_PYTHON is unset: `make test` sets it "
+                    "to a Python 3.9 venv with pytest 7.0 when this machine has a Python 3.9")
+def test_suite_runs_under_another_interpreter_without_installing_anything(tmp_path: Path) -> None:
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    done = run_wsdoctor(project, "run", "--python", COMPAT_PYTHON, "--json", "out.json")
+    assert done.verdicts("out.json") == {"tests/test_a.py::test_sets_env": "pass",
+                                         "tests/test_b.py::test_env_clean": "order-dependent",
+                                         "tests/test_b.py::test_slow": "pass"}
+    [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
+    versions = json.loads(record.read_text())["versions"]
+    assert (versions["python"][:4], versions["pytest"][:4]) == ("3.9.", "7.0.")
+    listing = subprocess.run([COMPAT_PYTHON, "-m", "pip", "list"], capture_output=True, text=True).stdout
+    assert "wsdoctor" not in listing

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +19,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperCommand, TyperGroup
 
 from wsdoctor import __version__
-from wsdoctor.errors import EXIT_INTERRUPTED, EXIT_USAGE, WsdoctorError
+from wsdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WsdoctorError
 from wsdoctor.records import RunOptions
 
 PYTEST_ARGS_KEY = "pytest_args"
@@ -41,6 +43,9 @@ class WsdoctorGroup(TyperGroup):
             _fail(error.format_message(), error.exit_code)
         except typer.Abort:
             _fail("aborted", EXIT_INTERRUPTED)
+        except Exception as error:  # the last resort: exit 3, traceback to a file
+            _fail(f"internal error: {type(error).__name__}: {error} (traceback in "
+                  f"{_save_traceback()}; please report it)", EXIT_INTERNAL)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -57,6 +62,13 @@ class PassthroughCommand(TyperCommand):
         return list(super().parse_args(ctx, args))
 
 
+def _save_traceback() -> str:
+    handle, path = tempfile.mkstemp(prefix="wsdoctor-internal-error-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(traceback.format_exc())
+    return path
+
+
 def _fail(message: str, code: int) -> None:
     Console(stderr=True, highlight=False).print(f"wsdoctor: error: {message}", markup=False,
                                                 soft_wrap=True)
@@ -64,6 +76,7 @@ def _fail(message: str, code: int) -> None:
 
 
 app = typer.Typer(cls=WsdoctorGroup, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
                   help="A doctor for pytest suites: finds order-dependent, brittle, flaky, "
                        "hanging and crashing tests, and proves it.")
 

@@ -48,4 +48,9 @@ def find_run(cwd: Path, run_id: str | None = None) -> Path:
 
 
 def load_run(cwd: Path, run_id: str | None = None) -> RunRecord:
-    return load_record(find_run(cwd, run_id))
+    path = find_run(cwd, run_id)
+    try:
+        return load_record(path)
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{path} is not a readable wsdoctor record ({type(error).__name__}: {error}); "
+                         "run `wsdoctor run` again or remove that directory") from None
