@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.commands.run import RunRequest, run_suite
-from wsdoctor.errors import UsageError
+from wsdoctor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from wsdoctor.records import RunOptions
 
 SUITE = Path(__file__).resolve().parent.parent / "demo" / "suite"
@@ -27,7 +27,15 @@ def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> i
     err.print(f"demo suite copied to {directory}: a WebSocket app whose tests pollute each other\n",
               highlight=False)
     options = RunOptions(paths=(), pytest_args=(), python=sys.executable, workers=workers, timeout=30.0)
-    return run_suite(RunRequest(options=options, cwd=directory), out, err)
+    code = run_suite(RunRequest(options=options, cwd=directory), out, err)
+    if code == EXIT_OK:
+        err.print("wsdoctor: error: the demo suite is polluted on purpose, yet nothing was found")
+        return EXIT_FINDINGS
+    if code == EXIT_FINDINGS:
+        out.print(f"\nThe demo suite is in {directory}: cd there and run the commands above, or "
+                  "`wsdoctor run --last`.", highlight=False)
+        return EXIT_OK
+    return code
 
 
 def _check_demo_dependencies() -> None:
