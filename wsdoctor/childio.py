@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -88,10 +89,19 @@ def test_result(entry: dict[str, Any]) -> TestResult:
     if failing:
         longrepr = str(failing[0].get("longrepr", ""))[-MAX_LONGREPR:]
         crash = failing[0].get("crash") or {}
-        message = str(crash.get("message") or _last_line(longrepr))
+        message = str(crash.get("message") or _skip_reason(longrepr) or _last_line(longrepr))
     duration = sum(float(s.get("duration") or 0.0) for s in stages)
     return TestResult(nodeid=entry["nodeid"], outcome=outcome, duration=duration,
                       message=_first_line(message), longrepr=longrepr)
+
+
+def _skip_reason(longrepr: str) -> str:
+    """A skip's longrepr is the text of a (path, lineno, reason) tuple."""
+    try:
+        value = ast.literal_eval(longrepr)
+    except (ValueError, SyntaxError):
+        return ""
+    return str(value[2]) if isinstance(value, tuple) and len(value) == 3 else ""
 
 
 def _first_line(text: str) -> str:

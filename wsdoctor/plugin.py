@@ -105,21 +105,15 @@ def _stage(report: Any) -> dict[str, Any]:
         entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
         stage["traceback"] = [_fileloc(e.reprfileloc) for e in entries
                               if getattr(e, "reprfileloc", None) is not None]
-    for key, text in (("stdout", report.capstdout), ("stderr", report.capstderr),
-                      ("log", report.caplog)):
+    for key, section in (("stdout", "stdout"), ("stderr", "stderr"), ("log", "log")):
+        # This stage's own output: report.capstdout would repeat earlier stages' too.
+        text = "".join(content for name, content in report.sections
+                       if name == f"Captured {section} {report.when}")
         if text:
             stage[key] = text
     if report.longrepr:
         stage["longrepr"] = report.longreprtext
     return stage
-
-
-def _test_outcome(report: Any) -> str:
-    if report.when != "call" and report.failed:
-        return "error"
-    if hasattr(report, "wasxfail"):
-        return "xpassed" if report.passed else "xfailed"
-    return str(report.outcome)
 
 
 class ChildRecorder:
@@ -179,9 +173,11 @@ class ChildRecorder:
             "nodeid": report.nodeid, "lineno": report.location[1], "outcome": "passed",
             "keywords": []})
         entry[report.when] = _stage(report)
-        decisive = report.when == "call" or report.failed or report.skipped
-        if decisive and entry["outcome"] in ("passed", "xfailed", "xpassed"):
-            entry["outcome"] = _test_outcome(report)
+        # pytest's own categories (as pytest-json-report uses them): a failed call
+        # followed by a teardown error is an "error", an xfail is "xfailed".
+        category = self.config.hook.pytest_report_teststatus(report=report, config=self.config)[0]
+        if category not in ("passed", ""):
+            entry["outcome"] = category
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         if self.timeout > 0:
@@ -205,8 +201,9 @@ class ChildRecorder:
         for test in tests:
             summary[test["outcome"]] = summary.get(test["outcome"], 0) + 1
         summary["total"] = len(tests)
-        summary["collected"] = session.testscollected
-        summary["deselected"] = self.deselected
+        summary["collected"] = session.testscollected + self.deselected
+        if self.deselected:
+            summary["deselected"] = self.deselected
         write_json_atomic(os.path.join(self.out, REPORT_FILE), {
             "created": time.time(), "duration": time.time() - self.started,
             "exitcode": int(exitstatus), "root": str(self.config.rootpath),
@@ -215,6 +212,7 @@ class ChildRecorder:
             "wsdoctor": {"protocol": PROTOCOL_VERSION, "order": self.order,
                          "missing": self.missing, "pid": os.getpid()}})
         self.events.close()
+        self.hang_file.close()
 
     def _environment(self) -> dict[str, Any]:
         plugins = sorted({f"{dist.project_name}-{dist.version}" for _, dist

@@ -1,0 +1,593 @@
+"""The child-side plugin (wsdoctor.plugin), run inside real pytest processes via pytester.
+
+Each test writes a small project, runs pytest on it with `-p wsdoctor.plugin`, and
+reads what the plugin left in its output directory, the way the parent does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsdoctor import childio
+from wsdoctor.executor import stage_child_package
+from wsdoctor.records import CollectedTest, Outcome
+
+STAGES = ("setup", "call", "teardown")
+JSON_REPORT_KEYS = {"created", "duration", "exitcode", "root", "environment", "summary", "collectors",
+                    "tests", "warnings"}
+COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")
+
+# Every test of the project appends its node id here, so "ran" means ran, not "was reported".
+RECORDING_CONFTEST = """
+    from pathlib import Path
+
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    def _record_run(request):
+        with open(Path(__file__).parent / "ran.txt", "a") as handle:
+            handle.write(request.node.nodeid + "\\n")
+"""
+FIXTURES = """
+    import warnings
+
+    import pytest
+
+    @pytest.fixture
+    def broken_setup():
+        raise RuntimeError("broken setup")
+
+    @pytest.fixture
+    def broken_teardown():
+        yield
+        raise RuntimeError("broken teardown")
+"""
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def run_child(pytester: pytest.Pytester, out: Path, *args: str, ids: Sequence[str] | None = None,
+              isolated: bool = False, timeout: float | None = None) -> pytest.RunResult:
+    """pytest with the plugin on the pytester project; isolated: in a subprocess of its own."""
+    argv = ["-p", "no:cacheprovider", "-p", "wsdoctor.plugin", f"--wsdoctor-out={out}", *args]
+    if ids is not None:
+        ids_file = out.parent / "ids.txt"
+        ids_file.write_text("".join(f"{nodeid}\n" for nodeid in ids), encoding="utf-8")
+        argv.append(f"--wsdoctor-ids={ids_file}")
+    if isolated:
+        return pytester.runpytest_subprocess(*argv, timeout=timeout)
+    return pytester.runpytest(*argv)
+
+
+def run_json_report(pytester: pytest.Pytester, path: Path, *args: str) -> dict[str, Any]:
+    """The same project under the real pytest-json-report, for comparison."""
+    pytester.runpytest("-p", "no:cacheprovider", "--json-report", f"--json-report-file={path}", *args)
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def events(out: Path, kind: str) -> list[dict[str, Any]]:
+    lines = (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [event for event in map(json.loads, lines) if event["event"] == kind]
+
+
+def started(out: Path) -> list[str]:
+    return [event["nodeid"] for event in events(out, "start")]
+
+
+def finished(out: Path) -> list[str]:
+    return [event["test"]["nodeid"] for event in events(out, "test")]
+
+
+def load_report(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return data
+
+
+def outcomes(report: dict[str, Any]) -> dict[str, str]:
+    return {test["nodeid"]: test["outcome"] for test in report["tests"]}
+
+
+def ran(pytester: pytest.Pytester) -> list[str]:
+    return (pytester.path / "ran.txt").read_text(encoding="utf-8").splitlines()
+
+
+def shape_of(test: dict[str, Any]) -> dict[str, Any]:
+    """What must agree with pytest-json-report: keys, line, outcomes, per-stage keys and outcomes."""
+    shape = {"keys": sorted(test), "lineno": test["lineno"], "outcome": test["outcome"]}
+    shape.update({when: (sorted(test[when]), test[when]["outcome"]) for when in STAGES if when in test})
+    return shape
+
+
+
+@pytest.fixture
+def ordered_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(RECORDING_CONFTEST)
+    pytester.makepyfile(
+        test_one="""
+            def test_a():
+                pass
+
+            def test_b():
+                pass
+        """,
+        test_two="""
+            import pytest
+
+            def test_c():
+                pass
+
+            @pytest.mark.parametrize("n", [1, 2, 3])
+            def test_p(n):
+                pass
+        """,
+    )
+    return pytester
+
+
+# --- order and selection -------------------------------------------------------
+
+INTERLEAVED = ["test_two.py::test_p[3]", "test_one.py::test_b", "test_two.py::test_c",
+               "test_two.py::test_p[1]", "test_one.py::test_a", "test_two.py::test_p[2]"]
+
+
+def test_ids_file_imposes_its_order_across_files_and_parameters(ordered_project: pytest.Pytester,
+                                                                tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_child(ordered_project, out, ids=INTERLEAVED)
+
+    result.assert_outcomes(passed=6)
+    assert [item["nodeid"] for item in events(out, "collected")[0]["items"]] == INTERLEAVED
+    assert started(out) == INTERLEAVED
+    assert finished(out) == INTERLEAVED
+    assert ran(ordered_project) == INTERLEAVED
+    assert load_report(out)["wsdoctor"]["order"] == INTERLEAVED
+    assert [test["nodeid"] for test in load_report(out)["tests"]] == INTERLEAVED
+
+
+def test_unlisted_tests_are_deselected_and_unknown_ids_reported_missing(
+        ordered_project: pytest.Pytester, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    wanted = ["test_two.py::test_p[2]", "test_one.py::test_a"]
+    unknown = ["test_one.py::test_gone", "test_three.py::test_x"]
+    result = run_child(ordered_project, out, ids=[wanted[0], unknown[0], wanted[1], wanted[0], unknown[1]])
+
+    result.assert_outcomes(passed=2, deselected=4)
+    assert ran(ordered_project) == wanted
+    assert started(out) == wanted
+    collected = events(out, "collected")[0]
+    assert (collected["missing"], collected["deselected"]) == (unknown, 4)
+    report = load_report(out)
+    assert report["wsdoctor"]["missing"] == unknown
+    assert (report["summary"]["deselected"], report["summary"]["total"]) == (4, 2)
+
+
+def test_without_ids_file_everything_runs_in_collection_order(ordered_project: pytest.Pytester,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_child(ordered_project, out).assert_outcomes(passed=6)
+
+    expected = ["test_one.py::test_a", "test_one.py::test_b", "test_two.py::test_c",
+                "test_two.py::test_p[1]", "test_two.py::test_p[2]", "test_two.py::test_p[3]"]
+    assert started(out) == expected
+    assert events(out, "collected")[0]["missing"] == []
+
+
+# --- report.json against pytest-json-report ---------------------------------------
+
+OUTCOME_CASES = [
+    pytest.param("def test_it():\n    pass\n", "passed", id="passed"),
+    pytest.param("def test_it():\n    assert 1 == 2\n", "failed", id="failed"),
+    pytest.param("def test_it():\n    pytest.skip('no')\n", "skipped", id="skipped-in-call"),
+    pytest.param("@pytest.mark.skip(reason='no')\ndef test_it():\n    pass\n", "skipped", id="skip-marker"),
+    pytest.param("@pytest.mark.xfail(reason='x')\ndef test_it():\n    assert 0\n", "xfailed", id="xfailed"),
+    pytest.param("@pytest.mark.xfail(reason='x')\ndef test_it():\n    pass\n", "xpassed", id="xpassed"),
+    pytest.param("@pytest.mark.xfail(strict=True)\ndef test_it():\n    pass\n", "failed", id="strict-xpass"),
+    pytest.param("def test_it(broken_setup):\n    pass\n", "error", id="setup-error"),
+    pytest.param("def test_it(broken_teardown):\n    pass\n", "error", id="teardown-error"),
+    pytest.param("def test_it(broken_teardown):\n    assert 0\n", "error", id="failed-then-teardown-error"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), OUTCOME_CASES)
+def test_test_outcome_agrees_with_pytest_json_report(pytester: pytest.Pytester, tmp_path: Path,
+                                                     body: str, expected: str) -> None:
+    pytester.makepyfile(test_case=textwrap.dedent(FIXTURES) + "\n" + body)
+    run_child(pytester, tmp_path / "out")
+    theirs = run_json_report(pytester, tmp_path / "json-report.json")
+    ours = load_report(tmp_path / "out")
+
+    assert outcomes(theirs) == {"test_case.py::test_it": expected}  # the table itself is right
+    assert outcomes(ours) == outcomes(theirs)
+    assert childio.test_result(ours["tests"][0]).outcome == Outcome(expected)
+
+
+@pytest.fixture
+def mixed_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_mixed=FIXTURES + """
+    def test_passes():
+        pass
+
+    def test_fails():
+        assert 1 == 2
+
+    def test_skips():
+        pytest.skip("not today")
+
+    @pytest.mark.xfail(reason="known bug")
+    def test_xfails():
+        raise ValueError("known")
+
+    def test_setup_errors(broken_setup):
+        pass
+
+    def test_warns():
+        warnings.warn(RuntimeWarning("coroutine 'x' was never awaited"))
+    """)
+    return pytester
+
+
+def test_report_has_the_shape_of_pytest_json_report(mixed_project: pytest.Pytester, tmp_path: Path) -> None:
+    run_child(mixed_project, tmp_path / "out")
+    theirs = run_json_report(mixed_project, tmp_path / "json-report.json")
+    ours = load_report(tmp_path / "out")
+
+    assert set(theirs) == JSON_REPORT_KEYS
+    assert set(ours) == JSON_REPORT_KEYS | {"wsdoctor"}
+    assert {t["nodeid"]: shape_of(t) for t in ours["tests"]} == {
+        t["nodeid"]: shape_of(t) for t in theirs["tests"]}
+    assert set(ours["warnings"][0]) == set(theirs["warnings"][0]) | {"nodeid"}
+
+
+def test_failure_details_match_pytest_json_report(mixed_project: pytest.Pytester, tmp_path: Path) -> None:
+    run_child(mixed_project, tmp_path / "out")
+    theirs = {t["nodeid"]: t for t in run_json_report(mixed_project, tmp_path / "jr.json")["tests"]}
+    ours = {t["nodeid"]: t for t in load_report(tmp_path / "out")["tests"]}
+
+    assert ours["test_mixed.py::test_fails"]["call"]["crash"]["message"] == "assert 1 == 2"
+    assert "RuntimeError: broken setup" in ours["test_mixed.py::test_setup_errors"]["setup"]["longrepr"]
+    for nodeid, when in (("test_mixed.py::test_fails", "call"),
+                         ("test_mixed.py::test_setup_errors", "setup")):
+        ours_stage, theirs_stage = ours[nodeid][when], theirs[nodeid][when]
+        assert (ours_stage["crash"], ours_stage["traceback"], ours_stage["longrepr"]) == (
+            theirs_stage["crash"], theirs_stage["traceback"], theirs_stage["longrepr"])
+
+
+def test_parent_reads_outcomes_and_messages_from_the_report(mixed_project: pytest.Pytester,
+                                                            tmp_path: Path) -> None:
+    run_child(mixed_project, tmp_path / "out")
+    output = childio.read_child_dir(tmp_path / "out", mixed_project.path)
+
+    assert {nodeid.split("::")[1]: r.outcome for nodeid, r in output.results.items()} == {
+        "test_passes": Outcome.PASSED, "test_fails": Outcome.FAILED, "test_skips": Outcome.SKIPPED,
+        "test_xfails": Outcome.XFAILED, "test_setup_errors": Outcome.ERROR, "test_warns": Outcome.PASSED}
+    assert [output.results[f"test_mixed.py::{name}"].message for name in (
+        "test_passes", "test_fails", "test_xfails", "test_setup_errors")] == [
+        "", "assert 1 == 2", "ValueError: known", "RuntimeError: broken setup"]
+    assert "broken setup" in output.results["test_mixed.py::test_setup_errors"].longrepr
+    assert output.exitcode == 1
+    assert output.versions is not None
+    assert output.versions.pytest == pytest.__version__
+
+
+def test_parent_shows_the_skip_reason_as_the_message(mixed_project: pytest.Pytester, tmp_path: Path) -> None:
+    run_child(mixed_project, tmp_path / "out")
+    output = childio.read_child_dir(tmp_path / "out", mixed_project.path)
+
+    assert output.results["test_mixed.py::test_skips"].message == "Skipped: not today"
+
+
+def test_captured_output_is_reported_only_in_the_stage_that_printed(pytester: pytest.Pytester,
+                                                                    tmp_path: Path) -> None:
+    pytester.makepyfile("def test_prints():\n    print('hello from call')\n")
+    run_child(pytester, tmp_path / "out")
+    theirs = run_json_report(pytester, tmp_path / "jr.json")["tests"][0]
+    ours = load_report(tmp_path / "out")["tests"][0]
+
+    assert theirs["call"]["stdout"] == ours["call"]["stdout"] == "hello from call\n"
+    assert {when: ours[when].get("stdout") for when in STAGES} == {
+        when: theirs[when].get("stdout") for when in STAGES}
+
+
+def test_summary_counts_match_pytest_json_report_in_the_same_run(ordered_project: pytest.Pytester,
+                                                                  tmp_path: Path) -> None:
+    # Both plugins in one process: pytest-json-report sees the plugin's deselection too.
+    run_child(ordered_project, tmp_path / "out", "--json-report",
+              f"--json-report-file={tmp_path / 'jr.json'}", ids=INTERLEAVED[:2])
+    theirs = json.loads((tmp_path / "jr.json").read_text(encoding="utf-8"))
+
+    assert theirs["summary"] == {"passed": 2, "total": 2, "collected": 6, "deselected": 4}
+    assert load_report(tmp_path / "out")["summary"] == theirs["summary"]
+
+
+# --- collection errors ---------------------------------------------------------------
+
+@pytest.fixture
+def broken_import_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_broken="import no_such_module_wsdoctor\n\ndef test_never():\n    pass\n",
+                        test_fine="def test_fine():\n    pass\n")
+    return pytester
+
+
+@pytest.mark.parametrize(("args", "expected_started", "expected_exitcode"), [
+    pytest.param((), [], 2, id="interrupted"),
+    pytest.param(("--continue-on-collection-errors",), ["test_fine.py::test_fine"], 1, id="continue"),
+])
+def test_collection_error_is_an_event_and_a_collector(broken_import_project: pytest.Pytester, tmp_path: Path,
+                                                      args: tuple[str, ...], expected_started: list[str],
+                                                      expected_exitcode: int) -> None:
+    out = tmp_path / "out"
+    run_child(broken_import_project, out, *args)
+
+    [error] = events(out, "collect-error")
+    assert error["nodeid"] == "test_broken.py"
+    assert "no_such_module_wsdoctor" in error["longrepr"]
+    report = load_report(out)
+    assert [(c["nodeid"], c["outcome"], c["result"]) for c in report["collectors"]] == [
+        ("test_broken.py", "failed", [])]
+    assert started(out) == finished(out) == expected_started
+    assert report["exitcode"] == expected_exitcode
+    output = childio.read_child_dir(out, broken_import_project.path)
+    assert list(output.collect_errors) == ["test_broken.py"]
+
+
+def test_failed_collector_entry_matches_pytest_json_report(broken_import_project: pytest.Pytester,
+                                                           tmp_path: Path) -> None:
+    run_child(broken_import_project, tmp_path / "out")
+    theirs = run_json_report(broken_import_project, tmp_path / "jr.json")
+
+    failed = [c for c in theirs["collectors"] if c["outcome"] == "failed"]
+    assert load_report(tmp_path / "out")["collectors"] == failed
+
+
+# --- crashes and hangs -------------------------------------------------------------------
+
+CRASH_PROJECT = """
+    def test_first():
+        pass
+
+    def test_second():
+        assert 1 == 2
+
+    def test_crashes():
+        {crash}
+
+    def test_never_reached():
+        pass
+"""
+
+
+@pytest.mark.parametrize(("crash", "returncode"), [
+    pytest.param("import os; os._exit(3)", 3, id="os-exit"),
+    pytest.param("import ctypes; ctypes.string_at(0)", -signal.SIGSEGV, id="segfault"),
+])
+def test_crash_leaves_a_start_without_a_test_event(pytester: pytest.Pytester, tmp_path: Path,
+                                                   crash: str, returncode: int) -> None:
+    pytester.makepyfile(test_crash=CRASH_PROJECT.format(crash=crash))
+    out = tmp_path / "out"
+    result = run_child(pytester, out, isolated=True, timeout=60)
+
+    assert result.ret == returncode
+    before = ["test_crash.py::test_first", "test_crash.py::test_second"]
+    assert started(out) == [*before, "test_crash.py::test_crashes"]
+    assert finished(out) == before
+    assert not (out / "report.json").exists()
+
+
+def test_parent_names_the_crashed_test_from_what_the_child_left(pytester: pytest.Pytester,
+                                                                tmp_path: Path) -> None:
+    pytester.makepyfile(test_crash=CRASH_PROJECT.format(crash="import os; os._exit(3)"))
+    out = tmp_path / "out"
+    run_child(pytester, out, isolated=True, timeout=60)
+    output = childio.read_child_dir(out, pytester.path)
+
+    assert output.started[-1] == "test_crash.py::test_crashes"
+    assert {nodeid: (r.outcome, r.message) for nodeid, r in output.results.items()} == {
+        "test_crash.py::test_first": (Outcome.PASSED, ""),
+        "test_crash.py::test_second": (Outcome.FAILED, "assert 1 == 2")}
+    assert output.exitcode is None
+
+
+@pytest.fixture
+def hanging_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_hang="""
+        import time
+
+        def test_fast():
+            pass
+
+        def test_sleeps_forever():
+            time.sleep(30)
+
+        def test_after():
+            pass
+    """)
+    return pytester
+
+
+def test_deadline_dumps_the_hung_test_and_ends_the_process(hanging_project: pytest.Pytester,
+                                                           tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    began = time.monotonic()
+    result = run_child(hanging_project, out, "--wsdoctor-timeout=1", isolated=True, timeout=25)
+
+    assert time.monotonic() - began < 10
+    assert result.ret == 1  # faulthandler's exit
+    dump = (out / "hang.txt").read_text(encoding="utf-8")
+    assert "Timeout" in dump
+    assert "test_sleeps_forever" in dump
+    assert not (out / "report.json").exists()
+    assert started(out)[-1] == "test_hang.py::test_sleeps_forever"
+
+
+def test_parent_finds_where_the_hung_test_was_blocked(hanging_project: pytest.Pytester,
+                                                      tmp_path: Path) -> None:
+    run_child(hanging_project, tmp_path / "out", "--wsdoctor-timeout=1", isolated=True, timeout=25)
+    output = childio.read_child_dir(tmp_path / "out", hanging_project.path)
+
+    assert list(output.results) == ["test_hang.py::test_fast"]
+    assert output.started[-1] == "test_hang.py::test_sleeps_forever"
+    assert childio.blocked_frame(output.hang_dump, str(hanging_project.path)).startswith(
+        f"test_sleeps_forever ({hanging_project.path / 'test_hang.py'}:")
+
+
+def test_deadline_is_per_test_not_per_session(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_slowish="""
+        import time
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_sleeps_a_little(n):
+            time.sleep(0.6)
+    """)
+    out = tmp_path / "out"
+    result = run_child(pytester, out, "--wsdoctor-timeout=1.5", isolated=True, timeout=60)
+
+    result.assert_outcomes(passed=4)
+    assert (out / "hang.txt").read_text(encoding="utf-8") == ""
+    assert load_report(out)["summary"]["passed"] == 4
+
+
+def test_deadline_is_disarmed_when_the_last_test_ends(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makeconftest("import time\n\ndef pytest_sessionfinish():\n    time.sleep(2)\n")
+    pytester.makepyfile("def test_quick():\n    pass\n")
+    out = tmp_path / "out"
+    result = run_child(pytester, out, "--wsdoctor-timeout=1", isolated=True, timeout=60)
+
+    assert result.ret == 0
+    assert (out / "hang.txt").read_text(encoding="utf-8") == ""
+    assert load_report(out)["summary"]["passed"] == 1
+
+
+# --- collect-only, no output dir, warnings ----------------------------------------------------
+
+
+def test_collect_only_writes_collected_event_and_report(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    test_file = pytester.makepyfile(test_col="import pytest\n\ndef test_a():\n    pass\n\n\n"
+                                             "@pytest.mark.parametrize('n', [1])\ndef test_b(n):\n    pass\n")
+    out = tmp_path / "out"
+    run_child(pytester, out, "--collect-only")
+
+    [collected] = events(out, "collected")
+    assert collected["items"] == [
+        {"nodeid": "test_col.py::test_a", "path": str(test_file), "lineno": 2},
+        {"nodeid": "test_col.py::test_b[1]", "path": str(test_file), "lineno": 6}]
+    assert collected["rootdir"] == str(pytester.path)
+    assert started(out) == []
+    report = load_report(out)
+    assert (report["exitcode"], report["tests"], report["root"]) == (0, [], str(pytester.path))
+    assert childio.read_child_dir(out, pytester.path).collected == (
+        CollectedTest("test_col.py::test_a", "test_col.py", 2),
+        CollectedTest("test_col.py::test_b[1]", "test_col.py", 6))
+
+
+def test_without_output_dir_the_plugin_writes_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_quiet="""
+        def test_plugin_is_inert(request):
+            assert request.config.pluginmanager.get_plugin("wsdoctor-recorder") is None
+    """)
+    before = sorted(pytester.path.rglob("*"))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "wsdoctor.plugin")
+
+    result.assert_outcomes(passed=1)
+    assert [p for p in sorted(pytester.path.rglob("*")) if "__pycache__" not in p.parts] == before
+
+
+def test_warnings_are_reported_with_category_and_nodeid(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_warn="""
+        import warnings
+
+        def test_warns():
+            warnings.warn(RuntimeWarning("coroutine 'x' was never awaited"))
+    """)
+    out = tmp_path / "out"
+    run_child(pytester, out)
+
+    mine = [w for w in load_report(out)["warnings"] if w["nodeid"] == "test_warn.py::test_warns"]
+    assert [(w["category"], w["message"], w["when"]) for w in mine] == [
+        ("RuntimeWarning", "coroutine 'x' was never awaited", "runtest")]
+    assert mine[0] in childio.read_child_dir(out, pytester.path).warnings
+
+
+# --- Python 3.9 / pytest 7.0 ---------------------------------------------------------------
+
+
+COMPAT_PROJECT = """
+    import warnings
+
+    import pytest
+
+    @pytest.fixture
+    def broken():
+        raise RuntimeError("boom")
+
+    def test_pass():
+        pass
+
+    def test_fail():
+        assert 1 == 2
+
+    def test_skip():
+        pytest.skip("no")
+
+    @pytest.mark.xfail(reason="known")
+    def test_xfail():
+        assert 0
+
+    def test_error(broken):
+        pass
+
+    def test_warns():
+        warnings.warn(RuntimeWarning("never awaited"))
+
+    def test_unlisted():
+        pass
+"""
+
+
+@pytest.mark.skipif(not (COMPAT_PYTHON and os.access(COMPAT_PYTHON, os.X_OK)),
+                    reason="set WSDOCTOR_COMPAT_PYTHON to a Python 3.9 interpreter with pytest 7.0 installed")
+def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_compat.py").write_text(textwrap.dedent(COMPAT_PROJECT), encoding="utf-8")
+    order = ["test_compat.py::test_warns", "test_compat.py::test_error", "test_compat.py::test_xfail",
+             "test_compat.py::test_fail", "test_compat.py::test_skip", "test_compat.py::test_pass"]
+    ids_text = "\n".join([*order, "test_compat.py::test_gone"]) + "\n"
+    (tmp_path / "ids.txt").write_text(ids_text, encoding="utf-8")
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+    env["PYTHONPATH"] = str(stage_child_package(tmp_path / "child-path"))
+    done = subprocess.run(
+        [COMPAT_PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-p", "wsdoctor.plugin",
+         f"--wsdoctor-out={out}", f"--wsdoctor-ids={tmp_path / 'ids.txt'}", "--wsdoctor-timeout=60"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        check=False)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = load_report(out)
+    assert (report["environment"]["Python"][:4], report["environment"]["pytest"][:4]) == ("3.9.", "7.0.")
+    assert started(out) == report["wsdoctor"]["order"] == order
+    assert report["wsdoctor"]["missing"] == ["test_compat.py::test_gone"]
+    assert outcomes(report) == {
+        "test_compat.py::test_warns": "passed", "test_compat.py::test_error": "error",
+        "test_compat.py::test_xfail": "xfailed", "test_compat.py::test_fail": "failed",
+        "test_compat.py::test_skip": "skipped", "test_compat.py::test_pass": "passed"}
+    assert set(report) == JSON_REPORT_KEYS | {"wsdoctor"}
+    assert report["summary"]["deselected"] == 1
+    assert [(w["category"], w["nodeid"]) for w in report["warnings"]] == [
+        ("RuntimeWarning", "test_compat.py::test_warns")]
+    output = childio.read_child_dir(out, project)
+    assert output.results["test_compat.py::test_fail"].message == "assert 1 == 2"
+    assert output.results["test_compat.py::test_error"].outcome is Outcome.ERROR
