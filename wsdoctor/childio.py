@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wsdoctor import plugin
-from wsdoctor.records import CollectedTest, Outcome, TestResult, Versions
+from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
 
 MAX_LONGREPR = 20_000
 _OUTCOMES = {o.value: o for o in Outcome}
@@ -31,6 +31,7 @@ class ChildOutput:
     versions: Versions | None = None
     warnings: tuple[dict[str, Any], ...] = ()
     hang_dump: str = ""
+    import_changes: list[StateChange] = field(default_factory=list)
 
 
 class EventTail:
@@ -68,6 +69,8 @@ def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
         output.results[result.nodeid] = result
     elif kind == "collect-error":
         output.collect_errors[event["nodeid"]] = event.get("longrepr", "")
+    elif kind == "import-changes":
+        output.import_changes += state_changes(event["changes"], by=event["nodeid"])
 
 
 def _collected_test(item: dict[str, Any], cwd: Path) -> CollectedTest:
@@ -92,7 +95,17 @@ def test_result(entry: dict[str, Any]) -> TestResult:
         message = str(crash.get("message") or _skip_reason(longrepr) or _last_line(longrepr))
     duration = sum(float(s.get("duration") or 0.0) for s in stages)
     return TestResult(nodeid=entry["nodeid"], outcome=outcome, duration=duration,
-                      message=_first_line(message), longrepr=longrepr)
+                      message=_first_line(message), longrepr=longrepr,
+                      state_changes=state_changes(entry.get("state_changes", ()), by=entry["nodeid"]))
+
+
+def state_changes(raw: Any, by: str) -> tuple[StateChange, ...]:
+    """The probe's [key, before, after] triples as records."""
+    changes = []
+    for key, before, after in raw:
+        kind, _, name = str(key).partition(":")
+        changes.append(StateChange(kind=kind, name=name, before=before, after=after, by=by))
+    return tuple(changes)
 
 
 def _skip_reason(longrepr: str) -> str:

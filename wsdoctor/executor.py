@@ -22,9 +22,18 @@ from pathlib import Path
 from wsdoctor import plugin
 from wsdoctor.childio import ChildOutput, EventTail, apply_event, error_summary, read_child_dir
 from wsdoctor.errors import UsageError
-from wsdoctor.records import ChildRun, ChildStatus, Outcome, PlanRun, RunPlan, TestResult, Versions
+from wsdoctor.records import (
+    ChildRun,
+    ChildStatus,
+    Outcome,
+    PlanRun,
+    RunPlan,
+    StateChange,
+    TestResult,
+    Versions,
+)
 
-CHILD_FILES = ("__init__.py", "plugin.py")
+CHILD_FILES = ("__init__.py", "plugin.py", "probes.py")
 COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
 HANG_GRACE = 15.0  # faulthandler should end a hung child first; we are the backstop
 STDERR_TAIL = 4000
@@ -125,18 +134,21 @@ class Executor:
         results: dict[str, TestResult] = {}
         children: list[ChildRun] = []
         collect_errors: dict[str, str] = {}
+        import_changes: list[StateChange] = []
+        extra = ("--wsdoctor-probe",) if plan.probe else ()
         while remaining and not self._stopping.is_set():
             suffix = f"#{len(children) + 1}" if children else ""
-            child, output = self._run_child(plan.label + suffix, plan.collect_args, remaining, ())
+            child, output = self._run_child(plan.label + suffix, plan.collect_args, remaining, extra)
             children.append(child)
             collect_errors.update(output.collect_errors)
+            import_changes += output.import_changes if len(children) == 1 else ()
             results.update(_results_of(child, output, remaining, self._stopping.is_set()))
             remaining = _continuation(child, output, remaining)
         for nodeid in plan.test_ids:
             results.setdefault(nodeid, _missing_result(nodeid, collect_errors))
         ordered = tuple(results[nodeid] for nodeid in plan.test_ids)
         return PlanRun(plan=plan, results=ordered, children=tuple(children),
-                       collect_errors=tuple(sorted(collect_errors)))
+                       collect_errors=tuple(sorted(collect_errors)), import_changes=tuple(import_changes))
 
     def kill_all(self) -> None:
         self._stopping.set()

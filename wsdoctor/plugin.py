@@ -41,6 +41,8 @@ def pytest_addoption(parser: Any) -> None:
                     help="file of node ids to run, in order")
     group.addoption("--wsdoctor-timeout", dest="wsdoctor_timeout", type=float,
                     default=0.0, help="per-test deadline in seconds (0: none)")
+    group.addoption("--wsdoctor-probe", dest="wsdoctor_probe", action="store_true", default=False,
+                    help="record which process-global state each test and each import changed")
 
 
 def pytest_configure(config: Any) -> None:
@@ -48,6 +50,8 @@ def pytest_configure(config: Any) -> None:
     if out:
         _disable_xdist(config)
         config.pluginmanager.register(ChildRecorder(config, out), "wsdoctor-recorder")
+        if config.getoption("wsdoctor_probe"):
+            config.pluginmanager.register(StateRecorder(config), "wsdoctor-probes")
 
 
 def _disable_xdist(config: Any) -> None:
@@ -182,7 +186,10 @@ class ChildRecorder:
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         if self.timeout > 0:
             faulthandler.cancel_dump_traceback_later()
+        probes = self.config.pluginmanager.get_plugin("wsdoctor-probes")
         entry = self.tests.get(nodeid)
+        if probes is not None and entry is not None:
+            entry["state_changes"] = probes.changes_since_last()
         if entry is not None:
             self.emit("test", test=entry)
 
@@ -220,3 +227,42 @@ class ChildRecorder:
         return {"Python": platform.python_version(), "Platform": platform.platform(),
                 "pytest": pytest.__version__, "Plugins": plugins,
                 "executable": sys.executable}
+
+
+def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:
+    """pytest's own sys.path insertion of a test file's directory (rootdir-relative imports)."""
+    key, before, _ = change
+    if not key.startswith("sys.path:") or before is not None:
+        return False
+    path = str(getattr(collector, "path", getattr(collector, "fspath", "")))
+    return bool(path) and (path + os.sep).startswith(key[len("sys.path:"):].rstrip(os.sep) + os.sep)
+
+
+class StateRecorder:
+    """Attributes changes of process-global state to the collector or test that made them.
+
+    One snapshot per test: the state after one test is the state before the next.
+    """
+
+    def __init__(self, config: Any) -> None:
+        from wsdoctor.probes import StateProbe
+
+        self.config = config
+        self.probe = StateProbe(str(config.rootpath))
+        self.last = self.probe.snapshot()
+
+    def changes_since_last(self) -> list[list[Any]]:
+        from wsdoctor.probes import diff
+
+        now = self.probe.snapshot()
+        changes = [list(change) for change in diff(self.last, now)]
+        self.last = now
+        return changes
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector: Any) -> Any:
+        yield
+        changes = [c for c in self.changes_since_last() if not _pytest_path_insertion(c, collector)]
+        if changes:
+            recorder = self.config.pluginmanager.get_plugin("wsdoctor-recorder")
+            recorder.emit("import-changes", nodeid=collector.nodeid, changes=changes)

@@ -64,6 +64,21 @@ class ChildStatus(str, enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class StateChange:
+    """A piece of process-global state that a test or an import changed and left changed."""
+
+    kind: str  # sys.modules, module-attr, class-attr, environ, cwd, sys.path, thread, socket, ...
+    name: str
+    before: str | None  # None: did not exist
+    after: str | None  # None: gone
+    by: str = ""  # the test or collector that changed it
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class CollectedTest:
     nodeid: str
     path: str  # the file, relative to the invocation directory
@@ -102,6 +117,7 @@ class RunPlan:
     collect_args: tuple[str, ...]
     test_ids: tuple[str, ...]
     repeat: int = 0  # identical plans differ only here
+    probe: bool = False  # record the state each test and import changed
 
     @property
     def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -118,6 +134,7 @@ class TestResult:
     duration: float = 0.0
     message: str = ""  # one line: the crash message or the reason
     longrepr: str = ""
+    state_changes: tuple[StateChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +156,7 @@ class PlanRun:
     results: tuple[TestResult, ...]
     children: tuple[ChildRun, ...]
     collect_errors: tuple[str, ...] = ()  # collectors that failed in this run
+    import_changes: tuple[StateChange, ...] = ()  # what collecting each file changed
 
     def result_of(self, nodeid: str) -> TestResult | None:
         for result in self.results:

@@ -1,0 +1,350 @@
+"""Fingerprints of process-global state, taken inside the child (stdlib only, Python 3.9+).
+
+A snapshot is a flat map ``"kind:name" -> short text``. Comparing two snapshots
+names what a test (or the import of a test file) changed and left changed:
+the reference list is CPython's regrtest ``save_env``, plus the module-level
+state of the project's own modules, where test pollution usually lives.
+Warnings filters are left out: pytest restores them around every test.
+
+Everything here must stay cheap (well under a millisecond for a small
+project): it runs once per test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+import types
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+Snapshot = Dict[str, str]
+Change = Tuple[str, Optional[str], Optional[str]]  # key, before, after (None: absent)
+
+MAX_TEXT = 120
+MAX_KEYS_SHOWN = 6
+MAX_ATTRS = 200
+MAX_KEYED = 200  # larger containers are fingerprinted by size only: sorting keys costs
+SIGNALS = ("SIGINT", "SIGTERM", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGHUP")
+_SCALARS = (type(None), bool, int, float, str, bytes)
+_CONTAINERS = (dict, list, set, frozenset, tuple)
+_SKIPPED_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                  type)
+
+
+class StateProbe:
+    """Snapshots scoped to one project: its modules are the ones under ``root``."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root) + os.sep
+        self._own_modules: Dict[str, bool] = {}
+
+    def snapshot(self) -> Snapshot:
+        state: Snapshot = {}
+        modules = list(sys.modules.items())
+        _sys_modules(state, modules)
+        own = [(name, module) for name, module in modules if self._is_own(name, module)]
+        # Application modules first, so a shared object is named after its home,
+        # not after the test module that imported it.
+        own.sort(key=lambda item: _looks_like_test(item[1]))
+        expanded: Set[int] = set()
+        for name, module in own:
+            _module_state(state, name, module, expanded)
+        _environment(state)
+        _threads(state)
+        _sockets(state)
+        _patchers(state)
+        _logging(state)
+        _signals(state)
+        _event_loop_policy(state)
+        return state
+
+    def _is_own(self, name: str, module: Any) -> bool:
+        known = self._own_modules.get(name)
+        if known is None:
+            path = getattr(module, "__file__", None) or ""
+            known = (isinstance(module, types.ModuleType) and os.path.abspath(path).startswith(self.root)
+                     and "site-packages" not in path and f"{os.sep}.wsdoctor{os.sep}" not in path
+                     and not name.startswith("wsdoctor"))
+            self._own_modules[name] = known
+        return known
+
+
+def diff(before: Snapshot, after: Snapshot) -> List[Change]:
+    """Changes from ``before`` to ``after`` that persist: new imports are not pollution."""
+    changes: List[Change] = []
+    for key, value in after.items():
+        old = before.get(key)
+        if old == value:
+            continue
+        if old is None and _is_plain_addition(key, value, before, after):
+            continue
+        changes.append((key, old, value))
+    for key, old in before.items():
+        if key not in after and not key.startswith("sys.modules:"):
+            changes.append((key, old, None))
+    return changes
+
+
+def _is_plain_addition(key: str, value: str, before: Snapshot, after: Snapshot) -> bool:
+    kind, _, name = key.partition(":")
+    if kind == "sys.modules":
+        return value.startswith("module ")
+    if kind in ("module-attr", "class-attr"):
+        # The globals of a module imported just now are new, not changed.
+        parts = name.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            module = "module-seen:" + ".".join(parts[:end])
+            if module in after:
+                return module not in before
+        return True
+    return kind == "module-seen"
+
+
+# --- the probes ---------------------------------------------------------------
+
+
+def _sys_modules(state: Snapshot, modules: Iterable[Tuple[str, Any]]) -> None:
+    for name, value in modules:
+        kind = "module" if isinstance(value, types.ModuleType) else type(value).__name__
+        state["sys.modules:" + name] = f"{kind} @{id(value):x}"
+
+
+def _looks_like_test(module: Any) -> bool:
+    base = os.path.basename(getattr(module, "__file__", "") or "")
+    return base.startswith(("test_", "conftest")) or base.endswith("_test.py")
+
+
+def _module_state(state: Snapshot, module_name: str, module: Any, expanded: Set[int]) -> None:
+    state["module-seen:" + module_name] = ""
+    try:
+        namespace = list(vars(module).items())
+    except TypeError:
+        return
+    for name, value in namespace:
+        if name.startswith("__"):
+            continue
+        if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+            _class_state(state, f"{module_name}.{name}", value)
+            continue
+        if isinstance(value, _SKIPPED_TYPES) or _is_pytest_object(value):
+            continue
+        if id(value) in expanded:
+            continue  # already described under its home module
+        key = f"{module_name}.{name}"
+        state["module-attr:" + key] = fingerprint(value)
+        if isinstance(value, _CONTAINERS) or _is_plain_instance(value):
+            expanded.add(id(value))
+        if _is_plain_instance(value):
+            _instance_state(state, key, value)
+
+
+def _class_state(state: Snapshot, key: str, cls: type) -> None:
+    for name, value in list(vars(cls).items())[:MAX_ATTRS]:
+        if name.startswith("__") or isinstance(value, (types.FunctionType, classmethod, staticmethod,
+                                                        property)):
+            continue
+        state[f"class-attr:{key}.{name}"] = fingerprint(value)
+
+
+def _instance_state(state: Snapshot, key: str, obj: Any) -> None:
+    try:
+        attributes = list(vars(obj).items())[:MAX_ATTRS]
+    except TypeError:
+        return
+    for name, value in attributes:
+        state[f"module-attr:{key}.{name}"] = fingerprint(value)
+
+
+def _is_plain_instance(value: Any) -> bool:
+    """A singleton-like object whose attributes are worth a look (not a mock, not a container)."""
+    if isinstance(value, _SCALARS + _CONTAINERS) or _is_mock(value) or _is_lru_cache(value):
+        return False
+    if not isinstance(getattr(type(value), "__dict__", None), types.MappingProxyType):
+        return False
+    return not type(value).__module__.startswith(("asyncio", "threading", "logging", "_pytest"))
+
+
+def _is_mock(value: Any) -> bool:
+    # Never touch a mock's attributes: that creates children and records calls.
+    return type(value).__module__ == "unittest.mock"
+
+
+def _is_lru_cache(value: Any) -> bool:
+    return type(value).__name__ == "_lru_cache_wrapper"
+
+
+def _is_pytest_object(value: Any) -> bool:
+    return type(value).__module__.startswith(("_pytest", "pytest"))
+
+
+def fingerprint(value: Any) -> str:
+    """A short text that changes when the value does in ways tests trip over."""
+    if isinstance(value, _SCALARS):
+        return _clip(repr(value))
+    if isinstance(value, _CONTAINERS):
+        return _container(value)
+    if _is_mock(value):
+        calls = object.__getattribute__(value, "__dict__").get("_mock_call_count")
+        return f"{type(value).__name__} calls={calls} @{id(value):x}"
+    if _is_lru_cache(value):
+        return f"lru_cache currsize={value.cache_info().currsize}"
+    asyncio_text = _asyncio_object(value)
+    if asyncio_text:
+        return asyncio_text
+    return f"{type(value).__name__} @{id(value):x}"
+
+
+def _container(value: Any) -> str:
+    kind = type(value).__name__
+    size = len(value)
+    if isinstance(value, (dict, set, frozenset)) and 0 < size <= MAX_KEYED:
+        try:
+            keys = sorted((repr(k) for k in value), key=str)[:MAX_KEYS_SHOWN]
+        except Exception:  # exotic keys: the size is still evidence
+            return f"{kind} len={size}"
+        more = ", ..." if size > MAX_KEYS_SHOWN else ""
+        return _clip(f"{kind} len={size}{_inner_size(value)} keys=[{', '.join(keys)}{more}]")
+    return f"{kind} len={size}{_inner_size(value)}"
+
+
+def _inner_size(value: Any) -> str:
+    """Items held one level down: a channel -> sockets map grows inside its lists."""
+    if len(value) > MAX_KEYED:
+        return ""
+    items = value.values() if isinstance(value, dict) else value
+    inner = [len(item) for item in items if isinstance(item, _CONTAINERS)]
+    return f" (holding {sum(inner)})" if inner else ""
+
+
+def _asyncio_object(value: Any) -> str:
+    if isinstance(value, asyncio.AbstractEventLoop):
+        return f"event loop ({_loop_state(value)})"
+    if isinstance(value, asyncio.Future):
+        state = "done" if value.done() else "pending"
+        return f"{type(value).__name__} {state}, loop {_loop_state(value.get_loop())}"
+    if type(value).__module__.startswith("asyncio"):
+        loop = getattr(value, "_loop", None)
+        if loop is not None:
+            return f"{type(value).__name__} bound to a loop that is {_loop_state(loop)}"
+        return f"{type(value).__name__} unbound"
+    return ""
+
+
+def _loop_state(loop: Any) -> str:
+    if loop.is_closed():
+        return "closed"
+    return "running" if loop.is_running() else "open"
+
+
+def _environment(state: Snapshot) -> None:
+    for name, value in os.environ.items():
+        if not name.startswith("PYTEST_"):
+            state["environ:" + name] = _clip(value)
+    try:
+        state["cwd:"] = os.getcwd()
+    except OSError:
+        state["cwd:"] = "<deleted>"
+    for entry in sys.path:
+        state["sys.path:" + entry] = "present"
+
+
+def _threads(state: Snapshot) -> None:
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            state[f"thread:{thread.name}"] = "daemon" if thread.daemon else "alive"
+
+
+def _sockets(state: Snapshot) -> None:
+    """LISTEN sockets this process holds (Linux /proc; elsewhere nothing)."""
+    inodes = _socket_inodes()
+    if not inodes:
+        return
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for address, inode in _listening(table):
+            if inode in inodes:
+                state[f"socket:LISTEN {address}"] = "open"
+
+
+def _socket_inodes() -> Set[str]:
+    inodes: Set[str] = set()
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _listening(table: str) -> List[Tuple[str, str]]:
+    try:
+        with open(table, encoding="ascii") as handle:
+            lines = handle.readlines()[1:]
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 9 and fields[3] == "0A":  # 0A: TCP_LISTEN
+            found.append((_address(fields[1]), fields[9]))
+    return found
+
+
+def _address(hex_address: str) -> str:
+    host, port = hex_address.split(":")
+    if len(host) == 8:
+        octets = [str(int(host[i:i + 2], 16)) for i in (6, 4, 2, 0)]
+        return f"{'.'.join(octets)}:{int(port, 16)}"
+    return f"[{host}]:{int(port, 16)}"
+
+
+def _patchers(state: Snapshot) -> None:
+    mock = sys.modules.get("unittest.mock")
+    active = getattr(getattr(mock, "_patch", None), "_active_patches", None) or []
+    for patcher in active:
+        target = getattr(patcher, "getter", None)
+        owner = target() if callable(target) else None
+        owner_name = getattr(owner, "__name__", type(owner).__name__)
+        state[f"patcher:{owner_name}.{getattr(patcher, 'attribute', '?')}"] = "active"
+
+
+def _logging(state: Snapshot) -> None:
+    loggers = [("root", logging.getLogger())]
+    loggers += [(name, logger) for name, logger in list(logging.Logger.manager.loggerDict.items())
+                if isinstance(logger, logging.Logger)]
+    for name, logger in loggers:
+        handlers = [type(h).__name__ for h in logger.handlers
+                    if not type(h).__module__.startswith("_pytest")]
+        if handlers:
+            state["logging:" + name] = ", ".join(handlers)
+        if name != "root" and logger.disabled:
+            state["logging-disabled:" + name] = "disabled"
+
+
+def _signals(state: Snapshot) -> None:
+    for name in SIGNALS:
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        handler = signal.getsignal(number)
+        state["signal:" + name] = getattr(handler, "__qualname__", None) or repr(handler)
+
+
+def _event_loop_policy(state: Snapshot) -> None:
+    policy = getattr(asyncio.events, "_event_loop_policy", None)
+    loop = getattr(getattr(policy, "_local", None), "_loop", None)
+    if loop is not None:
+        state["event-loop:current"] = f"set, {_loop_state(loop)}"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."
