@@ -135,6 +135,40 @@ def run(
     raise typer.Exit(_guarded(lambda: run_suite(request, out, err)))
 
 
+@app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
+def bisect(
+    ctx: typer.Context,
+    victim: Annotated[str, typer.Argument(help="Node id of the test that fails in the suite.")],
+    paths: Annotated[list[str] | None, typer.Argument(help="Files or directories to collect.")] = None,
+    from_run: Annotated[str | None, typer.Option(metavar="RUN_ID",
+                                                 help="Take the failing order from a recorded run.")] = None,
+    order_file: Annotated[Path | None, typer.Option(metavar="FILE", help="The failing order: node ids, "
+                                                    "one a line (e.g. one xdist worker's).")] = None,
+    randomly_seed: Annotated[int | None, typer.Option(metavar="SEED", help="The order pytest-randomly "
+                                                      "made with this seed.")] = None,
+    budget: Annotated[float, typer.Option(min=1, metavar="SECONDS", help="Give up after this long.")] = 600.0,
+    repeat: Annotated[int, typer.Option(min=1, help="Run every probe this often, for a victim that "
+                                        "fails only sometimes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Probes run in parallel.")] = os.cpu_count() or 1,
+    timeout: Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline.")] = 60.0,
+    python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
+                                                   help="Write the result as JSON here.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted bisect of this victim.")] = False,
+) -> None:
+    """Find the minimal set of tests (or file imports) that makes VICTIM fail, prove it, and name
+    the state they leak. Arguments after `--` go to every child pytest unchanged."""
+    from wsdoctor.commands.bisect import BisectRequest, bisect_command
+
+    request = BisectRequest(
+        victim=victim, cwd=Path.cwd(), paths=tuple(paths or ()),
+        pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()), python=python or sys.executable,
+        python_given=python is not None, workers=workers, timeout=timeout, budget=budget, repeat=repeat,
+        from_run=from_run, order_file=order_file, randomly_seed=randomly_seed, json_path=json_path,
+        resume=resume)
+    raise typer.Exit(_guarded(lambda: bisect_command(request, Console(), Console(stderr=True))))
+
+
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Copy the demo suite here (new or "

@@ -112,8 +112,13 @@ class Executor:
 
     # --- public -------------------------------------------------------------
 
-    def collect(self, collect_args: Sequence[str], label: str = "collect") -> tuple[ChildRun, ChildOutput]:
-        return self._run_child(label, tuple(collect_args), None, ("--collect-only",))
+    def collect(self, collect_args: Sequence[str], label: str = "collect",
+                randomly_seed: int | None = None) -> tuple[ChildRun, ChildOutput]:
+        """Collect in a child; with a seed, in the order pytest-randomly gives it."""
+        extra: tuple[str, ...] = ("--collect-only",)
+        if randomly_seed is not None:
+            extra += ("-p", "randomly", f"--randomly-seed={randomly_seed}")
+        return self._run_child(label, tuple(collect_args), None, extra)
 
     def run_plans(self, plans: Iterable[RunPlan]) -> list[PlanRun]:
         pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -195,7 +200,8 @@ class Executor:
     def _command(self, directory: Path, collect_args: tuple[str, ...], ids: Sequence[str] | None,
                  extra: tuple[str, ...]) -> list[str]:
         s = self.settings
-        command = [s.python, "-m", "pytest", "-p", "wsdoctor.plugin", "-p", "no:randomly",
+        randomly = () if "--randomly-seed" in " ".join(extra) else ("-p", "no:randomly")
+        command = [s.python, "-m", "pytest", "-p", "wsdoctor.plugin", *randomly,
                    "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
                    f"--wsdoctor-timeout={s.timeout}", f"-o=cache_dir={directory / 'cache'}"]
         if ids is not None:

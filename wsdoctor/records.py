@@ -227,6 +227,23 @@ class RunRecord:
         return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
 
 
+@dataclass(frozen=True, slots=True)
+class BisectResult:
+    victim: str
+    verdict: str  # order-dependent | brittle | fails-alone | flaky | not-reproduced
+    summary: str
+    polluters: tuple[str, ...] = ()
+    scope: str | None = None  # test | tests | file-import
+    state_setters: tuple[str, ...] = ()
+    leaked_state: tuple[StateChange, ...] = ()
+    cleaners: tuple[str, ...] = ()
+    confidence: str = ""
+    runs: int = 0  # child runs of tests (collection not counted)
+    seconds: float = 0.0
+    reproduce: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()  # what was tried, in order
+
+
 # --- JSON codec ---------------------------------------------------------------
 
 

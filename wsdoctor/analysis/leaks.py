@@ -1,0 +1,98 @@
+"""Which state changes are still in place when the victim starts, and which matter to it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from wsdoctor.records import PlanRun, StateChange
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_PARTS = re.compile(r"[.:\[\]'\" ]+")
+# Kinds of state that the probes see change all the time without anyone being hurt.
+LOW_SIGNAL_KINDS = frozenset({"sys.path", "logging", "logging-disabled"})
+
+
+@dataclass(frozen=True, slots=True)
+class Leak:
+    """A change still present when the victim starts."""
+
+    change: StateChange  # before: the value before anyone changed it; after: the value the victim sees
+    changed_by: tuple[str, ...]  # every test or collector that changed it on the way, in order
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    leaks: tuple[Leak, ...]
+    reverts: tuple[tuple[str, str], ...]  # (key, test): a test put back the value a key had
+
+
+def replay_until(run: PlanRun, victim: str) -> Replay:
+    """Apply the run's import changes and each test's changes in order, up to the victim."""
+    pristine: dict[str, StateChange] = {}
+    current: dict[str, str | None] = {}
+    authors: dict[str, list[str]] = {}
+    reverts: list[tuple[str, str]] = []
+    for change in _changes_before(run, victim):
+        key = change.key
+        pristine.setdefault(key, change)
+        current[key] = change.after
+        authors.setdefault(key, []).append(change.by)
+        if change.after == pristine[key].before:
+            reverts.append((key, change.by))
+            del pristine[key], current[key], authors[key]
+    leaks = tuple(
+        Leak(change=StateChange(kind=first.kind, name=first.name, before=first.before,
+                                after=current[key], by=authors[key][-1]),
+             changed_by=tuple(authors[key]))
+        for key, first in pristine.items())
+    return Replay(leaks=leaks, reverts=tuple(reverts))
+
+
+def _changes_before(run: PlanRun, victim: str) -> Iterable[StateChange]:
+    yield from run.import_changes
+    for result in run.results:
+        if result.nodeid == victim:
+            return
+        yield from result.state_changes
+
+
+def tokens_of(texts: Iterable[str]) -> set[str]:
+    """Identifiers and quoted words in the victim's failure and source."""
+    found: set[str] = set()
+    for text in texts:
+        found.update(word.lower() for word in _WORD.findall(text))
+    return found
+
+
+def relevance(change: StateChange, tokens: set[str]) -> int:
+    """How strongly the victim's error or source points at this piece of state."""
+    parts = [p.lower() for p in _NAME_PARTS.split(change.name) if p]
+    if not parts:
+        return 0
+    words = {w.lower() for p in parts for w in _WORD.findall(p)}
+    score = 3 * (parts[-1] in tokens) + sum(1 for w in words if w in tokens)
+    if change.kind == "sys.modules":
+        score += 2 * (parts[0] in tokens)
+    if change.kind in LOW_SIGNAL_KINDS:
+        score -= 5
+    return score
+
+
+def rank(leaks: Sequence[Leak], tokens: set[str]) -> list[Leak]:
+    """Most relevant first; among equals, the most recently changed first."""
+    indexed = list(enumerate(leaks))
+    indexed.sort(key=lambda item: (-relevance(item[1].change, tokens), -item[0]))
+    return [leak for _, leak in indexed]
+
+
+def suspects(ranked: Sequence[Leak], tokens: set[str], limit: int) -> list[str]:
+    """Authors of relevant leaks, most relevant and most recent first."""
+    found: dict[str, None] = {}
+    for leak in ranked:
+        if relevance(leak.change, tokens) <= 0:
+            break
+        for author in reversed(leak.changed_by):
+            found.setdefault(author, None)
+    return list(found)[:limit]

@@ -1,0 +1,411 @@
+"""`wsdoctor bisect VICTIM`: the minimal polluter (or state-setter), proven, and the state it leaks."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from wsdoctor.analysis.leaks import Leak, rank, replay_until, suspects, tokens_of
+from wsdoctor.analysis.search import SearchExhausted, SearchLog, find_minimal_set
+from wsdoctor.analysis.verdicts import CommandStyle
+from wsdoctor.collect import collect_suite
+from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from wsdoctor.executor import ChildSettings, Executor, probe_python
+from wsdoctor.oracle import Oracle
+from wsdoctor.planner import files_in_order
+from wsdoctor.records import (
+    BisectResult,
+    Collection,
+    Context,
+    PlanRun,
+    RunOptions,
+    RunRecord,
+    dump_json,
+    write_atomic,
+)
+from wsdoctor.render.bisect_view import render_bisect
+from wsdoctor.store import create_run_dir, find_run, load_run, save_record
+
+FOUND = ("order-dependent", "brittle")
+SUSPECTS_TRIED = 8
+
+
+@dataclass(frozen=True, slots=True)
+class BisectRequest:
+    victim: str
+    cwd: Path
+    paths: tuple[str, ...] = ()
+    pytest_args: tuple[str, ...] = ()
+    python: str = "python"
+    python_given: bool = False
+    workers: int = 2
+    timeout: float = 60.0
+    budget: float = 600.0
+    repeat: int = 1
+    from_run: str | None = None
+    order_file: Path | None = None
+    randomly_seed: int | None = None
+    json_path: Path | None = None
+    resume: bool = False
+
+
+def bisect_command(request: BisectRequest, out: Console, err: Console) -> int:
+    session = BisectSession.prepare(request, err)
+    try:
+        result = session.execute()
+    except KeyboardInterrupt:
+        session.executor.kill_all()
+        err.print(f"interrupted: the journal in {session.journal} lets `--resume` pick up from here")
+        return EXIT_INTERRUPTED
+    session.save(result)
+    render_bisect(result, out)
+    return EXIT_OK if result.verdict in FOUND else EXIT_FINDINGS
+
+
+class BisectSession:
+    def __init__(self, request: BisectRequest, run_dir: Path, collection: Collection,
+                 executor: Executor, order: tuple[str, ...], collect_args: tuple[str, ...],
+                 err: Console) -> None:
+        self.request = request
+        self.run_dir = run_dir
+        self.collection = collection
+        self.executor = executor
+        self.order = order  # the tests before the victim in the order to confirm
+        self.collect_args = collect_args
+        self.err = err
+        self.started = time.monotonic()
+        self.log = SearchLog()
+        self.journal = run_dir / f"bisect-{_slug(request.victim)}.jsonl"
+        self.oracle = Oracle(executor, collection, request.victim, self.journal, request.repeat,
+                             deadline=self.started + request.budget)
+        self.suite_run: PlanRun | None = None  # the confirming run of the given order, with probes
+
+    # --- setting up -----------------------------------------------------------------
+
+    @classmethod
+    def prepare(cls, request: BisectRequest, err: Console) -> BisectSession:
+        probe_python(request.python, request.cwd)
+        run_dir, collection = _run_dir_and_collection(request, err)
+        settings = ChildSettings(python=request.python, cwd=request.cwd, pytest_args=request.pytest_args,
+                                 timeout=request.timeout, artifacts=run_dir, rootdir=collection.rootdir,
+                                 inifile=collection.inifile)
+        executor = Executor(settings, request.workers, None)
+        ids = [t.nodeid for t in collection.tests]
+        _check_victim(request.victim, ids, request.paths)
+        order, collect_args = _failing_order(request, collection, executor, run_dir)
+        return cls(request, run_dir, collection, executor, order, collect_args, err)
+
+    # --- the steps ----------------------------------------------------------------
+
+    def execute(self) -> BisectResult:
+        victim = self.request.victim
+        self.say(f"bisecting {victim}: confirming that it fails in the given order "
+                 f"({len(self.order)} test(s) before it) and passes alone")
+        in_order, alone = self._confirm()
+        self.suite_run = in_order[0]
+        order_failures = sum(self.oracle.victim_failed(r) for r in in_order)
+        alone_failures = sum(self.oracle.victim_failed(r) for r in alone)
+        repeat = len(alone)
+        if alone_failures == repeat and order_failures == repeat:
+            return self._result("fails-alone", f"{victim} fails alone too: no other test is to blame")
+        if 0 < alone_failures < repeat:
+            return self._result("flaky", f"alone it failed {alone_failures} of {repeat} runs")
+        if alone_failures == repeat:
+            return self._search_state_setters(in_order[0])
+        if order_failures:
+            confidence = f"the failing order failed {order_failures} of {len(in_order)} run(s)"
+            return self._search_polluters(self.order, in_order[0], confidence)
+        return self._find_order_then_search(in_order[0])
+
+    def _confirm(self) -> tuple[list[PlanRun], list[PlanRun]]:
+        plan = dataclasses.replace(self.oracle.order_plan(self.order, probe=True),
+                                   collect_args=self.collect_args, label="bisect: the failing order")
+        runs = self.oracle.run([plan, self.oracle.alone_plan()])
+        repeat = self.oracle.repeat
+        return runs[:repeat], runs[repeat:]
+
+    def _search_polluters(self, order: tuple[str, ...], probe_run: PlanRun,
+                          confidence: str) -> BisectResult:
+        ranked, tokens = self._ranked_leaks(probe_run)
+        hints = suspects(ranked, tokens, SUSPECTS_TRIED)
+        files = self._import_candidates(probe_run)
+        file_hints = [h for h in hints if h in files]
+        test_hints = [h for h in hints if h in order]
+        try:
+            if file_hints or not test_hints:
+                found = self._search_imports(files, file_hints)
+                if found:
+                    return self._polluted(found, "file-import", confidence)
+            self.say(f"searching {len(order)} test(s) for the minimal set of polluters")
+            polluters = find_minimal_set(order, self.oracle.tests_fail, self.request.workers,
+                                         test_hints, self.log, known_to_fail=False)
+        except SearchExhausted as stop:
+            return self._result("not-reproduced", f"the search stopped: {stop}")
+        return self._polluted(polluters, "test" if len(polluters) == 1 else "tests", confidence)
+
+    def _search_imports(self, files: list[str], hints: list[str]) -> tuple[str, ...]:
+        self.say(f"checking whether importing one of {len(files)} file(s) is enough to break the victim")
+        try:
+            return find_minimal_set(files, self.oracle.imports_fail, self.request.workers, hints,
+                                    self.log, known_to_fail=False)
+        except SearchExhausted:
+            self.log.steps.append("collecting the other files without running their tests does not "
+                                  "fail the victim: the polluter is a test")
+            return ()
+
+    def _search_state_setters(self, passing_run: PlanRun) -> BisectResult:
+        victim = self.request.victim
+        if not self.oracle.victim_failed(passing_run) and self.order:
+            self.say(f"{victim} passes after {len(self.order)} test(s) and fails alone: "
+                     "searching for the state-setter it depends on")
+            ranked, tokens = self._ranked_leaks(passing_run)
+            try:
+                setters = find_minimal_set(self.order, self.oracle.passes_after, self.request.workers,
+                                           suspects(ranked, tokens, SUSPECTS_TRIED), self.log)
+            except SearchExhausted as stop:
+                return self._result("fails-alone", f"fails alone; no state-setter found ({stop})")
+            final = self._final_run(setters, expect_failure=False)
+            leaks = self._leaks_by(final, setters)
+            return self._result(
+                "brittle", f"{victim} passes only after {', '.join(setters)}", state_setters=setters,
+                leaked_state=tuple(leak.change for leak in leaks),
+                reproduce=(self._pytest(victim) + "  # fails", self._pytest(*setters, victim) + "  # passes"))
+        return self._result("fails-alone", f"{victim} fails alone and in the order")
+
+    def _find_order_then_search(self, passing_run: PlanRun) -> BisectResult:
+        victim = self.request.victim
+        self.say(f"{victim} passes in the given order: looking for an order that fails it")
+        others = [t.nodeid for t in self.collection.tests if t.nodeid != victim]
+        attempts = [("all other tests before it", tuple(others)),
+                    ("all other tests, reversed, before it", tuple(reversed(others)))]
+        try:
+            for description, attempt in attempts:
+                run = self.oracle.run([self.oracle.order_plan(attempt, probe=True)])[0]
+                self.log.steps.append(f"{description}: victim {'fails' if self._failed(run) else 'passes'}")
+                if self._failed(run):
+                    return self._search_polluters(attempt, run, f"found by running {description}")
+            found = self._try_groups(others, passing_run)
+        except SearchExhausted as stop:
+            self.log.steps.append(str(stop))
+            found = None
+        if found is None:
+            return self._result("not-reproduced", f"no order tried within the budget fails {victim}")
+        group, run = found
+        return self._search_polluters(group, run, "found in a group of tests run before it")
+
+    def _try_groups(self, others: list[str], probe_run: PlanRun) -> tuple[tuple[str, ...], PlanRun] | None:
+        """Smaller groups in parallel, so that a cleaner falls into another group than its polluter."""
+        ranked, tokens = self._ranked_leaks(probe_run)
+        first = suspects(ranked, tokens, len(others))
+        pool = first + [t for t in others if t not in first]
+        size = max(1, math.ceil(len(pool) / (2 * self.request.workers)))
+        while True:
+            groups = [tuple(sorted(pool[i:i + size], key=others.index)) for i in range(0, len(pool), size)]
+            runs = self.oracle.run([self.oracle.order_plan(g) for g in groups])
+            self.log.steps.append(f"{len(groups)} group(s) of up to {size} test(s): "
+                                  f"{sum(self._failed(r) for r in runs)} fail the victim")
+            for group, run in zip(groups, runs[:: self.oracle.repeat], strict=False):
+                if self._failed(run):
+                    return group, run
+            if size == 1:
+                return None
+            size = max(1, size // 2)
+
+    # --- evidence ---------------------------------------------------------------------
+
+    def _ranked_leaks(self, run: PlanRun) -> tuple[list[Leak], set[str]]:
+        result = run.result_of(self.request.victim)
+        texts = [result.message, result.longrepr] if result is not None else []
+        texts.append(_source_of(self.request.victim, self.collection, self.request.cwd))
+        tokens = tokens_of(texts)
+        return rank(replay_until(run, self.request.victim).leaks, tokens), tokens
+
+    def _import_candidates(self, run: PlanRun) -> list[str]:
+        victim_file = self.collection.path_of(self.request.victim)
+        all_ids = [t.nodeid for t in self.collection.tests]
+        files = files_in_order(self.collection, all_ids)
+        collected = set(files_in_order(self.collection, run.plan.test_ids))
+        broad = run.plan.collect_args != files_in_order(self.collection, run.plan.test_ids)
+        return [f for f in files if f != victim_file and (broad or f in collected)]
+
+    def _polluted(self, polluters: tuple[str, ...], scope: str, confidence: str) -> BisectResult:
+        victim = self.request.victim
+        final = self._final_run(polluters, expect_failure=True, imports=scope == "file-import")
+        leaks = self._leaks_by(final, polluters)
+        if scope == "file-import":
+            deselect = [arg for f in polluters for arg in ("--deselect", f)]
+            files = self.oracle.in_collection_order([*polluters, self.collection.path_of(victim)])
+            collected = [victim if f == self.collection.path_of(victim) else f for f in files]
+            reproduce = (self._pytest(*collected, *deselect) + "  # fails: importing is enough",
+                         self._pytest(victim) + "  # passes")
+        else:
+            reproduce = (self._pytest(*polluters, victim) + "  # fails", self._pytest(victim) + "  # passes")
+        what = "importing " + ", ".join(polluters) if scope == "file-import" else ", ".join(polluters)
+        return self._result(
+            "order-dependent", f"{victim} fails after {what}", polluters=polluters, scope=scope,
+            leaked_state=tuple(leak.change for leak in leaks), confidence=confidence,
+            cleaners=self._cleaners(leaks), reproduce=reproduce)
+
+    def _final_run(self, chosen: tuple[str, ...], expect_failure: bool, imports: bool = False) -> PlanRun:
+        """The proving run, with state probes on: it names what the chosen tests leave behind."""
+        plan = self.oracle.import_plan(chosen) if imports else self.oracle.order_plan(chosen, probe=True)
+        run = self.oracle.probed_run(plan)
+        outcome = "fails" if self._failed(run) else "passes"
+        self.log.steps.append(f"proof: the victim {outcome} after {', '.join(chosen)}")
+        return run
+
+    def _leaks_by(self, run: PlanRun, authors: Sequence[str]) -> list[Leak]:
+        ranked, _ = self._ranked_leaks(run)
+        return [leak for leak in ranked if any(_made_by(by, authors) for by in leak.changed_by)]
+
+    def _cleaners(self, leaks: Sequence[Leak]) -> tuple[str, ...]:
+        """Tests of the given order that put back state the polluters leak."""
+        if self.suite_run is None:
+            return ()
+        keys = {leak.change.key for leak in leaks}
+        reverts = replay_until(self.suite_run, self.request.victim).reverts
+        return tuple(dict.fromkeys(test for key, test in reverts if key in keys))
+
+    def _failed(self, run: PlanRun) -> bool:
+        return self.oracle.victim_failed(run)
+
+    # --- output -------------------------------------------------------------------------
+
+    def _result(self, verdict: str, summary: str, **fields: object) -> BisectResult:
+        return BisectResult(victim=self.request.victim, verdict=verdict, summary=summary,
+                            runs=self.oracle.runs, seconds=round(time.monotonic() - self.started, 2),
+                            steps=tuple(self.log.steps), **fields)  # type: ignore[arg-type]
+
+    def _pytest(self, *args: str) -> str:
+        python = self.request.python if self.request.python_given else "python"
+        return CommandStyle(python=python, pytest_args=self.request.pytest_args, orders_dir="").pytest(*args)
+
+    def say(self, text: str) -> None:
+        self.err.print(text, highlight=False, markup=False)
+
+    def save(self, result: BisectResult) -> None:
+        write_atomic(self.run_dir / f"bisect-{_slug(result.victim)}.json", dump_json(result))
+        if self.request.json_path is not None:
+            write_atomic(self.request.json_path, json.dumps(bisect_document(result), indent=2))
+
+
+def bisect_document(result: BisectResult) -> dict[str, object]:
+    """The documented --json schema of `wsdoctor bisect`."""
+    return {
+        "victim": result.victim, "verdict": result.verdict, "summary": result.summary,
+        "polluters": list(result.polluters), "scope": result.scope,
+        "state_setters": list(result.state_setters),
+        "leaked_state": [{"kind": c.kind, "name": c.name, "before": c.before, "after": c.after,
+                          "by": c.by} for c in result.leaked_state],
+        "cleaners": list(result.cleaners), "confidence": result.confidence, "runs": result.runs,
+        "seconds": result.seconds, "reproduce": list(result.reproduce), "steps": list(result.steps)}
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _run_dir_and_collection(request: BisectRequest, err: Console) -> tuple[Path, Collection]:
+    if request.resume or request.from_run:
+        record = load_run(request.cwd, request.from_run) if request.from_run else _resumable(request)
+        if record.collection is None:
+            raise UsageError(f"run {record.id} never finished collecting; start a new `wsdoctor bisect`")
+        return find_run(request.cwd, record.id).parent, record.collection
+    run_id, run_dir = create_run_dir(request.cwd)
+    err.print(f"collecting (run {run_id})", highlight=False)
+    settings = ChildSettings(python=request.python, cwd=request.cwd, pytest_args=request.pytest_args,
+                             timeout=request.timeout, artifacts=run_dir)
+    collection, _ = collect_suite(Executor(settings, 1, None), request.paths)
+    options = RunOptions(paths=request.paths, pytest_args=request.pytest_args, python=request.python)
+    save_record(run_dir, RunRecord(id=run_id, wsdoctor_version="", cwd=str(request.cwd), options=options,
+                                   status="bisect", collection=collection))
+    return run_dir, collection
+
+
+def _resumable(request: BisectRequest) -> RunRecord:
+    runs = sorted(request.cwd.glob(f".wsdoctor/runs/*/bisect-{_slug(request.victim)}.jsonl"))
+    if not runs:
+        raise UsageError(f"no interrupted bisect of {request.victim} to resume; drop --resume")
+    return load_run(request.cwd, runs[-1].parent.name)
+
+
+def _check_victim(victim: str, ids: Sequence[str], paths: Sequence[str]) -> None:
+    if victim in ids:
+        return
+    near = difflib.get_close_matches(victim, ids, n=3, cutoff=0.5)
+    where = f" in {' '.join(paths)}" if paths else ""
+    hint = f"; did you mean {', '.join(near)}?" if near else "; `pytest --collect-only -q` lists them"
+    raise UsageError(f"unknown test {victim!r}{where}{hint}")
+
+
+def _failing_order(request: BisectRequest, collection: Collection, executor: Executor,
+                   run_dir: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tests to run before the victim, and what to collect for that order."""
+    ids = [t.nodeid for t in collection.tests]
+    if request.order_file is not None:
+        order = _read_order_file(request.order_file, ids)
+    elif request.randomly_seed is not None:
+        order = _randomly_order(request, executor)
+    elif request.from_run:
+        return _order_from_run(request, ids)
+    else:
+        return tuple(ids[: ids.index(request.victim)]), request.paths
+    before = tuple(order[: order.index(request.victim)]) if request.victim in order else tuple(order)
+    return before, files_in_order(collection, [*before, request.victim])
+
+
+def _read_order_file(path: Path, ids: Sequence[str]) -> list[str]:
+    try:
+        order = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError as error:
+        raise UsageError(f"cannot read --order-file {path}: {error.strerror}") from None
+    known = set(ids)
+    unknown = [nodeid for nodeid in order if nodeid not in known]
+    if unknown:
+        raise UsageError(f"--order-file {path} names {len(unknown)} test(s) that were not collected, "
+                         f"first {unknown[0]!r}; regenerate it or pass the paths it came from")
+    return order
+
+
+def _randomly_order(request: BisectRequest, executor: Executor) -> list[str]:
+    """The order pytest-randomly gives the suite with that seed (collected with it enabled)."""
+    _, output = executor.collect(request.paths, label="collect randomly",
+                                     randomly_seed=request.randomly_seed)
+    if output.collected is None:
+        raise UsageError(f"pytest-randomly did not order the suite with seed {request.randomly_seed}: "
+                         f"install pytest-randomly for {request.python}, or use --order-file")
+    return [t.nodeid for t in output.collected]
+
+
+def _order_from_run(request: BisectRequest, ids: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    record = load_run(request.cwd, request.from_run)
+    for run in record.runs:
+        result = run.result_of(request.victim)
+        if run.plan.context is not Context.ALONE and result is not None and result.outcome.is_bad:
+            index = run.plan.test_ids.index(request.victim)
+            return tuple(run.plan.test_ids[:index]), run.plan.collect_args
+    return tuple(ids[: list(ids).index(request.victim)]), request.paths
+
+
+def _source_of(nodeid: str, collection: Collection, cwd: Path) -> str:
+    """The victim's file text: names it uses point at the state it reads."""
+    try:
+        return (cwd / collection.path_of(nodeid)).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def _made_by(author: str, chosen: Sequence[str]) -> bool:
+    return any(author == c or c.startswith(author + "/") or author.startswith(c) for c in chosen)
+
+
+def _slug(nodeid: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in nodeid).strip("-")[:120]
+

@@ -1,0 +1,129 @@
+"""Answers "does the victim fail after these tests (or imports)?" with real child runs.
+
+Every answer is appended to a journal first, so an interrupted bisect resumes
+by replaying answers instead of re-running children.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from wsdoctor.analysis.search import SearchExhausted
+from wsdoctor.executor import Executor
+from wsdoctor.planner import files_in_order
+from wsdoctor.records import Collection, Context, Outcome, PlanRun, RunPlan
+
+PROBE_LIMIT = 60  # runs this small also record state changes: cheap, and they name the leak
+
+
+class Oracle:
+    def __init__(self, executor: Executor, collection: Collection, victim: str, journal: Path,
+                 repeat: int, deadline: float) -> None:
+        self.executor = executor
+        self.collection = collection
+        self.victim = victim
+        self.victim_file = collection.path_of(victim)
+        self.all_files = files_in_order(collection, [t.nodeid for t in collection.tests])
+        self.journal = journal
+        self.repeat = max(1, repeat)
+        self.deadline = deadline
+        self.runs = 0
+        self.answers = _load_journal(journal)
+        self.probed: dict[str, PlanRun] = {}  # runs of this session that recorded state changes
+
+    # --- batch questions, as the search asks them --------------------------------
+
+    def tests_fail(self, sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        """Does the victim fail after each set of tests (their files collected, in order)?"""
+        return self._ask([self.order_plan(chosen) for chosen in sets])
+
+    def imports_fail(self, sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        """Does the victim fail when only these files are collected and only it runs?"""
+        return self._ask([self.import_plan(files) for files in sets])
+
+    def passes_after(self, sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        """For a brittle victim: does it pass after each set (the state-setter search)?"""
+        return [not failed for failed in self.tests_fail(sets)]
+
+    # --- plans ----------------------------------------------------------------------
+
+    def order_plan(self, before: Sequence[str], probe: bool | None = None) -> RunPlan:
+        ids = (*before, self.victim)
+        return RunPlan(label=f"bisect {len(before)} test(s) + victim", context=_context(ids, self),
+                       collect_args=files_in_order(self.collection, ids), test_ids=ids,
+                       probe=len(ids) <= PROBE_LIMIT if probe is None else probe)
+
+    def import_plan(self, files: Sequence[str]) -> RunPlan:
+        collect = self.in_collection_order([*files, self.victim_file])
+        return RunPlan(label=f"bisect imports of {len(files)} file(s) + victim", context=Context.SUITE,
+                       collect_args=collect, test_ids=(self.victim,), probe=True)
+
+    def in_collection_order(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """Files in the order the suite imports them: import-time pollution depends on it."""
+        rank = {path: i for i, path in enumerate(self.all_files)}
+        return tuple(sorted(dict.fromkeys(paths), key=lambda path: rank.get(path, len(rank))))
+
+    def alone_plan(self) -> RunPlan:
+        return RunPlan(label="bisect victim alone", context=Context.ALONE,
+                       collect_args=(self.victim_file,), test_ids=(self.victim,))
+
+    # --- running --------------------------------------------------------------------
+
+    def run(self, plans: Sequence[RunPlan]) -> list[PlanRun]:
+        """Run plans (each `repeat` times) for their full records, e.g. to read state changes."""
+        self._check_budget()
+        expanded = [p for p in plans for _ in range(self.repeat)]
+        runs = self.executor.run_plans(expanded)
+        self.runs += len(runs)
+        for run in runs:
+            self._remember(run.plan, self.victim_failed(run))
+            if run.plan.probe:
+                self.probed[_key(run.plan)] = run
+        return runs
+
+    def probed_run(self, plan: RunPlan) -> PlanRun:
+        """The run of ``plan`` with state probes: from this session if it ran already."""
+        cached = self.probed.get(_key(plan))
+        return cached if cached is not None else self.run([plan])[0]
+
+    def victim_failed(self, run: PlanRun) -> bool:
+        result = run.result_of(self.victim)
+        return result is not None and (result.outcome.is_bad or result.outcome is Outcome.CRASH)
+
+    def _ask(self, plans: Sequence[RunPlan]) -> list[bool]:
+        missing = [p for p in plans if _key(p) not in self.answers]
+        if missing:
+            self.run(missing)
+        return [self.answers[_key(p)] for p in plans]
+
+    def _remember(self, plan: RunPlan, failed: bool) -> None:
+        key = _key(plan)
+        # With repeats, one failure is enough: the victim fails only sometimes.
+        self.answers[key] = self.answers.get(key, False) or failed
+        with self.journal.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"key": key, "failed": failed}) + "\n")
+
+    def _check_budget(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SearchExhausted("the --budget ran out")
+
+
+def _context(ids: Sequence[str], oracle: Oracle) -> Context:
+    return Context.ALONE if len(ids) == 1 else Context.SUITE
+
+
+def _key(plan: RunPlan) -> str:
+    return json.dumps([plan.collect_args, plan.test_ids])
+
+
+def _load_journal(path: Path) -> dict[str, bool]:
+    answers: dict[str, bool] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                entry = json.loads(line)
+                answers[entry["key"]] = answers.get(entry["key"], False) or bool(entry["failed"])
+    return answers
