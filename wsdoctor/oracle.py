@@ -32,7 +32,7 @@ class Oracle:
         self.deadline = deadline
         self.runs = 0
         self.answers = _load_journal(journal)
-        self.probed: dict[str, PlanRun] = {}  # runs of this session that recorded state changes
+        self.seen: dict[str, list[PlanRun]] = {}  # every run of this session, by plan
 
     # --- batch questions, as the search asks them --------------------------------
 
@@ -80,14 +80,18 @@ class Oracle:
         self.runs += len(runs)
         for run in runs:
             self._remember(run.plan, self.victim_failed(run))
-            if run.plan.probe:
-                self.probed[_key(run.plan)] = run
+            self.seen.setdefault(_key(run.plan), []).append(run)
         return runs
 
-    def probed_run(self, plan: RunPlan) -> PlanRun:
-        """The run of ``plan`` with state probes: from this session if it ran already."""
-        cached = self.probed.get(_key(plan))
-        return cached if cached is not None else self.run([plan])[0]
+    def proving_run(self, plan: RunPlan, expect_failure: bool) -> PlanRun:
+        """A run of ``plan`` with state probes showing the expected outcome, if one was seen."""
+        runs = [r for r in self.seen.get(_key(plan), []) if r.plan.probe] or self.run([plan])
+        matching = [r for r in runs if self.victim_failed(r) == expect_failure]
+        return (matching or runs)[-1]
+
+    def failure_rate(self, plan: RunPlan) -> tuple[int, int]:
+        runs = self.seen.get(_key(plan), [])
+        return sum(self.victim_failed(r) for r in runs), len(runs)
 
     def victim_failed(self, run: PlanRun) -> bool:
         result = run.result_of(self.victim)

@@ -227,11 +227,23 @@ def _asyncio_object(value: Any) -> str:
         state = "done" if value.done() else "pending"
         return f"{type(value).__name__} {state}, loop {_loop_state(value.get_loop())}"
     if type(value).__module__.startswith("asyncio"):
-        loop = getattr(value, "_loop", None)
+        loop = _bound_loop(value)
         if loop is not None:
             return f"{type(value).__name__} bound to a loop that is {_loop_state(loop)}"
         return f"{type(value).__name__} unbound"
     return ""
+
+
+def _bound_loop(value: Any) -> Any:
+    """The loop an asyncio primitive is bound to, its own or that of a primitive inside it
+    (a Queue binds through the Event its join() waits on)."""
+    own = getattr(value, "_loop", None)
+    if own is not None:
+        return own
+    for inner in vars(value).values() if hasattr(value, "__dict__") else ():
+        if type(inner).__module__.startswith("asyncio") and getattr(inner, "_loop", None) is not None:
+            return inner._loop
+    return None
 
 
 def _loop_state(loop: Any) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from wsdoctor.records import PlanRun, StateChange
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUOTED = re.compile(r"'([^'\n]{3,200})'|\"([^\"\n]{3,200})\"")
 _NAME_PARTS = re.compile(r"[.:\[\]'\" ]+")
 # Kinds of state that the probes see change all the time without anyone being hurt.
 LOW_SIGNAL_KINDS = frozenset({"sys.path", "logging", "logging-disabled"})
@@ -59,10 +60,11 @@ def _changes_before(run: PlanRun, victim: str) -> Iterable[StateChange]:
 
 
 def tokens_of(texts: Iterable[str]) -> set[str]:
-    """Identifiers and quoted words in the victim's failure and source."""
+    """Identifiers in the victim's failure and source, and its quoted literals (as "=value")."""
     found: set[str] = set()
     for text in texts:
         found.update(word.lower() for word in _WORD.findall(text))
+        found.update(("=" + (a or b)).lower() for a, b in _QUOTED.findall(text))
     return found
 
 
@@ -75,6 +77,8 @@ def relevance(change: StateChange, tokens: set[str]) -> int:
     score = 3 * (parts[-1] in tokens) + sum(1 for w in words if w in tokens)
     if change.kind == "sys.modules":
         score += 2 * (parts[0] in tokens)
+    if change.after is not None and "=" + change.after.strip("'\"").lower() in tokens:
+        score += 3  # the victim's error shows the leaked value itself
     if change.kind in LOW_SIGNAL_KINDS:
         score -= 5
     return score

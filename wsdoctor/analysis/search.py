@@ -72,11 +72,11 @@ def _try_hints(hints: Sequence[str], order: dict[str, int], ask: BatchOracle, wi
         results = ask([(h,) for h in singles])
         for suspect, failed in zip(singles, results, strict=True):
             if failed:
-                log.steps.append(f"suspect {suspect} alone before the victim fails it")
+                log.steps.append(f"suspect {suspect}, alone before the victim, is enough")
                 return (suspect,)
-        log.steps.append(f"no single suspect of {len(singles)} fails the victim")
+        log.steps.append(f"no single suspect of {len(singles)} is enough")
     if len(hints) > 1 and ask([_ordered(hints, order)])[0]:
-        log.steps.append(f"the {len(hints)} suspects together fail the victim")
+        log.steps.append(f"the {len(hints)} suspects together are enough")
         return _ordered(hints, order)
     return None
 

@@ -87,6 +87,7 @@ class BisectSession:
         self.oracle = Oracle(executor, collection, request.victim, self.journal, request.repeat,
                              deadline=self.started + request.budget)
         self.suite_run: PlanRun | None = None  # the confirming run of the given order, with probes
+        self.proof = (0, 0)  # failures and runs of the final set
 
     # --- setting up -----------------------------------------------------------------
 
@@ -249,6 +250,8 @@ class BisectSession:
         else:
             reproduce = (self._pytest(*polluters, victim) + "  # fails", self._pytest(victim) + "  # passes")
         what = "importing " + ", ".join(polluters) if scope == "file-import" else ", ".join(polluters)
+        failed, total = self.proof
+        confidence = f"failed in {failed} of {total} run(s) after the polluters; {confidence}"
         return self._result(
             "order-dependent", f"{victim} fails after {what}", polluters=polluters, scope=scope,
             leaked_state=tuple(leak.change for leak in leaks), confidence=confidence,
@@ -257,9 +260,11 @@ class BisectSession:
     def _final_run(self, chosen: tuple[str, ...], expect_failure: bool, imports: bool = False) -> PlanRun:
         """The proving run, with state probes on: it names what the chosen tests leave behind."""
         plan = self.oracle.import_plan(chosen) if imports else self.oracle.order_plan(chosen, probe=True)
-        run = self.oracle.probed_run(plan)
-        outcome = "fails" if self._failed(run) else "passes"
-        self.log.steps.append(f"proof: the victim {outcome} after {', '.join(chosen)}")
+        run = self.oracle.proving_run(plan, expect_failure)
+        failed, total = self.oracle.failure_rate(plan)
+        self.log.steps.append(f"proof: the victim failed in {failed} of {total} run(s) after "
+                              f"{', '.join(chosen)}")
+        self.proof = (failed, total)
         return run
 
     def _leaks_by(self, run: PlanRun, authors: Sequence[str]) -> list[Leak]:

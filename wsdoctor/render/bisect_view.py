@@ -38,6 +38,10 @@ def _leak_table(result: BisectResult) -> Table:
     for column in ("kind", "name", "before", "after", "left by"):
         table.add_column(column, overflow="fold")
     for change in result.leaked_state[:MAX_LEAKS_SHOWN]:
-        table.add_row(change.kind, escape(change.name), escape(str(change.before)),
-                      escape(str(change.after)), escape(change.by))
+        table.add_row(change.kind, escape(change.name), escape(_shown(change.before)),
+                      escape(_shown(change.after)), escape(change.by))
     return table
+
+
+def _shown(value: str | None) -> str:
+    return "(absent)" if value is None else value

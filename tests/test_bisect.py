@@ -1,0 +1,118 @@
+"""`wsdoctor bisect` on every victim the scenario suites list, proven with plain pytest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
+
+CASES = [(path.parent.name, entry) for path in sorted(SCENARIOS.glob("*/expected.yaml"))
+         for entry in (load_expected(path.parent.name).get("polluters") or [])]
+# Victims that fail only sometimes after their polluters: their commands cannot be replayed once.
+DETERMINISTIC = [(name, entry) for name, entry in CASES if "--repeat" not in entry.get("bisect_args", [])]
+
+
+def case_id(case: tuple[str, dict[str, Any]]) -> str:
+    return f"{case[0]}:{case[1]['victim'].rsplit('::', 1)[-1]}"
+
+
+def bisect(project: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    done = run_wsdoctor(project, "bisect", entry["victim"], "--json", "bisect.json", "--workers", "2",
+                        *entry.get("bisect_args", []))
+    assert done.exit_code == 0, done.stdout + done.stderr
+    result: dict[str, Any] = json.loads((project / "bisect.json").read_text())
+    return result
+
+
+def leak_matches(expected: dict[str, str], found: list[dict[str, Any]]) -> bool:
+    name = expected["name"].split("{", 1)[0]  # "{WS_PORT}": a port chosen in each process
+    return any(leak["kind"] == expected["kind"] and leak["name"].startswith(name) for leak in found)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_bisect_finds_the_listed_culprits_and_state(case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+    name, entry = case
+    result = bisect(scenario(name), entry)
+    setters = "state_setters" in entry
+    assert result["verdict"] == ("brittle" if setters else "order-dependent"), result["steps"]
+    found = result["state_setters"] if setters else result["polluters"]
+    wanted = entry["state_setters"] if setters else entry["polluters"]
+    right_answers = [wanted] + [[alternative] for alternative in entry.get("alternatives", [])]
+    assert found in right_answers, result["steps"]
+    assert result["scope"] == (None if setters else entry["scope"])
+    for leak in entry["leaked_state"]:
+        assert leak_matches(leak, result["leaked_state"]), result["leaked_state"]
+    assert result["runs"] <= 12, result["steps"]
+
+
+@pytest.mark.parametrize("case", DETERMINISTIC, ids=case_id)
+def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+    name, entry = case
+    project = scenario(name)
+    result = bisect(project, entry)
+    outcomes = []
+    for command in result["reproduce"]:
+        shell_command = command.split("  #", 1)[0].replace("python -m pytest", f"{sys.executable} -m pytest", 1)
+        done = subprocess.run(shell_command, shell=True, cwd=project, capture_output=True, text=True)
+        outcomes.append(done.returncode)
+    assert outcomes == [1, 0]  # the first command fails (pytest exit 1), the second passes
+
+
+def test_unknown_victim_suggests_near_matches(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("singleton_manager_leak")
+    done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stat")
+    assert done.exit_code == 2
+    assert "did you mean tests/test_stats.py::test_connection_stats" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_victim_outside_the_given_paths_is_bad_input(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("singleton_manager_leak")
+    done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stats",
+                        "tests/test_connections.py")
+    assert done.exit_code == 2
+    assert "unknown test 'tests/test_stats.py::test_connection_stats' in tests/test_connections.py" in done.stderr
+
+
+def test_order_file_with_unknown_tests_is_bad_input(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("singleton_manager_leak")
+    (project / "order.txt").write_text("tests/test_gone.py::test_x\ntests/test_stats.py::test_connection_stats\n")
+    done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stats",
+                        "--order-file", "order.txt")
+    assert done.exit_code == 2
+    assert "names 1 test(s) that were not collected, first 'tests/test_gone.py::test_x'" in done.stderr
+
+
+def test_order_file_gives_the_failing_order(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("late_polluter_with_cleaner")
+    (project / "worker-gw1.txt").write_text("tests/test_c_staging.py::test_staging_url_from_environment\n"
+                                            "tests/test_b_defaults.py::test_default_websocket_url\n")
+    done = run_wsdoctor(project, "bisect", "tests/test_b_defaults.py::test_default_websocket_url",
+                        "--order-file", "worker-gw1.txt", "--json", "out.json")
+    result = json.loads((project / "out.json").read_text())
+    assert (done.exit_code, result["polluters"]) == (0, ["tests/test_c_staging.py::test_staging_url_from_environment"])
+    assert result["steps"][0].startswith("suspect") and result["runs"] <= 4
+
+
+def test_resume_replays_the_journal_instead_of_rerunning(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("conjoined_polluters")
+    victim = "tests/test_z_dashboard.py::test_default_dashboard_is_plain"
+    first = run_wsdoctor(project, "bisect", victim, "--json", "first.json")
+    again = run_wsdoctor(project, "bisect", victim, "--resume", "--json", "again.json")
+    one, two = (json.loads((project / f).read_text()) for f in ("first.json", "again.json"))
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    assert one["polluters"] == two["polluters"]
+    assert two["runs"] < one["runs"]
+
+
+def test_resume_without_a_journal_is_bad_input(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("conjoined_polluters")
+    done = run_wsdoctor(project, "bisect", "tests/test_z_dashboard.py::test_default_dashboard_is_plain",
+                        "--resume")
+    assert done.exit_code == 2 and "no interrupted bisect" in done.stderr
