@@ -116,3 +116,43 @@ def test_resume_without_a_journal_is_bad_input(scenario) -> None:  # type: ignor
     done = run_wsdoctor(project, "bisect", "tests/test_z_dashboard.py::test_default_dashboard_is_plain",
                         "--resume")
     assert done.exit_code == 2 and "no interrupted bisect" in done.stderr
+
+
+def test_run_bisect_explains_every_order_dependent_test(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("ws_sysmodules_poison")
+    done = run_wsdoctor(project, "run", "--bisect", "--json", "out.json")
+    bisects = {b["victim"]: b for b in json.loads((project / "out.json").read_text())["bisects"]}
+    assert done.exit_code == 1
+    assert sorted(bisects) == ["tests/integration/test_server_integration.py::test_command_injection",
+                               "tests/integration/test_server_integration.py::test_telemetry_broadcast"]
+    assert {(b["scope"], tuple(b["polluters"])) for b in bisects.values()} == {
+        ("file-import", ("tests/unit/test_socket_manager.py",))}
+
+
+def test_audit_lists_state_left_behind_and_nothing_on_a_clean_suite(scenario) -> None:  # type: ignore[no-untyped-def]
+    leaky, clean = scenario("singleton_manager_leak"), scenario("clean_control")
+    leaky_done = run_wsdoctor(leaky, "run", "--audit", "--json", "out.json")
+    clean_done = run_wsdoctor(clean, "run", "--audit", "--json", "out.json")
+    audit = json.loads((leaky / "out.json").read_text())["audit"]
+    first = "tests/test_connections.py::test_connect_accepts_socket"
+    assert {(c["by"], c["name"]) for c in audit} >= {(first, "app.ws.manager.active_connections")}
+    assert json.loads((clean / "out.json").read_text())["audit"] == []
+    assert (leaky_done.exit_code, clean_done.exit_code) == (1, 0)
+
+
+def test_a_victim_that_is_not_order_dependent_is_not_blamed_on_others(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("welcome_message_count")
+    victim = "tests/test_websocket_manager.py::test_broadcast_to_stream"
+    done = run_wsdoctor(project, "bisect", victim, "--json", "out.json")
+    result = json.loads((project / "out.json").read_text())
+    assert (done.exit_code, result["verdict"], result["polluters"]) == (1, "fails-alone", [])
+
+
+def test_a_victim_nothing_breaks_is_not_reproduced_with_what_was_tried(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("clean_control")
+    victim = "tests/test_stats.py::test_connection_stats"
+    done = run_wsdoctor(project, "bisect", victim, "--json", "out.json", "--budget", "60")
+    result = json.loads((project / "out.json").read_text())
+    assert (done.exit_code, result["verdict"]) == (1, "not-reproduced")
+    assert result["steps"][:2] == ["all other tests before it: victim passes",
+                                   "all other tests, reversed, before it: victim passes"]

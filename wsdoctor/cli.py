@@ -118,6 +118,10 @@ def run(
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
                                                    help="Write every verdict as JSON here.")] = None,
     last: Annotated[bool, typer.Option("--last", help="Show the last recorded run and exit.")] = False,
+    audit: Annotated[bool, typer.Option(help="List every test (and file import) that leaves "
+                                        "process-global state changed, even if nothing fails yet.")] = False,
+    bisect_found: Annotated[bool, typer.Option("--bisect", help="Bisect every order-dependent test "
+                                               "found.")] = False,
 ) -> None:
     """Run the suite in child processes, in several orders and isolations, and give every test a
     verdict. Arguments after `--` go to every child pytest unchanged."""
@@ -130,7 +134,7 @@ def run(
     options = RunOptions(paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
                          python=python or sys.executable, reverse=reverse, shuffle=shuffle,
                          repeat=repeat, isolate=isolate.value if isolate else None,
-                         workers=workers, timeout=timeout)
+                         workers=workers, timeout=timeout, audit=audit, bisect=bisect_found)
     request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=python is not None)
     raise typer.Exit(_guarded(lambda: run_suite(request, out, err)))
 

@@ -34,7 +34,7 @@ def suite_plans(collection: Collection, options: RunOptions) -> list[RunPlan]:
         orders.append((f"shuffle {options.shuffle}", tuple(shuffled),
                        files_in_order(collection, shuffled)))
     plans = [RunPlan(label=_repeat_label(label, r, options.repeat), context=Context.SUITE,
-                     collect_args=args, test_ids=order, repeat=r)
+                     collect_args=args, test_ids=order, repeat=r, probe=options.audit)
              for label, order, args in orders for r in range(options.repeat)]
     if options.isolate == "file":
         plans += file_plans(collection, files_in_order(collection, ids), runs=1)

@@ -207,24 +207,8 @@ class RunOptions:
     isolate: str | None = None
     workers: int = 1
     timeout: float = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    id: str
-    wsdoctor_version: str
-    cwd: str
-    options: RunOptions
-    status: str  # running | complete | interrupted
-    versions: Versions | None = None
-    collection: Collection | None = None
-    runs: tuple[PlanRun, ...] = ()
-    verdicts: tuple[TestVerdict, ...] = ()
-    seconds: float = 0.0
-    children: int = field(default=0)
-
-    def findings(self) -> tuple[TestVerdict, ...]:
-        return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
+    audit: bool = False  # record the state every test leaves changed
+    bisect: bool = False  # bisect every order-dependent test found
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +226,35 @@ class BisectResult:
     seconds: float = 0.0
     reproduce: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()  # what was tried, in order
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str
+    wsdoctor_version: str
+    cwd: str
+    options: RunOptions
+    status: str  # running | complete | interrupted
+    versions: Versions | None = None
+    collection: Collection | None = None
+    runs: tuple[PlanRun, ...] = ()
+    verdicts: tuple[TestVerdict, ...] = ()
+    seconds: float = 0.0
+    children: int = field(default=0)
+    bisects: tuple[BisectResult, ...] = ()
+
+    def findings(self) -> tuple[TestVerdict, ...]:
+        return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
+
+    def audit(self) -> tuple[StateChange, ...]:
+        """State left changed by each test (and import) of the probed suite runs."""
+        changes: list[StateChange] = []
+        for run in self.runs:
+            if run.plan.probe and run.plan.context is Context.SUITE:
+                changes += run.import_changes
+                changes += [c for result in run.results for c in result.state_changes]
+                break
+        return tuple(changes)
 
 
 # --- JSON codec ---------------------------------------------------------------

@@ -32,6 +32,7 @@ from wsdoctor.records import (
     write_atomic,
 )
 from wsdoctor.render.bisect_view import render_bisect
+from wsdoctor.render.json_out import bisect_document
 from wsdoctor.store import create_run_dir, find_run, load_run, save_record
 
 FOUND = ("order-dependent", "brittle")
@@ -300,18 +301,6 @@ class BisectSession:
         write_atomic(self.run_dir / f"bisect-{_slug(result.victim)}.json", dump_json(result))
         if self.request.json_path is not None:
             write_atomic(self.request.json_path, json.dumps(bisect_document(result), indent=2))
-
-
-def bisect_document(result: BisectResult) -> dict[str, object]:
-    """The documented --json schema of `wsdoctor bisect`."""
-    return {
-        "victim": result.victim, "verdict": result.verdict, "summary": result.summary,
-        "polluters": list(result.polluters), "scope": result.scope,
-        "state_setters": list(result.state_setters),
-        "leaked_state": [{"kind": c.kind, "name": c.name, "before": c.before, "after": c.after,
-                          "by": c.by} for c in result.leaked_state],
-        "cleaners": list(result.cleaners), "confidence": result.confidence, "runs": result.runs,
-        "seconds": result.seconds, "reproduce": list(result.reproduce), "steps": list(result.steps)}
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from wsdoctor.collect import collect_suite
 from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from wsdoctor.executor import ChildSettings, Executor, probe_python
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
-from wsdoctor.records import PlanRun, RunOptions, RunPlan, RunRecord, write_atomic
+from wsdoctor.records import PlanRun, RunOptions, RunPlan, RunRecord, Verdict, write_atomic
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
@@ -55,7 +55,9 @@ def run_suite(request: RunRequest, out: Console, err: Console) -> int:
         session.finish("interrupted")
         err.print(f"interrupted: kept what was recorded in {session.record_path}")
         return EXIT_INTERRUPTED
-    exit_code = EXIT_FINDINGS if session.record.findings() else EXIT_OK
+    if request.options.bisect:
+        session.bisect_victims(err)
+    exit_code = EXIT_FINDINGS if session.record.findings() or session.record.audit() else EXIT_OK
     if request.json_path is not None:
         write_atomic(request.json_path, json.dumps(run_document(session.record, exit_code), indent=2))
     render_run(session.record, out, session.record_path)
@@ -134,6 +136,26 @@ class RunSession:
         python = self.request.options.python if self.request.python_given else "python"
         return CommandStyle(python=python, pytest_args=self.request.options.pytest_args,
                             orders_dir=str(Path(self.record_path).parent / "orders"))
+
+    def bisect_victims(self, err: Console) -> None:
+        """Bisect every order-dependent test of this run, starting from its record."""
+        from wsdoctor.commands.bisect import BisectRequest, BisectSession
+
+        options = self.request.options
+        victims = [v.nodeid for v in self.record.findings()
+                   if v.verdict is Verdict.ORDER_DEPENDENT and "::" in v.nodeid]
+        results = []
+        for victim in victims:
+            request = BisectRequest(victim=victim, cwd=self.request.cwd, paths=options.paths,
+                                    pytest_args=options.pytest_args, python=options.python,
+                                    python_given=self.request.python_given, workers=options.workers,
+                                    timeout=options.timeout, from_run=self.record.id)
+            session = BisectSession.prepare(request, err)
+            result = session.execute()
+            session.save(result)
+            results.append(result)
+        self.record = dataclasses.replace(self.record, bisects=tuple(results))
+        save_record(self.run_dir, self.record)
 
     def finish(self, status: str) -> None:
         if status == "interrupted":

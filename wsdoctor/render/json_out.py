@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from wsdoctor.records import RunRecord, Verdict
+from wsdoctor.records import BisectResult, RunRecord, StateChange, Verdict
 
 SCHEMA_VERSION = 1
 
@@ -25,4 +25,23 @@ def run_document(record: RunRecord, exit_code: int) -> dict[str, Any]:
              "runs": [{"run": o.run, "context": o.context.value, "outcome": o.outcome.value,
                        "message": o.message} for o in v.observations]}
             for v in record.verdicts],
+        "audit": [change_document(c) for c in record.audit()],
+        "bisects": [bisect_document(b) for b in record.bisects],
     }
+
+
+def change_document(change: StateChange) -> dict[str, object]:
+    return {"kind": change.kind, "name": change.name, "before": change.before, "after": change.after,
+            "by": change.by}
+
+
+def bisect_document(result: BisectResult) -> dict[str, object]:
+    """The documented --json schema of `wsdoctor bisect`."""
+    return {
+        "victim": result.victim, "verdict": result.verdict, "summary": result.summary,
+        "polluters": list(result.polluters), "scope": result.scope,
+        "state_setters": list(result.state_setters),
+        "leaked_state": [change_document(c) for c in result.leaked_state],
+        "cleaners": list(result.cleaners), "confidence": result.confidence, "runs": result.runs,
+        "seconds": result.seconds, "reproduce": list(result.reproduce), "steps": list(result.steps)}
+

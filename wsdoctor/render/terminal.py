@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wsdoctor.records import Observation, RunRecord, TestVerdict, Verdict
+from wsdoctor.records import Observation, RunRecord, StateChange, TestVerdict, Verdict
+from wsdoctor.render.bisect_view import render_bisect
 
 STYLES = {
     Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ORDER_DEPENDENT: "magenta",
@@ -24,7 +25,25 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
         console.print(_findings_table(findings))
         for finding in findings:
             _print_details(finding, console)
+    if record.options.audit:
+        _print_audit(record.audit(), console)
+    for result in record.bisects:
+        render_bisect(result, console)
     console.print(_summary_line(record, record_path), highlight=False)
+
+
+def _print_audit(changes: Sequence[StateChange], console: Console) -> None:
+    if not changes:
+        console.print("[green]audit: no test or import left process-global state changed[/]")
+        return
+    table = Table(title=f"audit: {len(changes)} change(s) left behind (environment changed)",
+                  title_justify="left")
+    for column in ("left by", "kind", "name", "before → after"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        table.add_row(escape(change.by), change.kind, escape(change.name),
+                      escape(f"{_shown(change.before)} → {_shown(change.after)}"))
+    console.print(table)
 
 
 def _findings_table(findings: Sequence[TestVerdict]) -> Table:
@@ -73,6 +92,10 @@ def _summary_line(record: RunRecord, record_path: str) -> str:
     tests = sum(counts.values())
     return (f"wsdoctor: {tests} test(s): {', '.join(parts) or 'nothing ran'} · "
             f"{record.children} child run(s) in {record.seconds:.1f} s · record {record_path}")
+
+
+def _shown(value: str | None) -> str:
+    return "(absent)" if value is None else value
 
 
 def _first_line(text: str) -> str:
