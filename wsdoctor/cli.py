@@ -162,7 +162,8 @@ def bisect(
 ) -> None:
     """Find the minimal set of tests (or file imports) that makes VICTIM fail, prove it, and name
     the state they leak. Arguments after `--` go to every child pytest unchanged."""
-    from wsdoctor.commands.bisect import BisectRequest, bisect_command
+    from wsdoctor.commands.bisect import bisect_command
+    from wsdoctor.commands.bisect_setup import BisectRequest
 
     request = BisectRequest(
         victim=victim, cwd=Path.cwd(), paths=tuple(paths or ()),

@@ -139,7 +139,8 @@ class RunSession:
 
     def bisect_victims(self, err: Console) -> None:
         """Bisect every order-dependent test of this run, starting from its record."""
-        from wsdoctor.commands.bisect import BisectRequest, BisectSession
+        from wsdoctor.commands.bisect import BisectSession
+        from wsdoctor.commands.bisect_setup import BisectRequest
 
         options = self.request.options
         victims = [v.nodeid for v in self.record.findings()
