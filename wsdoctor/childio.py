@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsdoctor import plugin
+from wsdoctor import protocol
 from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
 
 MAX_LONGREPR = 20_000
@@ -133,20 +133,23 @@ def error_summary(longrepr: str) -> str:
     return (errors[-1][2:].strip() if errors else (lines[-1] if lines else ""))[:300]
 
 
-def read_child_dir(directory: Path, cwd: Path) -> ChildOutput:
-    """Parse a finished (or dead) child's directory."""
-    output = ChildOutput()
-    for event in EventTail(directory / plugin.EVENTS_FILE).read_new():
+def read_child_dir(directory: Path, cwd: Path, output: ChildOutput | None = None,
+                   tail: EventTail | None = None) -> ChildOutput:
+    """Parse a finished (or dead) child's directory, continuing what was read while it ran."""
+    output = output if output is not None else ChildOutput()
+    tail = tail if tail is not None else EventTail(directory / protocol.EVENTS_FILE)
+    for event in tail.read_new():
         apply_event(output, event, cwd)
-    report_path = directory / plugin.REPORT_FILE
+    report_path = directory / protocol.REPORT_FILE
     if report_path.exists():
         report = json.loads(report_path.read_text(encoding="utf-8"))
         output.exitcode = int(report["exitcode"])
         output.versions = _versions(report.get("environment", {}))
         output.warnings = tuple(report.get("warnings", ()))
         for entry in report.get("tests", ()):
-            output.results.setdefault(entry["nodeid"], test_result(entry))
-    hang = directory / plugin.HANG_FILE
+            if entry["nodeid"] not in output.results:
+                output.results[entry["nodeid"]] = test_result(entry)
+    hang = directory / protocol.HANG_FILE
     output.hang_dump = hang.read_text(encoding="utf-8", errors="replace") if hang.exists() else ""
     return output
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from wsdoctor import plugin
+from wsdoctor import protocol
 from wsdoctor.childio import ChildOutput, EventTail, apply_event, error_summary, read_child_dir
 from wsdoctor.errors import UsageError
 from wsdoctor.records import (
@@ -33,7 +33,7 @@ from wsdoctor.records import (
     Versions,
 )
 
-CHILD_FILES = ("__init__.py", "plugin.py", "probes.py")
+CHILD_FILES = ("__init__.py", "plugin.py", "probes.py", "protocol.py")
 COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
 HANG_GRACE = 15.0  # faulthandler should end a hung child first; we are the backstop
 STDERR_TAIL = 4000
@@ -92,7 +92,7 @@ def stage_child_package(target: Path) -> Path:
     """
     package = target / "wsdoctor"
     package.mkdir(parents=True, exist_ok=True)
-    source = Path(plugin.__file__).parent
+    source = Path(protocol.__file__).parent
     for name in CHILD_FILES:
         shutil.copyfile(source / name, package / name)
     return target
@@ -175,13 +175,15 @@ class Executor:
                                     start_new_session=True)
         with self._lock:
             self._live.add(proc)
+        tail = EventTail(directory / protocol.EVENTS_FILE)
+        output = ChildOutput()
         try:
-            killed = self._watch(proc, directory)
+            killed = self._watch(proc, tail, output)
         finally:
             _kill_group(proc)  # whatever the tests started in the child's group goes too
             with self._lock:
                 self._live.discard(proc)
-        output = read_child_dir(directory, self.settings.cwd)
+        output = read_child_dir(directory, self.settings.cwd, output, tail)
         child = ChildRun(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
                          seconds=round(time.monotonic() - started, 3), artifacts=str(directory),
                          started=tuple(output.started), hang_dump=output.hang_dump,
@@ -220,10 +222,8 @@ class Executor:
         env.pop("PYTEST_CURRENT_TEST", None)
         return env
 
-    def _watch(self, proc: subprocess.Popen[bytes], directory: Path) -> bool:
+    def _watch(self, proc: subprocess.Popen[bytes], tail: EventTail, output: ChildOutput) -> bool:
         """Wait for the child, reporting progress; True if we had to kill it."""
-        tail = EventTail(directory / plugin.EVENTS_FILE)
-        output = ChildOutput()
         last_event = time.monotonic()
         while True:
             try:
@@ -231,20 +231,24 @@ class Executor:
                 break
             except subprocess.TimeoutExpired:
                 pass
-            for event in tail.read_new():
+            if self._drain(tail, output):
                 last_event = time.monotonic()
-                apply_event(output, event, self.settings.cwd)
-                if event["event"] == "test" and self.on_test_done:
-                    result = output.results[event["test"]["nodeid"]]
-                    self.on_test_done(result.nodeid, result.outcome)
             if self._stopping.is_set() or self._silent_too_long(output, last_event):
                 _kill_group(proc)
                 proc.wait()
                 return True
-        for event in tail.read_new():
-            if event["event"] == "test" and self.on_test_done:
-                self.on_test_done(event["test"]["nodeid"], Outcome(event["test"]["outcome"]))
+        self._drain(tail, output)
         return False
+
+    def _drain(self, tail: EventTail, output: ChildOutput) -> bool:
+        """Apply the child's new events, reporting finished tests; True if there were any."""
+        events = tail.read_new()
+        for event in events:
+            apply_event(output, event, self.settings.cwd)
+            if event["event"] == "test" and self.on_test_done:
+                result = output.results[event["test"]["nodeid"]]
+                self.on_test_done(result.nodeid, result.outcome)
+        return bool(events)
 
     def _silent_too_long(self, output: ChildOutput, last_event: float) -> bool:
         if self.settings.timeout <= 0:

@@ -27,10 +27,7 @@ from typing import IO, Any
 
 import pytest
 
-EVENTS_FILE = "events.jsonl"
-REPORT_FILE = "report.json"
-HANG_FILE = "hang.txt"
-PROTOCOL_VERSION = 1
+from wsdoctor.protocol import EVENTS_FILE, HANG_FILE, PROTOCOL_VERSION, REPORT_FILE
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -71,7 +68,7 @@ def read_ids(path: str) -> list[str]:
 def write_json_atomic(path: str, data: dict[str, Any]) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+        handle.write(json.dumps(data))  # one C-encoded string: json.dump streams in Python
     os.replace(tmp, path)
 
 
@@ -140,11 +137,13 @@ class ChildRecorder:
         self.order: list[str] = []
         self.missing: list[str] = []
         self.deselected = 0
+        self.armed_at = float("-inf")
 
-    def emit(self, event: str, **fields: Any) -> None:
+    def emit(self, event: str, flush: bool = True, **fields: Any) -> None:
         fields["event"] = event
         self.events.write(json.dumps(fields) + "\n")
-        self.events.flush()
+        if flush:
+            self.events.flush()
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -168,14 +167,30 @@ class ChildRecorder:
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.order.append(nodeid)
+        # Flushing here also writes the previous test's event: a crash in this test
+        # still finds every finished test on disk.
         self.emit("start", nodeid=nodeid)
-        if self.timeout > 0:
-            faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.hang_file)
+        self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        """Re-arm faulthandler at most once a second, with a second to spare.
+
+        Arming starts and joins a watchdog thread: doing it for every test costs
+        more than the test itself in a suite of quick tests. A deadline armed at
+        most a second ago plus one still leaves each test its full timeout.
+        """
+        now = time.monotonic()
+        if self.timeout > 0 and now - self.armed_at >= 1.0:
+            faulthandler.dump_traceback_later(self.timeout + 1.0, exit=True, file=self.hang_file)
+            self.armed_at = now
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         entry = self.tests.setdefault(report.nodeid, {
             "nodeid": report.nodeid, "lineno": report.location[1], "outcome": "passed",
             "keywords": []})
+        if report.passed and not report.sections and not hasattr(report, "wasxfail"):
+            entry[report.when] = {"duration": report.duration, "outcome": "passed"}
+            return  # the common case, kept cheap: nothing to change in the outcome
         entry[report.when] = _stage(report)
         # pytest's own categories (as pytest-json-report uses them): a failed call
         # followed by a teardown error is an "error", an xfail is "xfailed".
@@ -184,14 +199,12 @@ class ChildRecorder:
             entry["outcome"] = category
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        if self.timeout > 0:
-            faulthandler.cancel_dump_traceback_later()
         probes = self.config.pluginmanager.get_plugin("wsdoctor-probes")
         entry = self.tests.get(nodeid)
         if probes is not None and entry is not None:
             entry["state_changes"] = probes.changes_since_last()
         if entry is not None:
-            self.emit("test", test=entry)
+            self.emit("test", flush=False, test=entry)
 
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
                                 location: Any) -> None:
@@ -200,6 +213,11 @@ class ChildRecorder:
             "category": warning_message.category.__name__, "when": when,
             "filename": warning_message.filename, "lineno": warning_message.lineno,
             "nodeid": nodeid})
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self, session: Any) -> Any:
+        yield
+        faulthandler.cancel_dump_traceback_later()  # the tests are over, whatever comes next
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:

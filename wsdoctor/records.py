@@ -299,7 +299,8 @@ def _from_union(options: tuple[Any, ...], data: Any) -> Any:
 
 
 def dump_json(value: Any) -> str:
-    return json.dumps(to_jsonable(value), indent=2, sort_keys=False) + "\n"
+    # No indent: with it, json falls back to its pure-Python encoder (records reach megabytes).
+    return json.dumps(to_jsonable(value)) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:

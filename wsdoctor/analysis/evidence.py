@@ -22,32 +22,29 @@ class Sighting:
     history: str
 
 
-def history_key(collect_args: Sequence[str], started_before: Sequence[str]) -> str:
-    digest = hashlib.sha1("\0".join([*collect_args, "|", *started_before]).encode())
-    return digest.hexdigest()[:12]
+def histories(run: PlanRun) -> dict[str, str]:
+    """Each test's history key, from what its child actually started before it.
+
+    Hashed incrementally: a prefix hash per test would cost the square of the suite size.
+    """
+    keys: dict[str, str] = {}
+    sequences = [child.started for child in run.children] + [run.plan.test_ids]
+    for started in sequences:  # the plan's order stands in for tests no child started
+        digest = hashlib.sha1("\0".join([*run.plan.collect_args, "|"]).encode())
+        for nodeid in started:
+            digest.update(("\0" + nodeid).encode())
+            keys.setdefault(nodeid, digest.hexdigest()[:12])
+    return keys
 
 
 def sightings(run: PlanRun) -> dict[str, Sighting]:
     """Each test of one plan run, with the history of the child that actually ran it."""
-    found: dict[str, Sighting] = {}
-    for result in run.results:
-        if result.outcome is Outcome.NOT_RUN:
-            continue
-        prefix = _started_prefix(run, result.nodeid)
-        found[result.nodeid] = Sighting(
-            observation=Observation(run=run.plan.label, context=run.plan.context,
-                                    outcome=result.outcome, message=result.message),
-            history=history_key(run.plan.collect_args, prefix))
-    return found
-
-
-def _started_prefix(run: PlanRun, nodeid: str) -> tuple[str, ...]:
-    for child in run.children:
-        if nodeid in child.started:
-            return child.started[: child.started.index(nodeid) + 1]
-    # Never started (e.g. its file failed to collect in this run): the plan's order stands in.
-    ids = run.plan.test_ids
-    return ids[: ids.index(nodeid) + 1] if nodeid in ids else (nodeid,)
+    keys = histories(run)
+    return {result.nodeid: Sighting(
+                observation=Observation(run=run.plan.label, context=run.plan.context,
+                                        outcome=result.outcome, message=result.message),
+                history=keys.get(result.nodeid, result.nodeid))
+            for result in run.results if result.outcome is not Outcome.NOT_RUN}
 
 
 def sightings_by_test(runs: Sequence[PlanRun]) -> dict[str, list[Sighting]]:

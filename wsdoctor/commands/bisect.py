@@ -69,7 +69,8 @@ class BisectSession:
 
     @classmethod
     def prepare(cls, request: BisectRequest, err: Console) -> BisectSession:
-        probe_python(request.python, request.cwd)
+        if request.python_given:
+            probe_python(request.python, request.cwd)
         run_dir, collection = run_dir_and_collection(request, err)
         settings = ChildSettings(python=request.python, cwd=request.cwd, pytest_args=request.pytest_args,
                                  timeout=request.timeout, artifacts=run_dir, rootdir=collection.rootdir,

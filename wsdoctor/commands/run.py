@@ -41,7 +41,8 @@ def show_last(cwd: Path, out: Console) -> int:
 
 def run_suite(request: RunRequest, out: Console, err: Console) -> int:
     _check_paths(request.cwd, request.options.paths)
-    versions = probe_python(request.options.python, request.cwd)
+    # wsdoctor's own interpreter has pytest (a dependency): only another one needs checking.
+    versions = probe_python(request.options.python, request.cwd) if request.python_given else None
     run_id, run_dir = create_run_dir(request.cwd)
     session = RunSession(request, run_dir, RunRecord(
         id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=request.options,
