@@ -17,7 +17,12 @@ _CONFTEST = re.compile(r"ImportError while loading conftest '([^']+)'")
 
 
 def collect_suite(executor: Executor, paths: Sequence[str]) -> tuple[Collection, Versions | None]:
-    child, output = executor.collect(paths)
+    return collection_from(executor, paths, *executor.collect(paths))
+
+
+def collection_from(executor: Executor, paths: Sequence[str], child: ChildRun,
+                    output: ChildOutput) -> tuple[Collection, Versions | None]:
+    """The suite's collection, from a child that collected it (and maybe ran it too)."""
     conftest = _conftest_failure(child)
     if conftest is not None:
         return _conftest_collection(conftest, child), output.versions

@@ -8,6 +8,7 @@ interrupt ends the child and everything it started.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -135,22 +136,38 @@ class Executor:
 
     def run_plan(self, plan: RunPlan) -> PlanRun:
         """Run a plan to its end, continuing in a new child after a crash or a hang."""
+        return self._run_to_end(plan, None)
+
+    def run_discovering(self, plan: RunPlan) -> tuple[PlanRun, ChildRun, ChildOutput]:
+        """Collect and run in one child, in collection order: the child's collection is the suite's.
+
+        This spares a plain run the separate collection child (a second full collection).
+        """
+        child, output = self._run_child(plan.label, plan.collect_args, None, _probe_args(plan))
+        ids = tuple(t.nodeid for t in output.collected or ())
+        run = self._run_to_end(dataclasses.replace(plan, test_ids=ids), (child, output))
+        return run, child, output
+
+    def _run_to_end(self, plan: RunPlan, first: tuple[ChildRun, ChildOutput] | None) -> PlanRun:
         remaining = plan.test_ids
         results: dict[str, TestResult] = {}
         children: list[ChildRun] = []
         collect_errors: dict[str, str] = {}
         import_changes: list[StateChange] = []
-        extra = ("--wsdoctor-probe",) if plan.probe else ()
-        while remaining and not self._stopping.is_set():
-            suffix = f"#{len(children) + 1}" if children else ""
-            child, output = self._run_child(plan.label + suffix, plan.collect_args, remaining, extra)
+        while (remaining or first) and not self._stopping.is_set():
+            if first is not None:
+                (child, output), first = first, None
+            else:
+                suffix = f"#{len(children) + 1}" if children else ""
+                child, output = self._run_child(plan.label + suffix, plan.collect_args, remaining,
+                                                _probe_args(plan))
             children.append(child)
             collect_errors.update(output.collect_errors)
             import_changes += output.import_changes if len(children) == 1 else ()
             results.update(_results_of(child, output, remaining, self._stopping.is_set()))
             remaining = _continuation(child, output, remaining)
         for nodeid in plan.test_ids:
-            results.setdefault(nodeid, _missing_result(nodeid, collect_errors))
+            results.setdefault(nodeid, missing_result(nodeid, collect_errors))
         ordered = tuple(results[nodeid] for nodeid in plan.test_ids)
         return PlanRun(plan=plan, results=ordered, children=tuple(children),
                        collect_errors=tuple(sorted(collect_errors)), import_changes=tuple(import_changes))
@@ -257,6 +274,10 @@ class Executor:
         return time.monotonic() - last_event > limit
 
 
+def _probe_args(plan: RunPlan) -> tuple[str, ...]:
+    return ("--wsdoctor-probe",) if plan.probe else ()
+
+
 def _results_of(child: ChildRun, output: ChildOutput, ids: Sequence[str],
                 interrupted: bool) -> dict[str, TestResult]:
     results = {nodeid: output.results[nodeid] for nodeid in ids if nodeid in output.results}
@@ -285,7 +306,8 @@ def _unfinished(output: ChildOutput) -> str | None:
     return None
 
 
-def _missing_result(nodeid: str, collect_errors: dict[str, str]) -> TestResult:
+def missing_result(nodeid: str, collect_errors: dict[str, str]) -> TestResult:
+    """The result of a test its child never ran: an error if its file failed to collect there."""
     path = nodeid.split("::", 1)[0]
     for collector, message in collect_errors.items():
         if collector and (path == collector or path.startswith(collector.rstrip("/") + "/")):

@@ -14,11 +14,21 @@ from rich.console import Console
 
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
-from wsdoctor.collect import collect_suite
-from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError
-from wsdoctor.executor import ChildSettings, Executor, probe_python
+from wsdoctor.collect import collect_suite, collection_from
+from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError, WsdoctorError
+from wsdoctor.executor import ChildSettings, Executor, missing_result, probe_python
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
-from wsdoctor.records import PlanRun, RunOptions, RunPlan, RunRecord, Verdict, write_atomic
+from wsdoctor.records import (
+    Collection,
+    Context,
+    PlanRun,
+    RunOptions,
+    RunPlan,
+    RunRecord,
+    Verdict,
+    Versions,
+    write_atomic,
+)
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
@@ -65,6 +75,22 @@ def run_suite(request: RunRequest, out: Console, err: Console) -> int:
     return exit_code
 
 
+def _with_uncollected(run: PlanRun, collection: Collection, collect_errors: dict[str, str]) -> PlanRun:
+    """Add the tests the suite child could not collect (found when their files were collected alone)."""
+    known = set(run.plan.test_ids)
+    extra = tuple(t.nodeid for t in collection.tests if t.nodeid not in known)
+    if not extra:
+        return run
+    plan = dataclasses.replace(run.plan, test_ids=run.plan.test_ids + extra)
+    results = run.results + tuple(missing_result(nodeid, collect_errors) for nodeid in extra)
+    return dataclasses.replace(run, plan=plan, results=results)
+
+
+def _only_the_suite_order(options: RunOptions) -> bool:
+    """A single suite run first: it can collect too, instead of a collection child before it."""
+    return not (options.reverse or options.shuffle is not None or options.isolate or options.repeat > 1)
+
+
 def _check_paths(cwd: Path, paths: Sequence[str]) -> None:
     for path in paths:
         if not (cwd / path.split("::", 1)[0]).exists():
@@ -98,10 +124,14 @@ class RunSession:
     def execute(self) -> None:
         self.ui.note(f"wsdoctor {__version__} · run {self.record.id} · "
                      f"{self.request.options.workers} worker(s)")
-        self._collect()
-        collection = self.record.collection
-        assert collection is not None
-        self._phase("running the suite", suite_plans(collection, self.request.options))
+        options = self.request.options
+        if _only_the_suite_order(options):
+            self._collect_while_running_the_suite()
+            collection = self._collection()
+        else:
+            self._collect()
+            collection = self._collection()
+            self._phase("running the suite", suite_plans(collection, options))
         self._phase("second look at tests that did not pass", second_look_plans(collection, self.runs))
         self._phase("confirming failing orders",
                     confirmation_plans(self.runs, needs_confirmation(self.runs)))
@@ -110,9 +140,26 @@ class RunSession:
         self.record = dataclasses.replace(self.record, verdicts=verdicts)
         self.finish("complete")
 
+    def _collection(self) -> Collection:
+        if self.record.collection is None:
+            raise WsdoctorError("no collection was recorded")
+        return self.record.collection
+
     def _collect(self) -> None:
         self.ui.note("[bold]collecting[/]")
-        collection, versions = collect_suite(self.executor, self.request.options.paths)
+        self._set_collection(*collect_suite(self.executor, self.request.options.paths))
+
+    def _collect_while_running_the_suite(self) -> None:
+        options = self.request.options
+        plan = RunPlan(label="suite", context=Context.SUITE, collect_args=options.paths, test_ids=(),
+                       probe=options.audit)
+        with self.ui.phase("collecting and running the suite", None):
+            run, child, output = self.executor.run_discovering(plan)
+        self._set_collection(*collection_from(self.executor, options.paths, child, output))
+        self.runs.append(_with_uncollected(run, self._collection(), output.collect_errors))
+        self._save()
+
+    def _set_collection(self, collection: Collection, versions: Versions | None) -> None:
         self.settings = dataclasses.replace(self.settings, rootdir=collection.rootdir,
                                             inifile=collection.inifile)
         self.executor.settings = self.settings

@@ -28,9 +28,10 @@ class ProgressUI:
         self.console.print(text, highlight=False)
 
     @contextmanager
-    def phase(self, title: str, total: int) -> Iterator[None]:
-        self.note(f"[bold]{title}[/]: {total} test run(s)")
-        self._total, self._done, self._not_passed = total, 0, 0
+    def phase(self, title: str, total: int | None) -> Iterator[None]:
+        """A phase of child runs; ``total`` is None while the tests are still being collected."""
+        self.note(f"[bold]{title}[/]" + (f": {total} test run(s)" if total is not None else ""))
+        self._total, self._done, self._not_passed = total or 0, 0, 0
         if not self.console.is_terminal:
             yield
             return
