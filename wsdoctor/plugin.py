@@ -202,7 +202,7 @@ class ChildRecorder:
         probes = self.config.pluginmanager.get_plugin("wsdoctor-probes")
         entry = self.tests.get(nodeid)
         if probes is not None and entry is not None:
-            entry["state_changes"] = probes.changes_since_last()
+            entry["state_changes"] = probes.pending.pop(nodeid, [])
         if entry is not None:
             self.emit("test", flush=False, test=entry)
 
@@ -268,6 +268,9 @@ class StateRecorder:
         self.config = config
         self.probe = StateProbe(str(config.rootpath))
         self.last = self.probe.snapshot()
+        self.module_before: dict[str, Any] = {}
+        self.module: Any = None
+        self.pending: dict[str, list[list[Any]]] = {}  # changes per test, for the test event
 
     def changes_since_last(self) -> list[list[Any]]:
         from wsdoctor.probes import diff
@@ -276,6 +279,20 @@ class StateRecorder:
         changes = [list(change) for change in diff(self.last, now)]
         self.last = now
         return changes
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
+        self.module = getattr(item, "module", None)
+        self.module_before = self.probe.module_snapshot(self.module)
+        yield
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        from wsdoctor.probes import diff
+
+        module_after = self.probe.module_snapshot(self.module)
+        own_module = [list(c) for c in diff(self.module_before, module_after)]
+        self.pending[nodeid] = self.changes_since_last() + own_module
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector: Any) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import os
 import signal
 import sys
@@ -21,7 +22,8 @@ import threading
 import types
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
-Snapshot = Dict[str, str]
+Snapshot = Dict[str, Any]  # "kind:name" -> text; SYS_MODULES -> that section, one shared dict
+SYS_MODULES = "sys.modules"
 Change = Tuple[str, Optional[str], Optional[str]]  # key, before, after (None: absent)
 
 MAX_TEXT = 120
@@ -29,6 +31,7 @@ MAX_KEYS_SHOWN = 6
 MAX_ATTRS = 200
 MAX_KEYED = 200  # larger containers are fingerprinted by size only: sorting keys costs
 SIGNALS = ("SIGINT", "SIGTERM", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGHUP")
+_SIGNAL_NUMBERS = [(name, getattr(signal, name)) for name in SIGNALS if hasattr(signal, name)]
 _SCALARS = (type(None), bool, int, float, str, bytes)
 _CONTAINERS = (dict, list, set, frozenset, tuple)
 _SKIPPED_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
@@ -36,34 +39,103 @@ _SKIPPED_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionTyp
 
 
 class StateProbe:
-    """Snapshots scoped to one project: its modules are the ones under ``root``."""
+    """Snapshots scoped to one project: its modules are the ones under ``root``.
+
+    The process-wide snapshot leaves test modules out (there are many, and a
+    test seldom changes another test module's globals); a test's own module is
+    fingerprinted separately, before and after that test.
+    """
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root) + os.sep
         self._own_modules: Dict[str, bool] = {}
+        self._module_values: List[Any] = []
+        self._signal_texts: Dict[int, str] = {}
+        self._module_section: Dict[str, str] = _Section()
+        self._environ_data: Any = None
+        self._environ_section: Snapshot = {}
+        self._scanned: List[Tuple[str, Any]] = []  # own, non-test modules
+        self._fds: Tuple[str, ...] = ()
+        self._sockets: Snapshot = {}
 
     def snapshot(self) -> Snapshot:
         state: Snapshot = {}
-        modules = list(sys.modules.items())
-        _sys_modules(state, modules)
-        own = [(name, module) for name, module in modules if self._is_own(name, module)]
-        # Application modules first, so a shared object is named after its home,
-        # not after the test module that imported it.
-        own.sort(key=lambda item: _looks_like_test(item[1]))
+        self._sys_modules(state)
         expanded: Set[int] = set()
-        for name, module in own:
+        for name, module in self._scanned:
             _module_state(state, name, module, expanded)
-        _environment(state)
+        self._environment(state)
         _threads(state)
-        _sockets(state)
+        state.update(self._listening_sockets())
         _patchers(state)
         _logging(state)
-        _signals(state)
+        self._signals(state)
         _event_loop_policy(state)
         return state
 
+    def _signals(self, state: Snapshot) -> None:
+        texts = self._signal_texts
+        for name, number in _SIGNAL_NUMBERS:
+            handler = signal.getsignal(number)
+            text = texts.get(id(handler))
+            if text is None:
+                text = texts[id(handler)] = getattr(handler, "__qualname__", None) or repr(handler)
+            state["signal:" + name] = text
+
+    def module_snapshot(self, module: Any) -> Snapshot:
+        """The globals of one (test) module."""
+        state: Snapshot = {}
+        name = getattr(module, "__name__", None)
+        if name is not None and self._is_own(name, module):
+            _module_state(state, name, module, set())
+        return state
+
+    def _sys_modules(self, state: Snapshot) -> None:
+        """The sys.modules part, rebuilt only when a name was added, removed or rebound."""
+        # By identity, in C: == would call __eq__ on a mock in sys.modules, and a mock records
+        # that call. Unchanged modules cost next to nothing.
+        values = list(sys.modules.values())
+        same = len(values) == len(self._module_values) and all(
+            map(operator.is_, values, self._module_values))
+        if not same:
+            keys = list(sys.modules)
+            self._module_values = values
+            modules = list(zip(keys, values))
+            self._module_section = _Section({
+                "sys.modules:" + name: ("module" if isinstance(value, types.ModuleType)
+                                        else type(value).__name__) + f" @{id(value):x}"
+                for name, value in modules})
+            self._scanned = [(name, module) for name, module in modules
+                             if self._is_own(name, module) and not _looks_like_test(module)]
+        # One object for as long as nothing changes: diff() skips it by identity.
+        state[SYS_MODULES] = self._module_section
+
+    def _environment(self, state: Snapshot) -> None:
+        data = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
+        if data is None or data != self._environ_data:
+            self._environ_data = dict(data) if data is not None else None
+            self._environ_section = {}
+            _environment(self._environ_section)
+        state.update(self._environ_section)
+        try:
+            state["cwd:"] = os.getcwd()
+        except OSError:
+            state["cwd:"] = "<deleted>"
+        for entry in sys.path:
+            state["sys.path:" + entry] = "present"
+
+    def _listening_sockets(self) -> Snapshot:
+        """LISTEN sockets this process holds (Linux /proc), re-read only when its fds change."""
+        try:
+            fds = tuple(os.listdir("/proc/self/fd"))
+        except OSError:
+            return {}
+        if fds != self._fds:
+            self._fds, self._sockets = fds, _sockets(fds)
+        return self._sockets
+
     def _is_own(self, name: str, module: Any) -> bool:
-        known = self._own_modules.get(name)
+        known = self._own_modules.get(name) if isinstance(module, types.ModuleType) else False
         if known is None:
             path = getattr(module, "__file__", None) or ""
             known = (isinstance(module, types.ModuleType) and os.path.abspath(path).startswith(self.root)
@@ -76,16 +148,34 @@ class StateProbe:
 def diff(before: Snapshot, after: Snapshot) -> List[Change]:
     """Changes from ``before`` to ``after`` that persist: new imports are not pollution."""
     changes: List[Change] = []
-    for key, value in after.items():
-        old = before.get(key)
-        if old == value:
+    if before.get(SYS_MODULES) is not after.get(SYS_MODULES):
+        changes += _diff_flat(before.get(SYS_MODULES, {}), after.get(SYS_MODULES, {}), before, after)
+    changes += _diff_flat(before, after, before, after)
+    changes.sort()
+    return changes
+
+
+class _Section(Dict[str, str]):
+    """A snapshot section that hashes and compares by identity: it is rebuilt when it changes."""
+
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def _diff_flat(old_state: Snapshot, new_state: Snapshot, before: Snapshot, after: Snapshot) -> List[Change]:
+    changes: List[Change] = []
+    for key, value in new_state.items() - old_state.items():  # set operations on dict views run in C
+        if key == SYS_MODULES:
             continue
+        old = old_state.get(key)
         if old is None and _is_plain_addition(key, value, before, after):
             continue
         changes.append((key, old, value))
-    for key, old in before.items():
-        if key not in after and not key.startswith("sys.modules:"):
-            changes.append((key, old, None))
+    for key in old_state.keys() - new_state.keys():
+        if key != SYS_MODULES and not key.startswith("sys.modules:"):
+            changes.append((key, old_state[key], None))
     return changes
 
 
@@ -107,15 +197,10 @@ def _is_plain_addition(key: str, value: str, before: Snapshot, after: Snapshot) 
 # --- the probes ---------------------------------------------------------------
 
 
-def _sys_modules(state: Snapshot, modules: Iterable[Tuple[str, Any]]) -> None:
-    for name, value in modules:
-        kind = "module" if isinstance(value, types.ModuleType) else type(value).__name__
-        state["sys.modules:" + name] = f"{kind} @{id(value):x}"
-
-
 def _looks_like_test(module: Any) -> bool:
+    """A test file (conftest.py is not one: it often holds state shared by many tests)."""
     base = os.path.basename(getattr(module, "__file__", "") or "")
-    return base.startswith(("test_", "conftest")) or base.endswith("_test.py")
+    return base.startswith("test_") or base.endswith("_test.py")
 
 
 def _module_state(state: Snapshot, module_name: str, module: Any, expanded: Set[int]) -> None:
@@ -135,11 +220,25 @@ def _module_state(state: Snapshot, module_name: str, module: Any, expanded: Set[
         if id(value) in expanded:
             continue  # already described under its home module
         key = f"{module_name}.{name}"
+        if isinstance(value, _SCALARS):
+            state["module-attr:" + key] = _scalar_text(value)
+            continue
         state["module-attr:" + key] = fingerprint(value)
         if isinstance(value, _CONTAINERS) or _is_plain_instance(value):
             expanded.add(id(value))
         if _is_plain_instance(value):
             _instance_state(state, key, value)
+
+
+_SCALAR_TEXTS: Dict[int, Tuple[Any, str]] = {}
+
+
+def _scalar_text(value: Any) -> str:
+    """repr() of an immutable value, cached; the cache holds the value so its id is not reused."""
+    known = _SCALAR_TEXTS.get(id(value))
+    if known is None or known[0] is not value:
+        known = _SCALAR_TEXTS[id(value)] = (value, _clip(repr(value)))
+    return known[1]
 
 
 def _class_state(state: Snapshot, key: str, cls: type) -> None:
@@ -256,12 +355,7 @@ def _environment(state: Snapshot) -> None:
     for name, value in os.environ.items():
         if not name.startswith("PYTEST_"):
             state["environ:" + name] = _clip(value)
-    try:
-        state["cwd:"] = os.getcwd()
-    except OSError:
-        state["cwd:"] = "<deleted>"
-    for entry in sys.path:
-        state["sys.path:" + entry] = "present"
+
 
 
 def _threads(state: Snapshot) -> None:
@@ -270,23 +364,20 @@ def _threads(state: Snapshot) -> None:
             state[f"thread:{thread.name}"] = "daemon" if thread.daemon else "alive"
 
 
-def _sockets(state: Snapshot) -> None:
-    """LISTEN sockets this process holds (Linux /proc; elsewhere nothing)."""
-    inodes = _socket_inodes()
+def _sockets(fds: Iterable[str]) -> Snapshot:
+    state: Snapshot = {}
+    inodes = _socket_inodes(fds)
     if not inodes:
-        return
+        return state
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for address, inode in _listening(table):
             if inode in inodes:
                 state[f"socket:LISTEN {address}"] = "open"
+    return state
 
 
-def _socket_inodes() -> Set[str]:
+def _socket_inodes(fds: Iterable[str]) -> Set[str]:
     inodes: Set[str] = set()
-    try:
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return inodes
     for fd in fds:
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
@@ -340,15 +431,6 @@ def _logging(state: Snapshot) -> None:
             state["logging:" + name] = ", ".join(handlers)
         if name != "root" and logger.disabled:
             state["logging-disabled:" + name] = "disabled"
-
-
-def _signals(state: Snapshot) -> None:
-    for name in SIGNALS:
-        number = getattr(signal, name, None)
-        if number is None:
-            continue
-        handler = signal.getsignal(number)
-        state["signal:" + name] = getattr(handler, "__qualname__", None) or repr(handler)
 
 
 def _event_loop_policy(state: Snapshot) -> None:
