@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -149,16 +150,29 @@ def read_child_dir(directory: Path, cwd: Path, output: ChildOutput | None = None
         for entry in report.get("tests", ()):
             if entry["nodeid"] not in output.results:
                 output.results[entry["nodeid"]] = test_result(entry)
+        _attach_warnings(output)
     hang = directory / protocol.HANG_FILE
     output.hang_dump = hang.read_text(encoding="utf-8", errors="replace") if hang.exists() else ""
     return output
+
+
+def _attach_warnings(output: ChildOutput) -> None:
+    by_test: dict[str, list[str]] = {}
+    for warning in output.warnings:
+        text = f"{warning.get('category', 'Warning')}: {warning.get('message', '')}"
+        by_test.setdefault(str(warning.get("nodeid", "")), []).append(text)
+    for nodeid, texts in by_test.items():
+        result = output.results.get(nodeid)
+        if result is not None:
+            output.results[nodeid] = dataclasses.replace(result, warnings=tuple(dict.fromkeys(texts)))
 
 
 def _versions(env: dict[str, Any]) -> Versions:
     return Versions(python=str(env.get("Python", "")), pytest=str(env.get("pytest", "")),
                     platform=str(env.get("Platform", "")),
                     executable=str(env.get("executable", "")),
-                    plugins=tuple(env.get("Plugins", ())))
+                    plugins=tuple(env.get("Plugins", ())),
+                    packages=tuple(sorted((str(k), str(v)) for k, v in env.get("Packages", {}).items())))
 
 
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')

@@ -174,6 +174,62 @@ def bisect(
     raise typer.Exit(_guarded(lambda: bisect_command(request, Console(), Console(stderr=True))))
 
 
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def report(
+    run_id: Annotated[str | None, typer.Argument(help="A recorded run (default: the last one).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="terminal, markdown, html or json.")] = "terminal",
+    out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH", help="Where to write: a directory "
+                                                  "for markdown, a file for html and json.")] = None,
+    from_junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Postmortem of a JUnit XML file "
+                                                    "(pytest --junitxml), without re-running anything.")] = None,
+    from_json_report: Annotated[Path | None, typer.Option(metavar="FILE", help="Postmortem of a "
+                                                          "pytest-json-report file.")] = None,
+    playbooks: Annotated[list[Path] | None, typer.Option("--playbooks", metavar="DIR",
+                                                         help="More playbooks (theirs win on the same id).")] = None,
+) -> None:
+    """Insight reports (Phenomenon / Cause / Solution / Lesson / Test Evidence) from a run, or from a
+    CI artifact."""
+    from wsdoctor.commands.report import ReportFormat, ReportRequest, report_command
+
+    try:
+        chosen = ReportFormat(output_format)
+    except ValueError:
+        _fail(f"--format {output_format!r}: use terminal, markdown, html or json", EXIT_USAGE)
+    request = ReportRequest(cwd=Path.cwd(), run_id=run_id, format=chosen, out=out_path, from_junit=from_junit,
+                            from_json_report=from_json_report, playbook_dirs=tuple(playbooks or ()))
+    raise typer.Exit(_guarded(lambda: report_command(request, Console())))
+
+
+playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True)
+app.add_typer(playbooks_app, name="playbooks")
+ExtraDirs = Annotated[list[Path] | None, typer.Option("--playbooks", metavar="DIR", help="More playbooks.")]
+
+
+@playbooks_app.command("list")
+def playbooks_list(playbooks: ExtraDirs = None) -> None:
+    """Every playbook in use: ours, then the project's (theirs win on the same id)."""
+    from wsdoctor.commands.playbooks import list_playbooks
+
+    raise typer.Exit(_guarded(lambda: list_playbooks(Path.cwd(), tuple(playbooks or ()), Console())))
+
+
+@playbooks_app.command("show")
+def playbooks_show(playbook_id: Annotated[str, typer.Argument(metavar="ID")], playbooks: ExtraDirs = None) -> None:
+    """Print one playbook's YAML."""
+    from wsdoctor.commands.playbooks import show_playbook
+
+    raise typer.Exit(_guarded(lambda: show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), Console())))
+
+
+@playbooks_app.command("validate")
+def playbooks_validate(paths: Annotated[list[Path] | None, typer.Argument(
+        help="Playbook files or directories (default: ./playbooks).")] = None) -> None:
+    """Check playbooks: every problem with its file, line and key."""
+    from wsdoctor.commands.playbooks import validate_playbooks
+
+    raise typer.Exit(_guarded(lambda: validate_playbooks(tuple(paths or ()), Path.cwd(), Console())))
+
+
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Copy the demo suite here (new or "

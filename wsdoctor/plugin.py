@@ -88,6 +88,23 @@ def order_items(items: list[Any], wanted: list[str]) -> tuple[list[Any], list[An
     return chosen, rest, missing
 
 
+# Versions that decide which advice applies (see the playbooks' version guards).
+WATCHED_PACKAGES = ("pytest-asyncio", "websockets", "starlette", "httpx", "fakeredis", "anyio",
+                    "pytest-randomly", "pytest-xdist")
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    found = {}
+    for name in WATCHED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
 def _location(item: Any) -> dict[str, Any]:
     path, lineno, _ = item.location
     return {"nodeid": item.nodeid, "path": str(getattr(item, "path", getattr(item, "fspath", path))),
@@ -244,7 +261,7 @@ class ChildRecorder:
                           in self.config.pluginmanager.list_plugin_distinfo()})
         return {"Python": platform.python_version(), "Platform": platform.platform(),
                 "pytest": pytest.__version__, "Plugins": plugins,
-                "executable": sys.executable}
+                "executable": sys.executable, "Packages": _package_versions()}
 
 
 def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:

@@ -135,6 +135,7 @@ class TestResult:
     message: str = ""  # one line: the crash message or the reason
     longrepr: str = ""
     state_changes: tuple[StateChange, ...] = ()
+    warnings: tuple[str, ...] = ()  # "Category: message", as the child recorded them
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,7 @@ class Versions:
     platform: str
     executable: str
     plugins: tuple[str, ...] = ()
+    packages: tuple[tuple[str, str], ...] = ()  # (distribution, version) of the watched packages
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,3 +315,8 @@ def write_atomic(path: Path, text: str) -> None:
 def load_record(path: Path) -> RunRecord:
     record: RunRecord = from_jsonable(RunRecord, json.loads(path.read_text(encoding="utf-8")))
     return record
+
+
+def load_bisect(path: Path) -> BisectResult:
+    result: BisectResult = from_jsonable(BisectResult, json.loads(path.read_text(encoding="utf-8")))
+    return result

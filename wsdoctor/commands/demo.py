@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from wsdoctor.commands.report import ReportRequest, report_command
 from wsdoctor.commands.run import RunRequest, run_suite
 from wsdoctor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from wsdoctor.records import RunOptions
@@ -26,16 +27,19 @@ def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> i
                     ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".wsdoctor"))
     err.print(f"demo suite copied to {directory}: a WebSocket app whose tests pollute each other\n",
               highlight=False)
-    options = RunOptions(paths=(), pytest_args=(), python=sys.executable, workers=workers, timeout=30.0)
+    options = RunOptions(paths=(), pytest_args=(), python=sys.executable, workers=workers, timeout=30.0,
+                         bisect=True)
     code = run_suite(RunRequest(options=options, cwd=directory), out, err)
     if code == EXIT_OK:
         err.print("wsdoctor: error: the demo suite is polluted on purpose, yet nothing was found")
         return EXIT_FINDINGS
-    if code == EXIT_FINDINGS:
-        out.print(f"\nThe demo suite is in {directory}: cd there and run the commands above, or "
-                  "`wsdoctor run --last`.", highlight=False)
-        return EXIT_OK
-    return code
+    if code != EXIT_FINDINGS:
+        return code
+    out.rule("insight report")
+    report_command(ReportRequest(cwd=directory), out)
+    out.print(f"\nThe demo suite is in {directory}: cd there and run the commands above, "
+              "`wsdoctor run --last` or `wsdoctor report --format html --out report.html`.", highlight=False)
+    return EXIT_OK
 
 
 def _check_demo_dependencies() -> None:

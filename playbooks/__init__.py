@@ -1,0 +1,1 @@
+"""wsdoctor's built-in playbooks (YAML): installed as the package ``wsdoctor.playbooks``."""

@@ -1,0 +1,104 @@
+"""`wsdoctor report`: insight reports from a run record, or from a CI artifact (postmortem)."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from wsdoctor.analysis.insights import Evidence, Insight, insights_for, versions_map
+from wsdoctor.errors import EXIT_OK, UsageError
+from wsdoctor.evidence_sources import from_json_report, from_junit, from_record
+from wsdoctor.playbook import Playbook, load_all
+from wsdoctor.records import write_atomic
+from wsdoctor.render.report import html_page, json_text, render_terminal, write_markdown
+from wsdoctor.store import find_run, load_run
+
+
+class ReportFormat(str, enum.Enum):
+    terminal = "terminal"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    cwd: Path
+    run_id: str | None = None
+    format: ReportFormat = ReportFormat.terminal
+    out: Path | None = None
+    from_junit: Path | None = None
+    from_json_report: Path | None = None
+    playbook_dirs: tuple[Path, ...] = ()
+
+
+def report_command(request: ReportRequest, out: Console) -> int:
+    playbooks = load_playbooks(request.cwd, request.playbook_dirs)
+    evidence, versions, title = _evidence(request)
+    insights = insights_for(evidence, playbooks, versions)
+    _write(insights, request, title, out)
+    return EXIT_OK
+
+
+def load_playbooks(cwd: Path, extra: Sequence[Path]) -> list[Playbook]:
+    dirs = [*configured_dirs(cwd), *extra]
+    for directory in dirs:
+        if not directory.is_dir():
+            raise UsageError(f"playbook directory {directory} does not exist")
+    playbooks, problems = load_all(dirs)
+    if problems:
+        raise UsageError(f"{problems[0]} ({len(problems)} problem(s); `wsdoctor playbooks validate` "
+                         "lists them all)")
+    return playbooks
+
+
+def configured_dirs(cwd: Path) -> list[Path]:
+    """`[tool.wsdoctor] playbooks = [...]` in the project's pyproject.toml."""
+    pyproject = cwd / "pyproject.toml"
+    if not pyproject.exists():
+        return []
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read {pyproject}: {error}") from None
+    listed = config.get("tool", {}).get("wsdoctor", {}).get("playbooks", [])
+    return [cwd / entry for entry in listed]
+
+
+def _evidence(request: ReportRequest) -> tuple[list[Evidence], dict[str, str], str]:
+    if request.from_junit and request.from_json_report:
+        raise UsageError("give one of --from-junit and --from-json-report")
+    for artifact, reader in ((request.from_junit, from_junit), (request.from_json_report, from_json_report)):
+        if artifact is not None:
+            if not artifact.exists():
+                raise UsageError(f"no such file: {artifact}")
+            return reader(artifact), {}, f"wsdoctor postmortem of {artifact.name}"
+    record = load_run(request.cwd, request.run_id)
+    run_dir = find_run(request.cwd, record.id).parent
+    versions = record.versions
+    known = versions_map(versions.python, versions.pytest, versions.packages) if versions else {}
+    return from_record(record, run_dir), known, f"wsdoctor report of run {record.id}"
+
+
+def _write(insights: list[Insight], request: ReportRequest, title: str, out: Console) -> None:
+    if request.format is ReportFormat.terminal:
+        render_terminal(insights, out, title)
+    elif request.format is ReportFormat.markdown:
+        index = write_markdown(insights, request.out or request.cwd / "wsdoctor-report", title)
+        out.print(f"{len(insights)} insight(s): {index}", highlight=False)
+    else:
+        text = html_page(insights, title) if request.format is ReportFormat.html else json_text(insights)
+        if request.out is None:
+            out.file.write(text)
+        else:
+            write_atomic(request.out, text)
+            out.print(f"{len(insights)} insight(s): {request.out}", highlight=False)

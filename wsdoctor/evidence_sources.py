@@ -1,0 +1,172 @@
+"""Evidence for insights, from a run record or from a CI artifact (the parsing edge for reports)."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from wsdoctor.analysis.insights import Evidence
+from wsdoctor.analysis.static import StaticFinding, scan_file
+from wsdoctor.childio import test_result
+from wsdoctor.errors import UsageError
+from wsdoctor.records import BisectResult, PlanRun, RunRecord, TestVerdict, Verdict, load_bisect
+from wsdoctor.render.terminal import summarize_observations
+
+_UNSAFE_XML = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def from_record(record: RunRecord, run_dir: Path) -> list[Evidence]:
+    cwd = Path(record.cwd)
+    bisects = {b.victim: b for b in (*record.bisects, *_saved_bisects(run_dir))}
+    static = _StaticIndex(cwd)
+    found = []
+    for verdict in record.verdicts:
+        item = _evidence(verdict, record.runs, bisects.get(verdict.nodeid), static, record)
+        if item is not None:
+            found.append(item)
+    return found
+
+
+def _saved_bisects(run_dir: Path) -> list[BisectResult]:
+    return [load_bisect(path) for path in sorted(run_dir.glob("bisect-*.json"))]
+
+
+class _StaticIndex:
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.cache: dict[str, tuple[StaticFinding, ...]] = {}
+
+    def findings(self, nodeid: str, path: str) -> tuple[StaticFinding, ...]:
+        if path not in self.cache:
+            self.cache[path] = scan_file(self.cwd / path, path)
+        function = nodeid.rsplit("::", 1)[-1].split("[")[0]
+        source = self.cwd / path
+        return tuple(f for f in self.cache[path] if f.id == "sys-modules-assignment"
+                     or _in_function(source, f.line, function))
+
+
+def _in_function(source: Path, line: int, function: str) -> bool:
+    """Whether ``line`` of ``source`` lies in the test function named ``function``."""
+    import ast
+
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return False
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function
+               and node.lineno <= line <= (node.end_lineno or node.lineno) for node in ast.walk(tree))
+
+
+def _evidence(verdict: TestVerdict, runs: Iterable[PlanRun], bisect: BisectResult | None,
+              static: _StaticIndex, record: RunRecord) -> Evidence | None:
+    collection = record.collection
+    path = collection.path_of(verdict.nodeid) if collection else verdict.nodeid.split("::")[0]
+    results = [r for run in runs for r in [run.result_of(verdict.nodeid)] if r is not None]
+    failing = next((r for r in results if not r.outcome.is_good and r.message), None)
+    warnings = tuple(dict.fromkeys(w for r in results for w in r.warnings))
+    findings = static.findings(verdict.nodeid, path) if "::" in verdict.nodeid else ()
+    if verdict.verdict is Verdict.PASS and not (findings or warnings):
+        return None
+    text = failing.longrepr if failing else _collection_text(record, verdict.nodeid) or verdict.detail
+    outcomes = [summarize_observations(verdict.observations)] if verdict.observations else []
+    commands = list(verdict.reproduce)
+    if bisect is not None:
+        outcomes.append(f"bisect: {bisect.verdict}: {bisect.summary} ({bisect.runs} child runs)")
+        commands = list(bisect.reproduce) or commands
+    return Evidence(
+        nodeid=verdict.nodeid, verdict=verdict.verdict.value,
+        message=failing.message if failing else verdict.detail, text=text, warnings=warnings,
+        leaked=bisect.leaked_state if bisect else (), polluters=bisect.polluters if bisect else (),
+        scope=bisect.scope if bisect else None, static=findings,
+        outcomes=(verdict.reason, *outcomes), commands=tuple(commands))
+
+
+def _collection_text(record: RunRecord, path: str) -> str:
+    errors = record.collection.errors if record.collection else ()
+    return next((e.message for e in errors if e.path == path), "")
+
+
+# --- CI artifacts -----------------------------------------------------------------------------
+
+
+def from_json_report(path: Path) -> list[Evidence]:
+    """pytest-json-report's file: failed tests, failed collectors, and warnings per test."""
+    data = _read_json(path)
+    warnings: dict[str, list[str]] = {}
+    for warning in data.get("warnings", ()):
+        warnings.setdefault(str(warning.get("nodeid", "")), []).append(
+            f"{warning.get('category', 'Warning')}: {warning.get('message', '')}")
+    found = [Evidence(nodeid=c["nodeid"], verdict="collection-error", message=_last_error(c.get("longrepr", "")),
+                      text=str(c.get("longrepr", "")), from_run=False)
+             for c in data.get("collectors", ()) if c.get("outcome") == "failed"]
+    for entry in data.get("tests", ()):
+        result = test_result(entry)
+        nodeid_warnings = tuple(warnings.get(result.nodeid, ()))
+        if result.outcome.is_good and not nodeid_warnings:
+            continue
+        found.append(Evidence(nodeid=result.nodeid, verdict="fail" if result.outcome.is_bad else "pass",
+                              message=result.message, text=result.longrepr, warnings=nodeid_warnings,
+                              outcomes=(f"CI: {result.outcome.value}",), from_run=False))
+    return found
+
+
+def from_junit(path: Path) -> list[Evidence]:
+    """A JUnit XML file (pytest --junitxml): failures and errors; node ids are approximate."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
+    if _UNSAFE_XML.search(text):
+        raise UsageError(f"{path} declares a DOCTYPE or entities; a JUnit report needs neither")
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        raise UsageError(f"{path} is not JUnit XML ({error}); pass the file pytest --junitxml wrote") from None
+    return [item for case in root.iter("testcase") for item in [_junit_case(case)] if item is not None]
+
+
+def _junit_case(case: Any) -> Evidence | None:
+    problem = case.find("failure")
+    if problem is None:
+        problem = case.find("error")
+    if problem is None:
+        return None
+    body = (problem.text or "").strip()
+    message = problem.get("message", "") or _last_error(body)
+    name, classname = case.get("name", ""), case.get("classname", "")
+    if (not name and "collection" in message.lower()) or "while importing test module" in body:
+        return Evidence(nodeid=_junit_file(classname) or name, verdict="collection-error",
+                        message=_last_error(body) or message, text=body, from_run=False)
+    return Evidence(nodeid=_junit_nodeid(classname, name), verdict="fail", message=message.splitlines()[0]
+                    if message else "", text=body, outcomes=(f"CI: {problem.tag}",), from_run=False)
+
+
+def _junit_nodeid(classname: str, name: str) -> str:
+    parts = classname.split(".")
+    classes = [p for p in parts if p[:1].isupper()]
+    modules = [p for p in parts if not p[:1].isupper()]
+    return "::".join(["/".join(modules) + ".py", *classes, name]) if modules else name
+
+
+def _junit_file(classname: str) -> str:
+    return classname.replace(".", "/") + ".py" if classname else ""
+
+
+def _last_error(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (errors[-1] if errors else (lines[-1] if lines else ""))[:300]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"cannot read {path} as a pytest-json-report file ({error})") from None
+    if not isinstance(data, dict) or "tests" not in data:
+        raise UsageError(f"{path} has no 'tests': write it with pytest --json-report")
+    return data
