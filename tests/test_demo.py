@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.conftest import run_wsdoctor
@@ -10,14 +11,16 @@ from tests.conftest import run_wsdoctor
 def test_demo_finds_the_planted_pollution_and_exits_0(tmp_path: Path) -> None:
     done = run_wsdoctor(tmp_path, "demo", "--dir", str(tmp_path / "demo"), "--workers", "2")
     assert done.exit_code == 0, done.stderr
-    [record] = (tmp_path / "demo" / ".wsdoctor" / "runs").glob("*/run.json")
-    shown = run_wsdoctor(tmp_path / "demo", "run", "--last")
-    findings = [line.split()[1] for line in shown.stdout.splitlines() if line.startswith("order-dependent ")]
+    [record_path] = (tmp_path / "demo" / ".wsdoctor" / "runs").glob("*/run.json")
+    record = json.loads(record_path.read_text())
+    findings = sorted(v["nodeid"] for v in record["verdicts"] if v["verdict"] != "pass")
     assert findings == ["tests/integration/test_server_integration.py::test_command_injection",
                         "tests/integration/test_server_integration.py::test_telemetry_broadcast",
                         "tests/unit/test_stats.py::test_connection_stats"]
+    assert {(b["scope"], tuple(b["polluters"])) for b in record["bisects"][:2]} == {
+        ("file-import", ("tests/unit/test_socket_manager.py",))}
     assert "'websockets' is not a package" in done.stdout
-    assert record.exists()
+    assert "insight report" in done.stdout and "## Phenomenon" not in done.stdout  # rendered, not raw
 
 
 def test_demo_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
