@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +38,7 @@ from typing import Any
 COMMAND_TIMEOUT = 3600.0
 OUTPUT_TAIL = 3000
 STATE_DIR = ".wsdoctor"
+PYCACHE_DIR = ".pycache"
 
 
 # --- the generated project ------------------------------------------------------------------------------
@@ -241,6 +243,7 @@ class Scenario:
 class Timings:
     scenario: Scenario
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the command and all its descendants
     breakdowns: list[dict[str, float]] = field(default_factory=list)
 
     @property
@@ -264,25 +267,35 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-def child_environment() -> dict[str, str]:
+def child_environment(project: Path) -> dict[str, str]:
+    """Bytecode caching on, as for most users, but kept inside the project (no writes elsewhere)."""
     env = dict(os.environ)
     for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
+    env["PYTHONPYCACHEPREFIX"] = str(project / PYCACHE_DIR)
     return env
 
 
-def run_checked(command: Sequence[str], cwd: Path) -> float:
-    """Run one command; its wall time in seconds. Exits the benchmark if it did not exit 0."""
+def children_cpu() -> float:
+    """CPU seconds (user + system) of all finished, waited-for descendants so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_checked(command: Sequence[str], cwd: Path) -> tuple[float, float]:
+    """Run one command: its wall and CPU seconds. Exits the benchmark if it did not exit 0."""
+    cpu_before = children_cpu()
     started = time.perf_counter()
-    done = subprocess.run(list(command), cwd=cwd, env=child_environment(), stdin=subprocess.DEVNULL,
+    done = subprocess.run(list(command), cwd=cwd, env=child_environment(cwd), stdin=subprocess.DEVNULL,
                           capture_output=True, timeout=COMMAND_TIMEOUT, check=False)
     seconds = time.perf_counter() - started
+    cpu = children_cpu() - cpu_before
     if done.returncode != 0:
         tail = (done.stdout[-OUTPUT_TAIL:] + b"\n--- stderr ---\n" + done.stderr[-OUTPUT_TAIL:])
         sys.stderr.write(f"bench_run: FAILED with exit code {done.returncode} in {cwd}:\n"
                          f"  {' '.join(command)}\n{tail.decode('utf-8', errors='replace')}\n")
         raise SystemExit(1)
-    return seconds
+    return seconds, cpu
 
 
 def child_span(directory: Path) -> float:
@@ -318,15 +331,15 @@ def breakdown(project: Path, wall: float) -> dict[str, float]:
     }
 
 
-def run_scenario(scenario: Scenario, python: str, project: Path) -> tuple[float, dict[str, float]]:
+def run_scenario(scenario: Scenario, python: str, project: Path) -> tuple[float, float, dict[str, float]]:
     if scenario.wsdoctor:
         shutil.rmtree(project / STATE_DIR, ignore_errors=True)
-    seconds = run_checked((python, *scenario.argv), project)
+    seconds, cpu = run_checked((python, *scenario.argv), project)
     if not scenario.wsdoctor:
-        return seconds, {}
+        return seconds, cpu, {}
     details = breakdown(project, seconds)
     shutil.rmtree(project / STATE_DIR, ignore_errors=True)
-    return seconds, details
+    return seconds, cpu, details
 
 
 def measure(chosen: Sequence[Scenario], python: str, project: Path, rounds: int) -> list[Timings]:
@@ -335,12 +348,13 @@ def measure(chosen: Sequence[Scenario], python: str, project: Path, rounds: int)
         run_scenario(scenario, python, project)
     for round_number in range(1, rounds + 1):
         for timing in timings:
-            seconds, details = run_scenario(timing.scenario, python, project)
+            seconds, cpu, details = run_scenario(timing.scenario, python, project)
             timing.seconds.append(seconds)
+            timing.cpu.append(cpu)
             if details:
                 timing.breakdowns.append(details)
             print(f"  round {round_number}/{rounds}  ({timing.scenario.key}) {timing.scenario.label}: "
-                  f"{seconds:.2f} s", file=sys.stderr, flush=True)
+                  f"{seconds:.2f} s (cpu {cpu:.2f} s)", file=sys.stderr, flush=True)
     return timings
 
 
@@ -364,28 +378,31 @@ class Ratio:
 RATIOS = (Ratio("(b)/(a)", "b", "a", 1.15), Ratio("(d)/(c)", "d", "c", 0.6))
 
 
-def machine_info(python: str) -> dict[str, Any]:
+def machine_info(python: str, project: Path) -> dict[str, Any]:
     probe = ("import json, platform, sys, pytest; print(json.dumps({'python': platform.python_version(), "
              "'pytest': pytest.__version__, 'executable': sys.executable}))")
     done = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True,
-                          env=child_environment())
+                          env=child_environment(project))
     info: dict[str, Any] = json.loads(done.stdout)
-    info.update(cpu_count=os.cpu_count(), platform=platform.platform(), machine=platform.machine())
+    info.update(cpu_count=os.cpu_count(), platform=platform.platform(), machine=platform.machine(),
+                load_average=[round(x, 2) for x in os.getloadavg()])
     return info
 
 
 def print_machine(info: dict[str, Any], tests: int, files: int, rounds: int) -> None:
     print(f"Machine: {info['cpu_count']} CPUs, {info['platform']} ({info['machine']}); "
           f"Python {info['python']}, pytest {info['pytest']} ({info['executable']})")
+    print(f"Load average before the benchmark: {info['load_average']} (other work on the machine skews "
+          "wall times;\ncpu s, the CPU time of the command and its children, is less sensitive to it).")
     print(f"Suite: {tests} tests in {files} files, all passing; {rounds} round(s), median and min.\n")
 
 
 def print_table(timings: Sequence[Timings]) -> None:
-    print("| scenario | median s | min s |")
-    print("|---|---:|---:|")
+    print("| scenario | median s | min s | median cpu s |")
+    print("|---|---:|---:|---:|")
     for timing in timings:
         print(f"| ({timing.scenario.key}) {timing.scenario.label} | {timing.median:.2f} | "
-              f"{timing.minimum:.2f} |")
+              f"{timing.minimum:.2f} | {statistics.median(timing.cpu):.2f} |")
     print()
 
 
@@ -415,9 +432,11 @@ def median_breakdown(timing: Timings) -> dict[str, float]:
 
 
 def print_breakdowns(timings: Sequence[Timings]) -> None:
-    print("Where wsdoctor's time goes (medians; child times are sums over children, so they can exceed "
-          "the wall time with 2 workers; collect child is approximate, from file times):\n")
-    print("| scenario | wall s | before session s | session s | collect child s | suite child s "
+    print("Where wsdoctor's time goes (medians). outside session: interpreter start, imports, the "
+          "probe of the\ninterpreter, the final report; child times are sums over children (they exceed "
+          "the wall time\nwith 2 workers); the collect child's time is approximate, from its files' "
+          "times.\n")
+    print("| scenario | wall s | outside session s | session s | collect child s | suite child s "
           "| file children s | children |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for timing in timings:
@@ -438,6 +457,7 @@ def json_document(info: dict[str, Any], args: argparse.Namespace, timings: Seque
         "scenarios": [{"key": t.scenario.key, "label": t.scenario.label,
                        "command": ["python", *t.scenario.argv], "seconds": [round(s, 3) for s in t.seconds],
                        "median": round(t.median, 3), "min": round(t.minimum, 3),
+                       "cpu_seconds": [round(c, 3) for c in t.cpu],
                        "breakdown": median_breakdown(t) if t.breakdowns else None} for t in timings],
         "ratios": list(rows),
     }
@@ -466,7 +486,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def benchmark(args: argparse.Namespace, project: Path) -> int:
     write_project(project, args.tests, args.files)
-    info = machine_info(args.python)
+    info = machine_info(args.python, project)
     chosen = [s for s in scenarios() if s.key in args.only]
     print(f"bench_run: project in {project}", file=sys.stderr)
     timings = measure(chosen, args.python, project, args.rounds)
