@@ -198,6 +198,7 @@ class Executor:
             killed = self._watch(proc, tail, output)
         finally:
             _kill_group(proc)  # whatever the tests started in the child's group goes too
+            _reap(proc)  # also when Ctrl-C lands here: a child never waited for stays a zombie
             with self._lock:
                 self._live.discard(proc)
         output = read_child_dir(directory, self.settings.cwd, output, tail)
@@ -347,6 +348,11 @@ def _death_message(child: ChildRun) -> str:
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
 
 
 def _tail(path: Path) -> str:
