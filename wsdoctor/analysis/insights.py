@@ -88,7 +88,8 @@ def _condition_groups(condition: Condition, item: Evidence) -> dict[str, str] | 
         return None
     if condition.static and not {f.id for f in item.static} & set(condition.static):
         return None
-    for pattern, texts in ((condition.failure, (item.message, item.text)), (condition.warning, item.warnings)):
+    failure_texts = (item.message, _without_error_prefixes(item.text), item.text)
+    for pattern, texts in ((condition.failure, failure_texts), (condition.warning, item.warnings)):
         if pattern is None:
             continue
         found = _search(pattern, texts)
@@ -98,6 +99,14 @@ def _condition_groups(condition: Condition, item: Evidence) -> dict[str, str] | 
     if condition.leaked and not any(_leak_matches(condition.leaked, leak) for leak in item.leaked):
         return None
     return groups
+
+
+_ERROR_PREFIX = re.compile(r"^E {1,}", re.MULTILINE)
+
+
+def _without_error_prefixes(text: str) -> str:
+    """pytest's failure text with its 'E   ' line prefixes removed, as the error itself reads."""
+    return _ERROR_PREFIX.sub("", text)
 
 
 def _search(pattern: str, texts: Iterable[str]) -> re.Match[str] | None:
