@@ -300,6 +300,10 @@ def fingerprint(value: Any) -> str:
 def _container(value: Any) -> str:
     kind = type(value).__name__
     size = len(value)
+    if isinstance(value, dict) and 0 < size <= MAX_KEYS_SHOWN and all(
+            isinstance(v, _SCALARS) for v in value.values()):
+        # A flag flipped in place changes neither the size nor the keys: show the values.
+        return _clip(f"{kind} len={size} {dict(sorted(value.items(), key=lambda item: repr(item[0])))!r}")
     if isinstance(value, (dict, set, frozenset)) and 0 < size <= MAX_KEYED:
         try:
             keys = sorted((repr(k) for k in value), key=str)[:MAX_KEYS_SHOWN]

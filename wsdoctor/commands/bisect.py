@@ -123,8 +123,10 @@ class BisectSession:
                 if found:
                     return self._polluted(found, "file-import", confidence)
             self.say(f"searching {len(order)} test(s) for the minimal set of polluters")
+            # The confirming run just failed after all of `order`; should the narrower collection
+            # of the search runs not fail, the prefix search finds out and says so.
             polluters = find_minimal_set(order, self.oracle.tests_fail, self.request.workers,
-                                         test_hints, self.log, known_to_fail=False)
+                                         test_hints, self.log)
         except SearchExhausted as stop:
             return self._result("not-reproduced", f"the search stopped: {stop}")
         return self._polluted(polluters, "test" if len(polluters) == 1 else "tests", confidence)
