@@ -46,6 +46,7 @@ unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_bisect.py
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app_sources import APP_INVENTORY, APP_TEXT  # next to this script: run it as a file
+
 COMMAND_TIMEOUT = 3600.0
 OUTPUT_TAIL = 3000
 STATE_DIR = ".wsdoctor"
@@ -45,63 +47,11 @@ PYCACHE_DIR = ".pycache"
 
 APP_INIT = '"""A tiny application for the benchmark suite to import."""\n'
 
-APP_TEXT = '''\
-"""Text helpers."""
 
-from __future__ import annotations
-
-import re
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return _NON_WORD.sub("-", text.lower()).strip("-")
-
-
-def parse_pairs(raw: str) -> dict[str, int]:
-    """'a=1; b=2' -> {'a': 1, 'b': 2}"""
-    pairs = (part.split("=", 1) for part in raw.split(";") if part.strip())
-    return {key.strip(): int(value) for key, value in pairs}
-
-
-def initials(name: str) -> str:
-    return "".join(word[0].upper() for word in name.split() if word)
-'''
-
-APP_INVENTORY = '''\
-"""A small stateful class."""
-
-from __future__ import annotations
-
-
-class Inventory:
-    def __init__(self) -> None:
-        self._items: dict[str, int] = {}
-
-    def add(self, name: str, count: int = 1) -> None:
-        if count <= 0:
-            raise ValueError("count must be positive")
-        self._items[name] = self._items.get(name, 0) + count
-
-    def remove(self, name: str, count: int = 1) -> None:
-        left = self._items.get(name, 0) - count
-        if left < 0:
-            raise KeyError(name)
-        if left:
-            self._items[name] = left
-        else:
-            del self._items[name]
-
-    def count(self, name: str) -> int:
-        return self._items.get(name, 0)
-
-    def total(self) -> int:
-        return sum(self._items.values())
-'''
 
 CONFTEST = '''\
 import pytest
+
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,56 @@
+"""Sources of the small app the generated benchmark suites import (shared by the benchmarks)."""
+
+APP_TEXT = '''\
+"""Text helpers."""
+
+from __future__ import annotations
+
+import re
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    return _NON_WORD.sub("-", text.lower()).strip("-")
+
+
+def parse_pairs(raw: str) -> dict[str, int]:
+    """'a=1; b=2' -> {'a': 1, 'b': 2}"""
+    pairs = (part.split("=", 1) for part in raw.split(";") if part.strip())
+    return {key.strip(): int(value) for key, value in pairs}
+
+
+def initials(name: str) -> str:
+    return "".join(word[0].upper() for word in name.split() if word)
+'''
+
+APP_INVENTORY = '''\
+"""A small stateful class."""
+
+from __future__ import annotations
+
+
+class Inventory:
+    def __init__(self) -> None:
+        self._items: dict[str, int] = {}
+
+    def add(self, name: str, count: int = 1) -> None:
+        if count <= 0:
+            raise ValueError("count must be positive")
+        self._items[name] = self._items.get(name, 0) + count
+
+    def remove(self, name: str, count: int = 1) -> None:
+        left = self._items.get(name, 0) - count
+        if left < 0:
+            raise KeyError(name)
+        if left:
+            self._items[name] = left
+        else:
+            del self._items[name]
+
+    def count(self, name: str) -> int:
+        return self._items.get(name, 0)
+
+    def total(self) -> int:
+        return sum(self._items.values())
+'''
