@@ -100,3 +100,18 @@ def test_pyproject_playbook_dirs_are_used(tmp_path: Path) -> None:
     shown = run_wsdoctor(tmp_path, "playbooks", "show", "my-leak")
     assert (listed.exit_code, shown.exit_code) == (0, 0)
     assert "my-leak" in listed.stdout and "A leak of ours" in shown.stdout
+
+
+def test_a_version_guard_on_one_alternative_only_skips_that_alternative() -> None:
+    from wsdoctor.analysis.insights import Evidence, insights_for
+    from wsdoctor.playbook import Condition, Playbook
+
+    playbook = Playbook(id="p", title="t", confidence="medium", phenomenon="{victim}", cause="c", solution="s",
+                        lesson="l", match=(Condition(failure="not a valid assertion", requires=(("python", ">=3.12"),)),
+                                           Condition(static=("called-once-assertion",))))
+    failing = Evidence(nodeid="t.py::test_a", verdict="fail",
+                       message="AttributeError: 'called_once' is not a valid assertion")
+    on_311 = insights_for([failing], [playbook], {"python": "3.11.7"})
+    on_312 = insights_for([failing], [playbook], {"python": "3.12.1"})
+    assert [i.playbook for i in on_311] == [None]  # the guarded alternative does not apply: unmatched
+    assert [i.playbook for i in on_312] == ["p"]

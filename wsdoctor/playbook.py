@@ -15,7 +15,7 @@ import yaml
 TEXT_KEYS = ("phenomenon", "cause", "solution", "lesson")
 REQUIRED = ("id", "title", "confidence", "match", *TEXT_KEYS)
 OPTIONAL = ("catalogue", "requires", "references")
-MATCH_KEYS = ("verdict", "failure", "warning", "leaked", "scope", "static")
+MATCH_KEYS = ("verdict", "failure", "warning", "leaked", "scope", "static", "requires")
 LEAK_KEYS = ("kind", "name", "before", "after")
 CONFIDENCES = ("high", "medium", "low")
 GUARDED = ("python", "pytest", "pytest-asyncio", "websockets", "starlette", "httpx", "fakeredis")
@@ -36,6 +36,7 @@ class Condition:
     leaked: tuple[tuple[str, str], ...] = ()  # (kind|name|before|after, pattern)
     scopes: tuple[str, ...] = ()
     static: tuple[str, ...] = ()
+    requires: tuple[tuple[str, str], ...] = ()  # version guards of this alternative alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +154,10 @@ def _check_fields(data: dict[str, Any], lines: _Lines, path: str) -> list[Proble
     if "references" in data and not (isinstance(data["references"], list)
                                      and all(isinstance(r, str) for r in data["references"])):
         bad("references", "must be a list of links")
-    for package, spec in (data.get("requires") or {}).items() if isinstance(data.get("requires"), dict) else ():
-        if package not in GUARDED:
-            bad("requires", f"no version guard for {package!r}; known: {', '.join(GUARDED)}", package)
-        elif not all(_SPECIFIER.match(part) for part in str(spec).split(",")):
-            bad("requires", f"{spec!r} is not a version specifier like '>=3.12' or '>=1.0,<2'", package)
-    if "requires" in data and not isinstance(data["requires"], dict):
-        bad("requires", "must map a package to a version specifier")
+    if "requires" in data:
+        package, problem = _requires_problem(data["requires"])
+        if problem:
+            bad("requires", problem, *([package] if package else []))
     if "match" in data:
         problems += _check_match(data["match"], lines, path)
     return problems
@@ -186,6 +184,9 @@ def _check_condition(key: str, value: Any) -> str:
         return f"unknown condition; known: {', '.join(MATCH_KEYS)}"
     if key in ("failure", "warning"):
         return _regex_problem(value)
+    if key == "requires":
+        package, problem = _requires_problem(value)
+        return f"{package}: {problem}" if package else problem
     if key == "leaked":
         if not isinstance(value, dict) or set(value) - set(LEAK_KEYS) or "kind" not in value:
             return f"must be a mapping with kind and optionally {', '.join(LEAK_KEYS[1:])}"
@@ -193,6 +194,18 @@ def _check_condition(key: str, value: Any) -> str:
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         return "must be a non-empty list of names"
     return ""
+
+
+def _requires_problem(guards: Any) -> tuple[str, str]:
+    """(package, problem), or ("", "") when the guards are well formed."""
+    if not isinstance(guards, dict) or not guards:
+        return "", "must map a package to a version specifier, e.g. {python: '>=3.12'}"
+    for package, spec in guards.items():
+        if package not in GUARDED:
+            return str(package), f"no version guard for {package!r}; known: {', '.join(GUARDED)}"
+        if not all(_SPECIFIER.match(part) for part in str(spec).split(",")):
+            return str(package), f"{spec!r} is not a version specifier like '>=3.12' or '>=1.0,<2'"
+    return "", ""
 
 
 def _regex_problem(pattern: Any) -> str:
@@ -243,7 +256,8 @@ def _condition(raw: dict[str, Any]) -> Condition:
     return Condition(verdicts=tuple(raw.get("verdict", ())), failure=raw.get("failure"),
                      warning=raw.get("warning"),
                      leaked=tuple((k, str(v)) for k, v in (raw.get("leaked") or {}).items()),
-                     scopes=tuple(raw.get("scope", ())), static=tuple(raw.get("static", ())))
+                     scopes=tuple(raw.get("scope", ())), static=tuple(raw.get("static", ())),
+                     requires=tuple((str(k), str(v)) for k, v in (raw.get("requires") or {}).items()))
 
 
 def version_satisfies(version: str, specifier: str) -> bool:

@@ -60,7 +60,7 @@ def insights_for(evidence: Sequence[Evidence], playbooks: Sequence[Playbook],
     grouped: dict[str, list[tuple[Evidence, dict[str, str], Condition]]] = {}
     unmatched: list[Evidence] = []
     for item in evidence:
-        matches = [(p, found) for p in usable for found in [_match(p, item)] if found is not None]
+        matches = [(p, found) for p in usable for found in [_match(p, item, versions)] if found is not None]
         for playbook, (groups, condition) in matches:
             grouped.setdefault(playbook.id, []).append((item, groups, condition))
         if not matches and item.verdict != "pass":
@@ -71,8 +71,11 @@ def insights_for(evidence: Sequence[Evidence], playbooks: Sequence[Playbook],
     return insights + [_unmatched(item) for item in unmatched]
 
 
-def _match(playbook: Playbook, item: Evidence) -> tuple[dict[str, str], Condition] | None:
+def _match(playbook: Playbook, item: Evidence,
+           versions: dict[str, str]) -> tuple[dict[str, str], Condition] | None:
     for condition in playbook.match:
+        if not all(version_satisfies(versions.get(name, ""), spec) for name, spec in condition.requires):
+            continue
         groups = _condition_groups(condition, item)
         if groups is not None:
             return groups, condition
