@@ -52,7 +52,8 @@ class Oracle:
 
     def order_plan(self, before: Sequence[str], probe: bool | None = None) -> RunPlan:
         ids = (*before, self.victim)
-        return RunPlan(label=f"bisect {len(before)} test(s) + victim", context=_context(ids, self),
+        context = Context.ALONE if len(ids) == 1 else Context.SUITE
+        return RunPlan(label=f"bisect {len(before)} test(s) + victim", context=context,
                        collect_args=files_in_order(self.collection, ids), test_ids=ids,
                        probe=len(ids) <= PROBE_LIMIT if probe is None else probe)
 
@@ -113,10 +114,6 @@ class Oracle:
     def _check_budget(self) -> None:
         if time.monotonic() > self.deadline:
             raise SearchExhausted("the --budget ran out")
-
-
-def _context(ids: Sequence[str], oracle: Oracle) -> Context:
-    return Context.ALONE if len(ids) == 1 else Context.SUITE
 
 
 def _key(plan: RunPlan) -> str:
