@@ -55,7 +55,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Sequence
@@ -63,7 +62,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app_sources import APP_INVENTORY, APP_TEXT  # next to this script: run it as a file
+from bench_common import (  # next to this script: run it as a file
+    APP_INVENTORY,
+    APP_TEXT,
+    CONFTEST,
+    PYTEST_INI,
+    in_work_dir,
+)
 
 try:
     import resource
@@ -210,21 +215,7 @@ APP_MODULES = {
         ''',
 }
 
-CONFTEST = '''\
-import pytest
 
-
-@pytest.fixture(scope="session")
-def catalog():
-    return {f"item-{n}": n % 7 + 1 for n in range(50)}
-'''
-
-PYTEST_INI = """\
-[pytest]
-testpaths = tests
-pythonpath = .
-asyncio_default_fixture_loop_scope = function
-"""
 
 MODULE_HEAD = '''\
 """Generated bisect-benchmark tests, module {index}."""
@@ -967,13 +958,7 @@ def report(args: argparse.Namespace, info: dict[str, Any], rows: Sequence[Row],
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        if any(args.keep.iterdir()):
-            raise SystemExit(f"bench_bisect: --keep {args.keep} is not empty")
-        return benchmark(args, args.keep.resolve())
-    with tempfile.TemporaryDirectory(prefix="wsdoctor-bench-bisect-") as tmp:
-        return benchmark(args, Path(tmp))
+    return in_work_dir(args.keep, "bench_bisect", lambda work: benchmark(args, work))
 
 
 if __name__ == "__main__":

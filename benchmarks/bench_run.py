@@ -27,7 +27,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Sequence
@@ -35,7 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app_sources import APP_INVENTORY, APP_TEXT  # next to this script: run it as a file
+from bench_common import (  # next to this script: run it as a file
+    APP_INVENTORY,
+    APP_TEXT,
+    CONFTEST,
+    PYTEST_INI,
+    in_work_dir,
+)
 
 COMMAND_TIMEOUT = 3600.0
 OUTPUT_TAIL = 3000
@@ -49,22 +54,7 @@ APP_INIT = '"""A tiny application for the benchmark suite to import."""\n'
 
 
 
-CONFTEST = '''\
-import pytest
 
-
-
-@pytest.fixture(scope="session")
-def catalog():
-    return {f"item-{n}": n % 7 + 1 for n in range(50)}
-'''
-
-PYTEST_INI = """\
-[pytest]
-testpaths = tests
-pythonpath = .
-asyncio_default_fixture_loop_scope = function
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,13 +443,7 @@ def benchmark(args: argparse.Namespace, project: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        if any(args.keep.iterdir()):
-            raise SystemExit(f"bench_run: --keep {args.keep} is not empty")
-        return benchmark(args, args.keep.resolve())
-    with tempfile.TemporaryDirectory(prefix="wsdoctor-bench-") as tmp:
-        return benchmark(args, Path(tmp))
+    return in_work_dir(args.keep, "bench_run", lambda work: benchmark(args, work))
 
 
 if __name__ == "__main__":

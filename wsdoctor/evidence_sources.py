@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import xml.etree.ElementTree as ElementTree
@@ -36,29 +37,33 @@ def _saved_bisects(run_dir: Path) -> list[BisectResult]:
 
 
 class _StaticIndex:
+    """Static findings and function extents of each test file, read once per file."""
+
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
-        self.cache: dict[str, tuple[StaticFinding, ...]] = {}
+        self.cache: dict[str, tuple[tuple[StaticFinding, ...], dict[str, list[range]]]] = {}
 
     def findings(self, nodeid: str, path: str) -> tuple[StaticFinding, ...]:
         if path not in self.cache:
-            self.cache[path] = scan_file(self.cwd / path, path)
+            self.cache[path] = (scan_file(self.cwd / path, path), _function_lines(self.cwd / path))
+        found, functions = self.cache[path]
         function = nodeid.rsplit("::", 1)[-1].split("[")[0]
-        source = self.cwd / path
-        return tuple(f for f in self.cache[path] if f.id == "sys-modules-assignment"
-                     or _in_function(source, f.line, function))
+        spans = functions.get(function, [])
+        return tuple(f for f in found if f.id == "sys-modules-assignment"
+                     or any(f.line in span for span in spans))
 
 
-def _in_function(source: Path, line: int, function: str) -> bool:
-    """Whether ``line`` of ``source`` lies in the test function named ``function``."""
-    import ast
-
+def _function_lines(source: Path) -> dict[str, list[range]]:
+    """The lines of every function in ``source``, by name (a name may be defined more than once)."""
     try:
         tree = ast.parse(source.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError):
-        return False
-    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function
-               and node.lineno <= line <= (node.end_lineno or node.lineno) for node in ast.walk(tree))
+        return {}
+    spans: dict[str, list[range]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            spans.setdefault(node.name, []).append(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return spans
 
 
 def _evidence(verdict: TestVerdict, runs: Iterable[PlanRun], bisect: BisectResult | None,

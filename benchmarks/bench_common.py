@@ -1,4 +1,10 @@
-"""Sources of the small app the generated benchmark suites import (shared by the benchmarks)."""
+"""Shared by the benchmarks: the generated suites' app and config, and where a benchmark works."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 APP_TEXT = '''\
 """Text helpers."""
@@ -54,3 +60,30 @@ class Inventory:
     def total(self) -> int:
         return sum(self._items.values())
 '''
+
+CONFTEST = '''\
+import pytest
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return {f"item-{n}": n % 7 + 1 for n in range(50)}
+'''
+
+PYTEST_INI = """\
+[pytest]
+testpaths = tests
+pythonpath = .
+asyncio_default_fixture_loop_scope = function
+"""
+
+
+def in_work_dir(keep: Path | None, name: str, work: Callable[[Path], int]) -> int:
+    """Run ``work`` in ``keep`` (which must be new or empty), or in a temporary directory."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        if any(keep.iterdir()):
+            raise SystemExit(f"{name}: --keep {keep} is not empty")
+        return work(keep.resolve())
+    with tempfile.TemporaryDirectory(prefix=f"wsdoctor-{name}-") as tmp:
+        return work(Path(tmp))
