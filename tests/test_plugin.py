@@ -524,16 +524,20 @@ def test_warnings_are_reported_with_category_and_nodeid(pytester: pytest.Pyteste
 
 
 COMPAT_PROJECT = """
+    import os
     import warnings
 
     import pytest
+
+    SEEN = []
 
     @pytest.fixture
     def broken():
         raise RuntimeError("boom")
 
     def test_pass():
-        pass
+        SEEN.append("leaked")
+        os.environ["COMPAT_LEAK"] = "1"
 
     def test_fail():
         assert 1 == 2
@@ -571,7 +575,8 @@ def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
     env["PYTHONPATH"] = str(stage_child_package(tmp_path / "child-path"))
     done = subprocess.run(
         [COMPAT_PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-p", "wsdoctor.plugin",
-         f"--wsdoctor-out={out}", f"--wsdoctor-ids={tmp_path / 'ids.txt'}", "--wsdoctor-timeout=60"],
+         f"--wsdoctor-out={out}", f"--wsdoctor-ids={tmp_path / 'ids.txt'}", "--wsdoctor-timeout=60",
+         "--wsdoctor-probe"],
         cwd=project, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
         check=False)
 
@@ -589,5 +594,7 @@ def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
     assert [(w["category"], w["nodeid"]) for w in report["warnings"]] == [
         ("RuntimeWarning", "test_compat.py::test_warns")]
     output = childio.read_child_dir(out, project)
+    assert [(c.key, c.before, c.after) for c in output.results["test_compat.py::test_pass"].state_changes] == [
+        ("environ:COMPAT_LEAK", None, "1"), ("module-attr:test_compat.SEEN", "list len=0", "list len=1")]
     assert output.results["test_compat.py::test_fail"].message == "assert 1 == 2"
     assert output.results["test_compat.py::test_error"].outcome is Outcome.ERROR

@@ -276,7 +276,8 @@ def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:
 class StateRecorder:
     """Attributes changes of process-global state to the collector or test that made them.
 
-    One snapshot per test: the state after one test is the state before the next.
+    One snapshot per test: the state after one test is the state before the next. The
+    running test's own module is part of it, looked at first when its first test starts.
     """
 
     def __init__(self, config: Any) -> None:
@@ -285,35 +286,36 @@ class StateRecorder:
         self.config = config
         self.probe = StateProbe(str(config.rootpath))
         self.last = self.probe.snapshot()
-        self.module_before: dict[str, Any] = {}
         self.module: Any = None
+        self.parent: Any = None  # of the last test: a new one may be in another module
         self.pending: dict[str, list[list[Any]]] = {}  # changes per test, for the test event
 
     def changes_since_last(self) -> list[list[Any]]:
         from wsdoctor.probes import diff
 
-        now = self.probe.snapshot()
+        now = self.probe.snapshot(self.module)
         changes = [list(change) for change in diff(self.last, now)]
         self.last = now
         return changes
 
-    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
-        self.module = getattr(item, "module", None)
-        self.module_before = self.probe.module_snapshot(self.module)
-        yield
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: Any) -> None:
+        if item.parent is not self.parent:
+            self.parent = item.parent
+            module = getattr(item, "module", None)
+            if module is not self.module:  # its globals as they are before its first test
+                self.module = module
+                self.last = self.probe.with_test_module(self.last, module)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        from wsdoctor.probes import diff
-
-        module_after = self.probe.module_snapshot(self.module)
-        own_module = [list(c) for c in diff(self.module_before, module_after)]
-        self.pending[nodeid] = self.changes_since_last() + own_module
+        self.pending[nodeid] = self.changes_since_last()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector: Any) -> Any:
         yield
+        if isinstance(collector, pytest.Class):
+            return  # imports nothing: what changed since is the next collector's
         changes = [c for c in self.changes_since_last() if not _pytest_path_insertion(c, collector)]
         if changes:
             recorder = self.config.pluginmanager.get_plugin("wsdoctor-recorder")

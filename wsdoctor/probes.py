@@ -1,17 +1,19 @@
 """Fingerprints of process-global state, taken inside the child (stdlib only, Python 3.9+).
 
-A snapshot is a flat map ``"kind:name" -> short text``. Comparing two snapshots
-names what a test (or the import of a test file) changed and left changed:
-the reference list is CPython's regrtest ``save_env``, plus the module-level
-state of the project's own modules, where test pollution usually lives.
-Warnings filters are left out: pytest restores them around every test.
+A snapshot maps section names (``sys.modules``, ``environ``, ``module:app.config``, ...) to
+sections, flat maps ``"kind:name" -> short text``. Comparing two snapshots names what a test
+(or the import of a test file) changed and left changed: the reference list is CPython's
+regrtest ``save_env``, plus the module-level state of the project's own modules, where test
+pollution usually lives. Warnings filters are left out: pytest restores them around every test.
 
-Everything here must stay cheap (well under a millisecond for a small
-project): it runs once per test.
+Everything here must stay cheap: it runs once per test. A section that did not change is the
+very object of the previous snapshot, so comparing it costs one identity check, and the
+globals of a module are re-read only when a name in it was rebound (see ``_Bindings``).
 """
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # C module behind signal: no stub
 import asyncio
 import logging
 import operator
@@ -20,11 +22,16 @@ import signal
 import sys
 import threading
 import types
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from itertools import chain
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-Snapshot = Dict[str, Any]  # "kind:name" -> text; SYS_MODULES -> that section, one shared dict
+Snapshot = Dict[str, "_Section"]  # section name -> its entries
 SYS_MODULES = "sys.modules"
+PROJECT_SECTION = "project-modules"
+MODULE_SECTION = "module:"  # + the name of a test module
 Change = Tuple[str, Optional[str], Optional[str]]  # key, before, after (None: absent)
+Pair = Tuple[str, str]
+Entries = Dict[str, str]
 
 MAX_TEXT = 120
 MAX_KEYS_SHOWN = 6
@@ -38,101 +45,144 @@ _SKIPPED_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionTyp
                   type)
 
 
+class _Section(Dict[str, str]):
+    """A snapshot section that hashes and compares by identity: it is rebuilt when it changes.
+
+    One made by adding entries to another names it as ``base``, and the added keys, so that
+    comparing the two looks at those keys only.
+    """
+
+    __slots__ = ("added", "base")
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __init__(self, entries: Iterable[Any] = (), base: Optional[_Section] = None,
+                 added: Optional[Entries] = None) -> None:
+        super().__init__(entries)
+        self.base = base
+        self.added: Entries = added or {}
+        if added:
+            self.update(added)
+            if base is not None:
+                base.base = None  # one step back is enough: no chain of old sections
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def _same_objects(new: List[Any], old: List[Any]) -> bool:
+    return len(new) == len(old) and all(map(operator.is_, new, old))
+
+
+def _unchanged(objects: Iterable[Any], size: int, old: List[Any]) -> bool:
+    """_same_objects() without building a list first: the check that runs on every test."""
+    return size == len(old) and all(map(operator.is_, objects, old))
+
+
 class StateProbe:
     """Snapshots scoped to one project: its modules are the ones under ``root``.
 
-    The process-wide snapshot leaves test modules out (there are many, and a
-    test seldom changes another test module's globals); a test's own module is
-    fingerprinted separately, before and after that test.
+    Test modules are left out of the process-wide part (there are many, and a test seldom
+    changes another test module's globals); ``snapshot(module)`` adds the running test's own.
     """
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root) + os.sep
         self._own_modules: Dict[str, bool] = {}
+        self._module_keys: List[str] = []
         self._module_values: List[Any] = []
-        self._signal_texts: Dict[int, str] = {}
-        self._module_section: Dict[str, str] = _Section()
-        self._environ_data: Any = None
-        self._environ_section: Snapshot = {}
-        self._scanned: List[Tuple[str, Any]] = []  # own, non-test modules
-        self._fds: Tuple[str, ...] = ()
-        self._sockets: Snapshot = {}
+        self._bindings: Dict[str, Tuple[Dict[str, Any], _Bindings]] = {}  # module -> namespace, names
+        self._project = _ModuleGroup([])  # the project's own modules, but for test modules
+        self._test_modules: Dict[str, _ModuleGroup] = {}
+        self._sections: Snapshot = {}  # the last section of each name
+        self._watched: Dict[str, Any] = {}  # what each section was last built from
 
-    def snapshot(self) -> Snapshot:
-        state: Snapshot = {}
-        self._sys_modules(state)
-        expanded: Set[int] = set()
-        for name, module in self._scanned:
-            _module_state(state, name, module, expanded)
-        self._environment(state)
-        _threads(state)
-        state.update(self._listening_sockets())
-        _patchers(state)
-        _logging(state)
-        self._signals(state)
-        _event_loop_policy(state)
+    def snapshot(self, test_module: Any = None) -> Snapshot:
+        state: Snapshot = {SYS_MODULES: self._sys_modules()}
+        described: Set[int] = set()
+        state[PROJECT_SECTION] = self._project.section(described)
+        self._add_test_module(state, test_module, described)
+        # Each section is rebuilt only when what it is built from is not what it was last time.
+        environ = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
+        state["environ"] = self._section("environ", environ, _environment, operator.eq, copy=dict)
+        state["process"] = self._section("process", [_cwd(), *sys.path], _process, operator.eq)
+        state["threads"] = self._section("threads", threading.enumerate(), _threads)
+        state["sockets"] = self._section("sockets", _fds(), _sockets, operator.eq)
+        state["patchers"] = self._section("patchers", _active_patches(), _patchers)
+        state["logging"] = self._section("logging", _logging_watch(), _logging)
+        # _signal's getsignal, not signal's: that one turns SIG_DFL and SIG_IGN into enums, slowly.
+        state["signals"] = self._section("signals", [_signal.getsignal(n) for _, n in _SIGNAL_NUMBERS],
+                                         _signal_entries)
+        state["event-loop"] = self._section("event-loop", None, _event_loop_policy)
         return state
 
-    def _signals(self, state: Snapshot) -> None:
-        texts = self._signal_texts
-        for name, number in _SIGNAL_NUMBERS:
-            handler = signal.getsignal(number)
-            text = texts.get(id(handler))
-            if text is None:
-                text = texts[id(handler)] = getattr(handler, "__qualname__", None) or repr(handler)
-            state["signal:" + name] = text
+    def with_test_module(self, state: Snapshot, module: Any) -> Snapshot:
+        """``state`` and the globals of a test module as they are now."""
+        state = dict(state)
+        self._add_test_module(state, module, set(self._project.described))
+        return state
 
-    def module_snapshot(self, module: Any) -> Snapshot:
-        """The globals of one (test) module."""
-        state: Snapshot = {}
+    def _add_test_module(self, state: Snapshot, module: Any, described: Set[int]) -> None:
         name = getattr(module, "__name__", None)
         if name is not None and self._is_own(name, module):
-            _module_state(state, name, module, set())
-        return state
+            group = self._test_modules.get(name)
+            if group is None or group.modules[0][1] is not vars(module):
+                group = self._test_modules[name] = _ModuleGroup([self._module(name, module)])
+            state[MODULE_SECTION + name] = group.section(described)
 
-    def _sys_modules(self, state: Snapshot) -> None:
-        """The sys.modules part, rebuilt only when a name was added, removed or rebound."""
+    def _section(self, name: str, watched: Any, build: Callable[[Any], Entries],
+                 same: Callable[[Any, Any], bool] = _same_objects,
+                 copy: Optional[Callable[[Any], Any]] = None) -> _Section:
+        """Section ``name``, built from ``watched`` unless that is the same as last time.
+
+        Objects are compared by identity by default: a test changes state by binding new
+        objects; ``same`` says otherwise for values compared by equality.
+        """
+        section = self._sections.get(name)
+        last = self._watched.get(name)
+        if section is None or watched is None or last is None or not same(watched, last):
+            self._watched[name] = copy(watched) if copy is not None and watched is not None else watched
+            entries = build(watched)
+            if section is None or not dict.__eq__(section, entries):
+                section = self._sections[name] = _Section(entries)
+        return section
+
+    def _sys_modules(self) -> _Section:
+        """Rebuilt only when a name was added, removed or rebound; imports only add to it."""
         # By identity, in C: == would call __eq__ on a mock in sys.modules, and a mock records
         # that call. Unchanged modules cost next to nothing.
+        section = self._sections.get(SYS_MODULES)
+        if section is not None and _unchanged(sys.modules.values(), len(sys.modules), self._module_values):
+            return section
         values = list(sys.modules.values())
-        same = len(values) == len(self._module_values) and all(
-            map(operator.is_, values, self._module_values))
-        if not same:
-            keys = list(sys.modules)
-            self._module_values = values
-            modules = list(zip(keys, values))
-            self._module_section = _Section({
-                "sys.modules:" + name: ("module" if isinstance(value, types.ModuleType)
-                                        else type(value).__name__) + f" @{id(value):x}"
-                for name, value in modules})
-            self._scanned = [(name, module) for name, module in modules
-                             if self._is_own(name, module) and not _looks_like_test(module)]
-        # One object for as long as nothing changes: diff() skips it by identity.
-        state[SYS_MODULES] = self._module_section
+        keys = list(sys.modules)
+        known = len(self._module_values)
+        appended = (section is not None and _same_objects(values[:known], self._module_values)
+                    and _same_objects(keys[:known], self._module_keys))
+        added = list(zip(keys[known:], values[known:])) if appended else list(zip(keys, values))
+        if appended and section is not None:
+            section = _Section(section, base=section, added=_sys_modules_entries(added))
+        else:
+            section = _Section(_sys_modules_entries(added))
+        self._sections[SYS_MODULES] = section
+        self._module_keys, self._module_values = keys, values
+        own = [self._module(name, module) for name, module in added
+               if self._is_own(name, module) and not _looks_like_test(module)]
+        if appended and own:
+            self._project = _ModuleGroup(self._project.modules + own)
+        elif not appended:
+            self._bindings = {name: self._bindings[name] for name in keys if name in self._bindings}
+            self._project = _ModuleGroup(own)
+            self._test_modules = {name: group for name, group in self._test_modules.items()
+                                  if name in self._bindings}
+        return section
 
-    def _environment(self, state: Snapshot) -> None:
-        data = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
-        if data is None or data != self._environ_data:
-            self._environ_data = dict(data) if data is not None else None
-            self._environ_section = {}
-            _environment(self._environ_section)
-        state.update(self._environ_section)
-        try:
-            state["cwd:"] = os.getcwd()
-        except OSError:
-            state["cwd:"] = "<deleted>"
-        for entry in sys.path:
-            state["sys.path:" + entry] = "present"
-
-    def _listening_sockets(self) -> Snapshot:
-        """LISTEN sockets this process holds (Linux /proc), re-read only when its fds change."""
-        try:
-            fds = tuple(os.listdir("/proc/self/fd"))
-        except OSError:
-            return {}
-        if fds != self._fds:
-            self._fds, self._sockets = fds, _sockets(fds)
-        return self._sockets
+    def _module(self, name: str, module: Any) -> Tuple[str, Dict[str, Any], _Bindings]:
+        """A module's names as last read, kept while the module is the same object."""
+        namespace = _namespace(module)
+        known = self._bindings.get(name)
+        if known is None or known[0] is not namespace:
+            known = self._bindings[name] = (namespace, _Bindings())
+        return name, namespace, known[1]
 
     def _is_own(self, name: str, module: Any) -> bool:
         known = self._own_modules.get(name) if isinstance(module, types.ModuleType) else False
@@ -145,37 +195,43 @@ class StateProbe:
         return known
 
 
+def _signal_entries(handlers: List[Any]) -> Entries:
+    return {"signal:" + name: _handler_text(handler) for (name, _), handler in zip(_SIGNAL_NUMBERS, handlers)}
+
+
+def _handler_text(handler: Any) -> str:
+    if isinstance(handler, int) and handler in (signal.SIG_DFL, signal.SIG_IGN):
+        return repr(signal.Handlers(handler))
+    return getattr(handler, "__qualname__", None) or repr(handler)
+
+
 def diff(before: Snapshot, after: Snapshot) -> List[Change]:
-    """Changes from ``before`` to ``after`` that persist: new imports are not pollution."""
+    """Changes from ``before`` to ``after`` that persist: new imports are not pollution.
+
+    A section missing from ``after`` was not looked at (a test module no longer running, a
+    module no longer imported): nothing is said about it.
+    """
     changes: List[Change] = []
-    if before.get(SYS_MODULES) is not after.get(SYS_MODULES):
-        changes += _diff_flat(before.get(SYS_MODULES, {}), after.get(SYS_MODULES, {}), before, after)
-    changes += _diff_flat(before, after, before, after)
+    for name, section in after.items():
+        old = before.get(name)
+        if old is not section:
+            changes += _diff_section(old or {}, section, before, after, removals=name != SYS_MODULES)
     changes.sort()
     return changes
 
 
-class _Section(Dict[str, str]):
-    """A snapshot section that hashes and compares by identity: it is rebuilt when it changes."""
-
-    __hash__ = object.__hash__  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-
-def _diff_flat(old_state: Snapshot, new_state: Snapshot, before: Snapshot, after: Snapshot) -> List[Change]:
+def _diff_section(old_section: Entries, new_section: _Section, before: Snapshot,
+                  after: Snapshot, removals: bool) -> List[Change]:
     changes: List[Change] = []
-    for key, value in new_state.items() - old_state.items():  # set operations on dict views run in C
-        if key == SYS_MODULES:
-            continue
-        old = old_state.get(key)
+    news = new_section.added.items() if new_section.base is old_section else (
+        new_section.items() - old_section.items())  # set operations on dict views run in C
+    for key, value in news:
+        old = old_section.get(key)
         if old is None and _is_plain_addition(key, value, before, after):
             continue
         changes.append((key, old, value))
-    for key in old_state.keys() - new_state.keys():
-        if key != SYS_MODULES and not key.startswith("sys.modules:"):
-            changes.append((key, old_state[key], None))
+    if removals:
+        changes += [(key, old_section[key], None) for key in old_section.keys() - new_section.keys()]
     return changes
 
 
@@ -184,17 +240,28 @@ def _is_plain_addition(key: str, value: str, before: Snapshot, after: Snapshot) 
     if kind == "sys.modules":
         return value.startswith("module ")
     if kind in ("module-attr", "class-attr"):
-        # The globals of a module imported just now are new, not changed.
+        # The globals of a module imported (or first looked at) just now are new, not changed.
         parts = name.split(".")
         for end in range(len(parts) - 1, 0, -1):
-            module = "module-seen:" + ".".join(parts[:end])
-            if module in after:
-                return module not in before
+            module = ".".join(parts[:end])
+            if _has_seen(after, module):
+                return not _has_seen(before, module)
         return True
     return kind == "module-seen"
 
 
+def _has_seen(state: Snapshot, module: str) -> bool:
+    return ("module-seen:" + module in state.get(PROJECT_SECTION, ())
+            or MODULE_SECTION + module in state)
+
+
 # --- the probes ---------------------------------------------------------------
+
+
+def _sys_modules_entries(modules: List[Tuple[str, Any]]) -> Entries:
+    return {"sys.modules:" + name: ("module" if isinstance(value, types.ModuleType)
+                                    else type(value).__name__) + f" @{id(value):x}"
+            for name, value in modules}
 
 
 def _looks_like_test(module: Any) -> bool:
@@ -203,59 +270,189 @@ def _looks_like_test(module: Any) -> bool:
     return base.startswith("test_") or base.endswith("_test.py")
 
 
-def _module_state(state: Snapshot, module_name: str, module: Any, expanded: Set[int]) -> None:
-    state["module-seen:" + module_name] = ""
+class _Bindings:
+    """The names of one namespace (a module's, a class's, an object's) as last read.
+
+    Re-read only when a name was added, removed or rebound, compared by identity in C. Texts
+    that depend only on the bound object are kept (``fixed``); values that can change in place
+    (containers, mocks, objects' attributes) are in ``live`` and fingerprinted every time.
+    Holding the values also keeps their ids from being reused while they are compared.
+    """
+
+    __slots__ = ("fixed", "keys", "live", "values")
+
+    def __init__(self) -> None:
+        self.keys: List[str] = []
+        self.values: List[Any] = []
+        self.fixed: List[Pair] = []
+        self.live: List[Any] = []
+
+    def up_to_date(self, namespace: Any) -> bool:
+        """True when nothing was rebound since the last call; otherwise start over from ``namespace``."""
+        values = list(namespace.values())
+        keys = list(namespace)
+        if _same_objects(values, self.values) and _same_objects(keys, self.keys):
+            return True
+        self.keys, self.values, self.fixed, self.live = keys, values, [], []
+        return False
+
+    def read_module(self, module_name: str) -> None:
+        for name, value in zip(self.keys, self.values):
+            if name.startswith("__"):
+                continue
+            key = f"{module_name}.{name}"
+            if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+                self.live.append(("class-attr:" + key, value, _Bindings(), None))
+            elif isinstance(value, _SKIPPED_TYPES) or _is_pytest_object(value):
+                continue
+            elif isinstance(value, _SCALARS):
+                self.fixed.append(("module-attr:" + key, _clip(repr(value))))
+            else:
+                plain = _is_plain_instance(value) and _has_vars(value)
+                self.live.append(("module-attr:" + key, value, _Bindings() if plain else None,
+                                  _text_source(value)))
+
+
+class _ModuleGroup:
+    """The globals of some modules as one section.
+
+    While nothing was rebound in them (one identity check, in C, over all the names of the
+    modules and of the classes and objects described in them), only the values that can
+    change in place are looked at, and while those did not change the section is reused.
+    """
+
+    def __init__(self, modules: List[Tuple[str, Dict[str, Any], _Bindings]]) -> None:
+        self.modules = modules
+        self._namespaces: List[Any] = []  # the modules' and those of their classes and objects
+        self._values: List[Any] = []
+        self._fixed: Entries = {}
+        self._live: List[Tuple[str, Callable[[], str]]] = []
+        self.described: Set[int] = set()  # ids of the values described here
+        self._described_before: Set[int] = set()  # ... and those described elsewhere, then
+        self._pairs: List[Pair] = []
+        self._section: Optional[_Section] = None
+
+    def section(self, described: Set[int]) -> _Section:
+        """This group's section; ``described`` holds the ids of values described already
+        (a test module's ``from app.registry import REGISTRY`` is described under app.registry)."""
+        size = sum(map(len, self._namespaces))
+        values = chain.from_iterable(map(_VALUES, self._namespaces))
+        if self._section is not None and _unchanged(values, size, self._values) \
+                and described == self._described_before:
+            described |= self.described
+        else:
+            self._read(described)
+        pairs = [(key, text()) for key, text in self._live]
+        if self._section is None or pairs != self._pairs:
+            self._pairs, self._section = pairs, _Section(self._fixed)
+            self._section.update(pairs)
+        return self._section
+
+    def _read(self, described: Set[int]) -> None:
+        self._described_before = set(described)
+        self._namespaces, self._fixed, self._live = [], {}, []
+        for name, namespace, bindings in self.modules:
+            if not bindings.up_to_date(namespace):
+                bindings.read_module(name)
+            self._namespaces.append(namespace)
+            self._fixed["module-seen:" + name] = ""
+            self._fixed.update(bindings.fixed)
+            for key, value, inner, text in bindings.live:
+                if text is None:  # a class of this module
+                    self._attributes(key, vars(value), inner, _is_class_attribute)
+                    continue
+                if id(value) in described:
+                    continue  # already described under its home module
+                described.add(id(value))
+                self._live.append((key, text))
+                if inner is not None:
+                    self._attributes(key, vars(value), inner, _is_any_attribute)
+        self.described = described - self._described_before
+        self._values = list(chain.from_iterable(map(_VALUES, self._namespaces)))
+        self._section = None
+
+    def _attributes(self, prefix: str, namespace: Any, bindings: _Bindings,
+                    wanted: Callable[[str, Any], bool]) -> None:
+        """The attributes of a class or an object, as ``prefix.name``."""
+        if not bindings.up_to_date(namespace):
+            for name, value in list(zip(bindings.keys, bindings.values))[:MAX_ATTRS]:
+                if not wanted(name, value):
+                    continue
+                key = f"{prefix}.{name}"
+                if isinstance(value, _SCALARS):
+                    bindings.fixed.append((key, _clip(repr(value))))
+                else:
+                    bindings.live.append((key, None, None, _text_source(value)))
+        self._namespaces.append(namespace)
+        self._fixed.update(bindings.fixed)
+        self._live += [(key, text) for key, _, _, text in bindings.live]
+
+
+_VALUES = operator.methodcaller("values")
+
+
+def _namespace(module: Any) -> Dict[str, Any]:
     try:
-        namespace = list(vars(module).items())
+        namespace = vars(module)
     except TypeError:
-        return
-    for name, value in namespace:
-        if name.startswith("__"):
-            continue
-        if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
-            _class_state(state, f"{module_name}.{name}", value)
-            continue
-        if isinstance(value, _SKIPPED_TYPES) or _is_pytest_object(value):
-            continue
-        if id(value) in expanded:
-            continue  # already described under its home module
-        key = f"{module_name}.{name}"
-        if isinstance(value, _SCALARS):
-            state["module-attr:" + key] = _scalar_text(value)
-            continue
-        state["module-attr:" + key] = fingerprint(value)
-        if isinstance(value, _CONTAINERS) or _is_plain_instance(value):
-            expanded.add(id(value))
-        if _is_plain_instance(value):
-            _instance_state(state, key, value)
+        return {}
+    return namespace if isinstance(namespace, dict) else dict(namespace)
 
 
-_SCALAR_TEXTS: Dict[int, Tuple[Any, str]] = {}
+def _text_source(value: Any) -> Callable[[], str]:
+    """What gives fingerprint(value) now, as cheaply as it can be known."""
+    if isinstance(value, _CONTAINERS):
+        return _ContainerText(value)
+    if _is_mock(value) or _is_lru_cache(value) or type(value).__module__.startswith("asyncio"):
+        return lambda: fingerprint(value)
+    text = fingerprint(value)  # "Type @id": nothing but the object itself
+    return lambda: text
 
 
-def _scalar_text(value: Any) -> str:
-    """repr() of an immutable value, cached; the cache holds the value so its id is not reused."""
-    known = _SCALAR_TEXTS.get(id(value))
-    if known is None or known[0] is not value:
-        known = _SCALAR_TEXTS[id(value)] = (value, _clip(repr(value)))
-    return known[1]
+class _ContainerText:
+    """fingerprint() of a container, recomputed only when an item was added, removed or
+    replaced (by identity), or a container among its items changed size."""
+
+    __slots__ = ("inner", "items", "sizes", "text", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.items: Optional[List[Any]] = None
+        self.inner: List[Any] = []
+        self.sizes: List[int] = []
+        self.text = ""
+
+    def __call__(self) -> str:
+        value = self.value
+        if len(value) > MAX_KEYED:
+            return fingerprint(value)  # its size only: as cheap as a check
+        items = [*value, *value.values()] if isinstance(value, dict) else list(value)
+        if self.items is not None and _same_objects(items, self.items) and (
+                not self.inner or list(map(len, self.inner)) == self.sizes):
+            return self.text
+        self.items = items
+        self.inner = [item for item in (value.values() if isinstance(value, dict) else value)
+                      if isinstance(item, _CONTAINERS)]
+        self.sizes = list(map(len, self.inner))
+        self.text = fingerprint(value)
+        return self.text
 
 
-def _class_state(state: Snapshot, key: str, cls: type) -> None:
-    for name, value in list(vars(cls).items())[:MAX_ATTRS]:
-        if name.startswith("__") or isinstance(value, (types.FunctionType, classmethod, staticmethod,
-                                                        property)):
-            continue
-        state[f"class-attr:{key}.{name}"] = fingerprint(value)
+def _is_class_attribute(name: str, value: Any) -> bool:
+    return not name.startswith("__") and not isinstance(
+        value, (types.FunctionType, classmethod, staticmethod, property))
 
 
-def _instance_state(state: Snapshot, key: str, obj: Any) -> None:
+def _is_any_attribute(name: str, value: Any) -> bool:
+    return True
+
+
+def _has_vars(value: Any) -> bool:
     try:
-        attributes = list(vars(obj).items())[:MAX_ATTRS]
+        vars(value)
     except TypeError:
-        return
-    for name, value in attributes:
-        state[f"module-attr:{key}.{name}"] = fingerprint(value)
+        return False
+    return True
 
 
 def _is_plain_instance(value: Any) -> bool:
@@ -355,21 +552,49 @@ def _loop_state(loop: Any) -> str:
     return "running" if loop.is_running() else "open"
 
 
-def _environment(state: Snapshot) -> None:
-    for name, value in os.environ.items():
-        if not name.startswith("PYTEST_"):
-            state["environ:" + name] = _clip(value)
+def _environment(_: Any) -> Entries:
+    return {"environ:" + name: _clip(value) for name, value in os.environ.items()
+            if not name.startswith("PYTEST_")}
 
 
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "<deleted>"
 
-def _threads(state: Snapshot) -> None:
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread():
-            state[f"thread:{thread.name}"] = "daemon" if thread.daemon else "alive"
+
+def _process(cwd_and_path: List[str]) -> Entries:
+    cwd, *path = cwd_and_path
+    entries = {"sys.path:" + entry: "present" for entry in path}
+    entries["cwd:"] = cwd
+    return entries
 
 
-def _sockets(fds: Iterable[str]) -> Snapshot:
-    state: Snapshot = {}
+def _threads(threads: List[threading.Thread]) -> Entries:
+    main = threading.main_thread()
+    return {f"thread:{thread.name}": "daemon" if thread.daemon else "alive"
+            for thread in threads if thread is not main}
+
+
+def _fds() -> Any:
+    """What changes when this process opens or closes a file or socket (Linux /proc)."""
+    try:
+        # Linux 6.2+ gives the number of open fds as the size, at a third of the cost of listing
+        # them: a new fd takes the lowest free number, so the count changes as the list would.
+        fd_dir = f"/proc/{os.getpid()}/fd"  # not /proc/self: one symlink less to resolve
+        return os.stat(fd_dir).st_size or os.listdir(fd_dir)
+    except OSError:
+        return None  # not Linux: no sockets section
+
+
+def _sockets(_: Any) -> Entries:
+    """LISTEN sockets this process holds (Linux /proc)."""
+    state: Entries = {}
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return state
     inodes = _socket_inodes(fds)
     if not inodes:
         return state
@@ -414,17 +639,34 @@ def _address(hex_address: str) -> str:
     return f"[{host}]:{int(port, 16)}"
 
 
-def _patchers(state: Snapshot) -> None:
+def _active_patches() -> List[Any]:
     mock = sys.modules.get("unittest.mock")
-    active = getattr(getattr(mock, "_patch", None), "_active_patches", None) or []
+    return list(getattr(getattr(mock, "_patch", None), "_active_patches", None) or [])
+
+
+def _patchers(active: List[Any]) -> Entries:
+    state: Entries = {}
     for patcher in active:
         target = getattr(patcher, "getter", None)
         owner = target() if callable(target) else None
         owner_name = getattr(owner, "__name__", type(owner).__name__)
         state[f"patcher:{owner_name}.{getattr(patcher, 'attribute', '?')}"] = "active"
+    return state
 
 
-def _logging(state: Snapshot) -> None:
+_HANDLERS = operator.attrgetter("handlers")
+_DISABLED = operator.attrgetter("disabled")
+
+
+def _logging_watch() -> List[Any]:
+    """The loggers, their handlers and disabled flags (bools: identity compares them too)."""
+    loggers = [logging.root, *(logger for logger in list(logging.Logger.manager.loggerDict.values())
+                               if isinstance(logger, logging.Logger))]
+    return [*loggers, *chain.from_iterable(map(_HANDLERS, loggers)), *map(_DISABLED, loggers)]
+
+
+def _logging(_: Any) -> Entries:
+    state: Entries = {}
     loggers = [("root", logging.getLogger())]
     loggers += [(name, logger) for name, logger in list(logging.Logger.manager.loggerDict.items())
                 if isinstance(logger, logging.Logger)]
@@ -435,13 +677,13 @@ def _logging(state: Snapshot) -> None:
             state["logging:" + name] = ", ".join(handlers)
         if name != "root" and logger.disabled:
             state["logging-disabled:" + name] = "disabled"
+    return state
 
 
-def _event_loop_policy(state: Snapshot) -> None:
+def _event_loop_policy(_: Any) -> Entries:
     policy = getattr(asyncio.events, "_event_loop_policy", None)
     loop = getattr(getattr(policy, "_local", None), "_loop", None)
-    if loop is not None:
-        state["event-loop:current"] = f"set, {_loop_state(loop)}"
+    return {} if loop is None else {"event-loop:current": f"set, {_loop_state(loop)}"}
 
 
 def _clip(text: str) -> str:
