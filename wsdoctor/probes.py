@@ -95,25 +95,44 @@ class StateProbe:
         self._test_modules: Dict[str, _ModuleGroup] = {}
         self._sections: Snapshot = {}  # the last section of each name
         self._watched: Dict[str, Any] = {}  # what each section was last built from
+        self._by_value: List[Any] = []  # what the process sections were last built from
+        self._by_identity: List[Any] = []
+        self._process: Snapshot = {}
 
     def snapshot(self, test_module: Any = None) -> Snapshot:
         state: Snapshot = {SYS_MODULES: self._sys_modules()}
         described: Set[int] = set()
         state[PROJECT_SECTION] = self._project.section(described)
         self._add_test_module(state, test_module, described)
-        # Each section is rebuilt only when what it is built from is not what it was last time.
-        environ = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
-        state["environ"] = self._section("environ", environ, _environment, operator.eq, copy=dict)
-        state["process"] = self._section("process", [_cwd(), *sys.path], _process, operator.eq)
-        state["threads"] = self._section("threads", threading.enumerate(), _threads)
-        state["sockets"] = self._section("sockets", _fds(), _sockets, operator.eq)
-        state["patchers"] = self._section("patchers", _active_patches(), _patchers)
-        state["logging"] = self._section("logging", _logging_watch(), _logging)
-        # _signal's getsignal, not signal's: that one turns SIG_DFL and SIG_IGN into enums, slowly.
-        state["signals"] = self._section("signals", [_signal.getsignal(n) for _, n in _SIGNAL_NUMBERS],
-                                         _signal_entries)
-        state["event-loop"] = self._section("event-loop", None, _event_loop_policy)
+        state.update(self._process_sections())
         return state
+
+    def _process_sections(self) -> Snapshot:
+        """Environment, threads, sockets, patchers, logging, signals, event loop: all reused at
+        once while nothing they are built from changed (texts and numbers compared by value,
+        objects by identity), else each rebuilt when what it is built from changed."""
+        environ = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
+        by_value = [environ, _cwd(), _fds(), *sys.path]
+        threads, patches, loggers = threading.enumerate(), _active_patches(), _logging_watch()
+        # _signal's getsignal, not signal's: that one turns SIG_DFL and SIG_IGN into enums, slowly.
+        handlers = [_signal.getsignal(number) for _, number in _SIGNAL_NUMBERS]
+        loop = _current_loop()
+        by_identity = [*threads, *patches, *loggers, *handlers, *loop]
+        if by_value == self._by_value and _same_objects(by_identity, self._by_identity):
+            return self._process
+        self._by_value = [dict(environ) if environ is not None else None, *by_value[1:]]
+        self._by_identity = by_identity
+        self._process = {
+            "environ": self._section("environ", environ, _environment, operator.eq, copy=dict),
+            "process": self._section("process", by_value[1:2] + by_value[3:], _process, operator.eq),
+            "threads": self._section("threads", threads, _threads),
+            "sockets": self._section("sockets", by_value[2], _sockets, operator.eq),
+            "patchers": self._section("patchers", patches, _patchers),
+            "logging": self._section("logging", loggers, _logging),
+            "signals": self._section("signals", handlers, _signal_entries),
+            "event-loop": self._section("event-loop", loop, _event_loop),
+        }
+        return self._process
 
     def with_test_module(self, state: Snapshot, module: Any) -> Snapshot:
         """``state`` and the globals of a test module as they are now."""
@@ -680,10 +699,16 @@ def _logging(_: Any) -> Entries:
     return state
 
 
-def _event_loop_policy(_: Any) -> Entries:
+def _current_loop() -> List[Any]:
+    """The event loop set as current, and whether it is closed and running (False and True
+    are single objects: an identity check sees them change)."""
     policy = getattr(asyncio.events, "_event_loop_policy", None)
     loop = getattr(getattr(policy, "_local", None), "_loop", None)
-    return {} if loop is None else {"event-loop:current": f"set, {_loop_state(loop)}"}
+    return [] if loop is None else [loop, loop.is_closed(), loop.is_running()]
+
+
+def _event_loop(current: List[Any]) -> Entries:
+    return {"event-loop:current": f"set, {_loop_state(current[0])}"} if current else {}
 
 
 def _clip(text: str) -> str:
