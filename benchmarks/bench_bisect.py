@@ -35,7 +35,7 @@ Targets (PASS/MISS): a single polluter at N=2,000 in at most 5 child runs and at
 detect-test-pollution's wall time; the conjunction in at most 3*log2(N) runs; probes adding at
 most 15% to a plain suite run.
 
-Usage: python benchmarks/bench_bisect.py [--sizes 200,2000,5000] [--kinds KIND,...] [--rounds 3]
+Usage: python benchmarks/bench_bisect.py [--sizes 200,2000,5000] [--kinds KIND,...] [--rounds 5]
                                          [--python PATH] [--dtp PATH] [--json FILE] [--keep DIR]
 
 Only the standard library; every measured command is a subprocess. Exit code 0 when the
@@ -67,6 +67,7 @@ from bench_common import (  # next to this script: run it as a file
     APP_TEXT,
     CONFTEST,
     PYTEST_INI,
+    child_environment,
     in_work_dir,
 )
 
@@ -81,7 +82,6 @@ MIN_SIZE = 100
 COMMAND_TIMEOUT = 3600.0
 OUTPUT_TAIL = 2000
 STATE_DIR = ".wsdoctor"
-PYCACHE_DIR = ".pycache"
 DTP = "detect-test-pollution"
 NOT_INSTALLED = "not installed"
 WORKERS = 2
@@ -501,15 +501,6 @@ class Finished:
     cpu: float | None = None  # user + system seconds of the command and the children it waited for
 
 
-def child_environment(project: Path) -> dict[str, str]:
-    """Bytecode caching on, as for most users, but kept inside the project (no writes elsewhere)."""
-    env = dict(os.environ)
-    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTHONDONTWRITEBYTECODE"):
-        env.pop(name, None)
-    env["PYTHONPYCACHEPREFIX"] = str(project / PYCACHE_DIR)
-    return env
-
-
 def run_timed(command: Sequence[str], cwd: Path) -> Finished:
     """Wall time, and CPU time: other work on the machine stretches the first much more than the second."""
     cpu_before = children_cpu()
@@ -888,7 +879,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="comma-separated test counts (each >= 100)")
     parser.add_argument("--kinds", default=",".join(KIND_KEYS),
                         help=f"which projects: {', '.join(KIND_KEYS)}")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the overhead measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the overhead measurement")
     parser.add_argument("--no-overhead", action="store_true", help="skip the probe overhead measurement")
     parser.add_argument("--budget", type=float, default=1800.0, help="wsdoctor bisect --budget, seconds")
     parser.add_argument("--python", default=sys.executable,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+PYCACHE_DIR = ".pycache"  # inside each generated project
 
 APP_TEXT = '''\
 """Text helpers."""
@@ -87,3 +90,12 @@ def in_work_dir(keep: Path | None, name: str, work: Callable[[Path], int]) -> in
         return work(keep.resolve())
     with tempfile.TemporaryDirectory(prefix=f"wsdoctor-{name}-") as tmp:
         return work(Path(tmp))
+
+
+def child_environment(project: Path) -> dict[str, str]:
+    """Bytecode caching on, as for most users, but kept inside the project (no writes elsewhere)."""
+    env = dict(os.environ)
+    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(name, None)
+    env["PYTHONPYCACHEPREFIX"] = str(project / PYCACHE_DIR)
+    return env

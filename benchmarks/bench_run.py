@@ -39,22 +39,18 @@ from bench_common import (  # next to this script: run it as a file
     APP_TEXT,
     CONFTEST,
     PYTEST_INI,
+    child_environment,
     in_work_dir,
 )
 
 COMMAND_TIMEOUT = 3600.0
 OUTPUT_TAIL = 3000
 STATE_DIR = ".wsdoctor"
-PYCACHE_DIR = ".pycache"
 
 
 # --- the generated project ------------------------------------------------------------------------------
 
 APP_INIT = '"""A tiny application for the benchmark suite to import."""\n'
-
-
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,15 +201,6 @@ def scenarios() -> list[Scenario]:
         Scenario("d", "wsdoctor run --isolate file --workers 2",
                  (*run, "--isolate", "file", "--workers", "2"), True),
     ]
-
-
-def child_environment(project: Path) -> dict[str, str]:
-    """Bytecode caching on, as for most users, but kept inside the project (no writes elsewhere)."""
-    env = dict(os.environ)
-    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTHONDONTWRITEBYTECODE"):
-        env.pop(name, None)
-    env["PYTHONPYCACHEPREFIX"] = str(project / PYCACHE_DIR)
-    return env
 
 
 def children_cpu() -> float:

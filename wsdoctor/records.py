@@ -262,16 +262,17 @@ class RunRecord:
 # --- JSON codec ---------------------------------------------------------------
 
 
-def to_jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    return value
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _dataclass_fields(value: Any) -> dict[str, Any]:
+    """json's ``default``: a record as a dict; the C encoder takes care of what is inside."""
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            raise TypeError(f"{type(value).__name__} is not a record")
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: getattr(value, name) for name in names}
 
 
 def from_jsonable(kind: Any, data: Any) -> Any:
@@ -302,7 +303,8 @@ def _from_union(options: tuple[Any, ...], data: Any) -> Any:
 
 def dump_json(value: Any) -> str:
     # No indent: with it, json falls back to its pure-Python encoder (records reach megabytes).
-    return json.dumps(to_jsonable(value)) + "\n"
+    # The enums are str enums: the encoder writes their values.
+    return json.dumps(value, default=_dataclass_fields, check_circular=False) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:

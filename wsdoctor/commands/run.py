@@ -155,9 +155,9 @@ class RunSession:
                        probe=options.audit)
         with self.ui.phase("collecting and running the suite", None):
             run, child, output = self.executor.run_discovering(plan)
-        self._set_collection(*collection_from(self.executor, options.paths, child, output))
-        self.runs.append(_with_uncollected(run, self._collection(), output.collect_errors))
-        self._save()
+        collection, versions = collection_from(self.executor, options.paths, child, output)
+        self.runs.append(_with_uncollected(run, collection, output.collect_errors))
+        self._set_collection(collection, versions)
 
     def _set_collection(self, collection: Collection, versions: Versions | None) -> None:
         self.settings = dataclasses.replace(self.settings, rootdir=collection.rootdir,
