@@ -46,9 +46,10 @@ def pytest_configure(config: Any) -> None:
     out = config.getoption("wsdoctor_out")
     if out:
         _disable_xdist(config)
-        config.pluginmanager.register(ChildRecorder(config, out), "wsdoctor-recorder")
+        recorder = ChildRecorder(config, out)
+        config.pluginmanager.register(recorder, "wsdoctor-recorder")
         if config.getoption("wsdoctor_probe"):
-            config.pluginmanager.register(StateRecorder(config), "wsdoctor-probes")
+            config.pluginmanager.register(StateRecorder(config, recorder), "wsdoctor-probes")
 
 
 def _disable_xdist(config: Any) -> None:
@@ -189,8 +190,9 @@ class ChildRecorder:
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.order.append(nodeid)
         # Flushing here also writes the previous test's event: a crash in this test
-        # still finds every finished test on disk.
-        self.emit("start", nodeid=nodeid)
+        # still finds every finished test on disk. Spelled out: it is written for every test.
+        self.events.write('{"nodeid": ' + _encode(nodeid) + ', "event": "start"}\n')
+        self.events.flush()
         self._arm_deadline()
 
     def _arm_deadline(self) -> None:
@@ -206,9 +208,10 @@ class ChildRecorder:
             self.armed_at = now
 
     def pytest_runtest_logreport(self, report: Any) -> None:
-        entry = self.tests.setdefault(report.nodeid, {
-            "nodeid": report.nodeid, "lineno": report.location[1], "outcome": "passed",
-            "keywords": []})
+        entry = self.tests.get(report.nodeid)
+        if entry is None:
+            entry = self.tests[report.nodeid] = {
+                "nodeid": report.nodeid, "lineno": report.location[1], "outcome": "passed", "keywords": []}
         if report.passed and not report.sections and not hasattr(report, "wasxfail"):
             entry[report.when] = {"duration": report.duration, "outcome": "passed"}
             return  # the common case, kept cheap: nothing to change in the outcome
@@ -220,10 +223,7 @@ class ChildRecorder:
             entry["outcome"] = category
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        probes = self.config.pluginmanager.get_plugin("wsdoctor-probes")
         entry = self.tests.get(nodeid)
-        if probes is not None and entry is not None:
-            entry["state_changes"] = probes.pending.pop(nodeid, [])
         if entry is not None:
             self.emit("test", flush=False, test=entry)
 
@@ -284,15 +284,15 @@ class StateRecorder:
     running test's own module is part of it, looked at first when its first test starts.
     """
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, recorder: ChildRecorder) -> None:
         from wsdoctor.probes import StateProbe
 
         self.config = config
+        self.recorder = recorder
         self.probe = StateProbe(str(config.rootpath))
         self.last = self.probe.snapshot()
         self.module: Any = None
         self.parent: Any = None  # of the last test: a new one may be in another module
-        self.pending: dict[str, list[list[Any]]] = {}  # changes per test, for the test event
 
     def changes_since_last(self) -> list[list[Any]]:
         from wsdoctor.probes import diff
@@ -311,9 +311,12 @@ class StateRecorder:
                 self.module = module
                 self.last = self.probe.with_test_module(self.last, module)
 
-    @pytest.hookimpl(tryfirst=True)
+    @pytest.hookimpl(tryfirst=True)  # before the recorder writes the test's event
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        self.pending[nodeid] = self.changes_since_last()
+        changes = self.changes_since_last()
+        entry = self.recorder.tests.get(nodeid)
+        if entry is not None:
+            entry["state_changes"] = changes
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector: Any) -> Any:
@@ -322,5 +325,4 @@ class StateRecorder:
             return  # imports nothing: what changed since is the next collector's
         changes = [c for c in self.changes_since_last() if not _pytest_path_insertion(c, collector)]
         if changes:
-            recorder = self.config.pluginmanager.get_plugin("wsdoctor-recorder")
-            recorder.emit("import-changes", nodeid=collector.nodeid, changes=changes)
+            self.recorder.emit("import-changes", nodeid=collector.nodeid, changes=changes)

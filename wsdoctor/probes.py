@@ -98,6 +98,8 @@ class StateProbe:
         self._by_value: List[Any] = []  # what the process sections were last built from
         self._by_identity: List[Any] = []
         self._process: Snapshot = {}
+        self._logger_entries: List[Any] = []
+        self._loggers: List[logging.Logger] = []
 
     def snapshot(self, test_module: Any = None) -> Snapshot:
         state: Snapshot = {SYS_MODULES: self._sys_modules()}
@@ -113,7 +115,7 @@ class StateProbe:
         objects by identity), else each rebuilt when what it is built from changed."""
         environ = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
         by_value = [environ, _cwd(), _fds(), *sys.path]
-        threads, patches, loggers = threading.enumerate(), _active_patches(), _logging_watch()
+        threads, patches, loggers = threading.enumerate(), _active_patches(), self._logging_watch()
         # _signal's getsignal, not signal's: that one turns SIG_DFL and SIG_IGN into enums, slowly.
         handlers = [_signal.getsignal(number) for _, number in _SIGNAL_NUMBERS]
         loop = _current_loop()
@@ -202,6 +204,15 @@ class StateProbe:
         if known is None or known[0] is not namespace:
             known = self._bindings[name] = (namespace, _Bindings())
         return name, namespace, known[1]
+
+    def _logging_watch(self) -> List[Any]:
+        """The loggers, their handlers and disabled flags (bools: identity compares them too)."""
+        entries = [logging.root, *logging.Logger.manager.loggerDict.values()]  # with placeholders
+        if not _same_objects(entries, self._logger_entries):
+            self._logger_entries = entries
+            self._loggers = [logger for logger in entries if isinstance(logger, logging.Logger)]
+        loggers = self._loggers
+        return [*entries, *chain.from_iterable(map(_HANDLERS, loggers)), *map(_DISABLED, loggers)]
 
     def _is_own(self, name: str, module: Any) -> bool:
         known = self._own_modules.get(name) if isinstance(module, types.ModuleType) else False
@@ -677,11 +688,6 @@ _HANDLERS = operator.attrgetter("handlers")
 _DISABLED = operator.attrgetter("disabled")
 
 
-def _logging_watch() -> List[Any]:
-    """The loggers, their handlers and disabled flags (bools: identity compares them too)."""
-    loggers = [logging.root, *(logger for logger in list(logging.Logger.manager.loggerDict.values())
-                               if isinstance(logger, logging.Logger))]
-    return [*loggers, *chain.from_iterable(map(_HANDLERS, loggers)), *map(_DISABLED, loggers)]
 
 
 def _logging(_: Any) -> Entries:
