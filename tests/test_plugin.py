@@ -520,6 +520,152 @@ def test_warnings_are_reported_with_category_and_nodeid(pytester: pytest.Pyteste
     assert mine[0] in childio.read_child_dir(out, pytester.path).warnings
 
 
+# --- state probes ------------------------------------------------------------------------------
+
+PROBED_APP = {
+    "app/__init__.py": "",
+    "app/state.py": """
+        import asyncio
+        import json
+
+        DEBUG = False
+        REGISTRY = {}
+        LOOP = None
+
+
+        class Settings:
+            retries = 3
+
+
+        class Manager:
+            def __init__(self):
+                self.active = []
+                self.name = "main"
+
+
+        manager = Manager()
+        """,
+}
+
+# Each test leaves one kind of process-global state changed; test_clean leaves nothing.
+PROBED_TESTS = """
+    import asyncio
+    import logging
+    import os
+    import signal
+    import socket
+    import sys
+    import threading
+    from unittest import mock
+
+    from app import state
+
+    LOCAL = []
+
+    def test_clean(tmp_path, monkeypatch):
+        monkeypatch.setattr(state, "DEBUG", True)
+        monkeypatch.setenv("PROBE_TEMPORARY", "1")
+        (tmp_path / "f.txt").write_text("x")
+        with open(tmp_path / "f.txt") as handle:
+            handle.read()
+
+    def test_module_global():
+        state.DEBUG = True
+
+    def test_container():
+        state.REGISTRY["plugin"] = object
+
+    def test_instance_attribute():
+        state.manager.active.append("ws-1")
+        state.manager.name = "renamed"
+
+    def test_class_attribute():
+        state.Settings.retries = 0
+
+    def test_environ():
+        os.environ["PROBE_LEAK"] = "1"
+
+    def test_cwd(tmp_path):
+        os.chdir(tmp_path)
+
+    def test_sys_path():
+        sys.path.append("/nowhere/probe")
+
+    def test_sys_modules_rebound():
+        sys.modules["json"] = mock.MagicMock()
+
+    def test_thread():
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, name="probe-thread", daemon=True).start()
+
+    def test_socket():
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        LEFT_OPEN.append(server)
+
+    def test_patcher():
+        mock.patch("app.state.Manager.__init__", return_value=None).start()
+
+    def test_logging_handler():
+        logging.getLogger("probe").addHandler(logging.NullHandler())
+
+    def test_signal_handler():
+        signal.signal(signal.SIGUSR1, lambda *args: None)
+
+    def test_closed_loop():
+        loop = asyncio.new_event_loop()
+        loop.close()
+        state.LOOP = loop
+
+    def test_own_module_global():
+        LOCAL.append(1)
+
+    LEFT_OPEN = []
+"""
+
+
+def test_probes_name_the_state_each_test_leaves_changed(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    for name, text in PROBED_APP.items():
+        (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    pytester.makepyfile(test_probed=PROBED_TESTS)
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    out = tmp_path / "out"
+
+    result = run_child(pytester, out, "--wsdoctor-probe", isolated=True)
+
+    assert result.ret == 0, result.stdout.str()
+    tests = {entry["test"]["nodeid"].split("::")[1]: entry["test"]["state_changes"]
+             for entry in events(out, "test")}
+    keys = {name: sorted(change[0] for change in changes) for name, changes in tests.items()}
+    socket_key = keys["test_socket"].pop()  # its port is the OS's choice
+    assert socket_key.startswith("socket:LISTEN 127.0.0.1:")
+    assert keys == {
+        "test_clean": [],
+        "test_module_global": ["module-attr:app.state.DEBUG"],
+        "test_container": ["module-attr:app.state.REGISTRY"],
+        "test_instance_attribute": ["module-attr:app.state.manager.active", "module-attr:app.state.manager.name"],
+        "test_class_attribute": ["class-attr:app.state.Settings.retries"],
+        "test_environ": ["environ:PROBE_LEAK"],
+        "test_cwd": ["cwd:"],
+        "test_sys_path": ["sys.path:/nowhere/probe"],
+        "test_sys_modules_rebound": ["sys.modules:json"],
+        "test_thread": ["thread:probe-thread"],
+        "test_socket": ["module-attr:test_probed.LEFT_OPEN"],
+        "test_patcher": ["patcher:Manager.__init__"],
+        "test_logging_handler": ["logging:probe"],
+        "test_signal_handler": ["signal:SIGUSR1"],
+        "test_closed_loop": ["module-attr:app.state.LOOP"],
+        "test_own_module_global": ["module-attr:test_probed.LOCAL"],
+    }
+    changes = {name: {key: (before, after) for key, before, after in found} for name, found in tests.items()}
+    assert changes["test_module_global"]["module-attr:app.state.DEBUG"] == ("False", "True")
+    assert changes["test_sys_modules_rebound"]["sys.modules:json"][1].startswith("MagicMock @")
+    assert changes["test_closed_loop"]["module-attr:app.state.LOOP"] == ("None", "event loop (closed)")
+    assert changes["test_own_module_global"]["module-attr:test_probed.LOCAL"] == ("list len=0", "list len=1")
+
+
 # --- Python 3.9 / pytest 7.0 ---------------------------------------------------------------
 
 

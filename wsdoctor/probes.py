@@ -99,6 +99,7 @@ class StateProbe:
         self._by_identity: List[Any] = []
         self._process: Snapshot = {}
         self._logger_entries: List[Any] = []
+        self._open_files = _OpenFiles()
         self._loggers: List[logging.Logger] = []
 
     def snapshot(self, test_module: Any = None) -> Snapshot:
@@ -114,7 +115,7 @@ class StateProbe:
         once while nothing they are built from changed (texts and numbers compared by value,
         objects by identity), else each rebuilt when what it is built from changed."""
         environ = getattr(os.environ, "_data", None)  # the raw mapping behind os.environ, on POSIX
-        by_value = [environ, _cwd(), _fds(), *sys.path]
+        by_value = [environ, _cwd(), self._open_files.now(), *sys.path]
         threads, patches, loggers = threading.enumerate(), _active_patches(), self._logging_watch()
         # _signal's getsignal, not signal's: that one turns SIG_DFL and SIG_IGN into enums, slowly.
         handlers = [_signal.getsignal(number) for _, number in _SIGNAL_NUMBERS]
@@ -333,7 +334,7 @@ class _Bindings:
             key = f"{module_name}.{name}"
             if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
                 self.live.append(("class-attr:" + key, value, _Bindings(), None))
-            elif isinstance(value, _SKIPPED_TYPES) or _is_pytest_object(value):
+            elif isinstance(value, _SKIPPED_TYPES) or _is_tooling_object(value):
                 continue
             elif isinstance(value, _SCALARS):
                 self.fixed.append(("module-attr:" + key, _clip(repr(value))))
@@ -503,8 +504,9 @@ def _is_lru_cache(value: Any) -> bool:
     return type(value).__name__ == "_lru_cache_wrapper"
 
 
-def _is_pytest_object(value: Any) -> bool:
-    return type(value).__module__.startswith(("_pytest", "pytest"))
+def _is_tooling_object(value: Any) -> bool:
+    """pytest's objects, and ``from __future__ import annotations`` features."""
+    return type(value).__module__.startswith(("_pytest", "pytest", "__future__"))
 
 
 def fingerprint(value: Any) -> str:
@@ -607,15 +609,52 @@ def _threads(threads: List[threading.Thread]) -> Entries:
             for thread in threads if thread is not main}
 
 
-def _fds() -> Any:
-    """What changes when this process opens or closes a file or socket (Linux /proc)."""
+class _OpenFiles:
+    """What changes when this process opens or closes a file or a socket (Linux /proc).
+
+    Linux 6.2+ gives the number of open fds as the size of /proc/PID/fd. Asked through a
+    descriptor kept open on that directory, that costs a third of listing them, and a new fd
+    takes the lowest free number, so the count changes when the listing would. Elsewhere, the
+    listing itself; not on Linux, nothing (and no sockets section).
+    """
+
+    def __init__(self) -> None:
+        self._fd: Optional[int] = None
+        self._pid = 0
+        self._identity: Tuple[int, int] = (0, 0)
+        self._counts = True  # whether this kernel gives counts
+
+    def now(self) -> Any:
+        pid = os.getpid()
+        if self._counts and self._fd is not None and self._pid == pid:
+            try:
+                info = os.fstat(self._fd)
+                if (info.st_ino, info.st_dev) == self._identity:  # still ours, not closed and reused
+                    return info.st_size
+            except OSError:
+                pass  # closed by a test: open another
+        return self._open(pid) if self._counts else _fd_listing()
+
+    def _open(self, pid: int) -> Any:
+        try:
+            fd = os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            info = os.fstat(fd)
+        except OSError:
+            self._counts = False
+            return _fd_listing()
+        if not info.st_size:
+            os.close(fd)
+            self._counts = False
+            return _fd_listing()
+        self._fd, self._pid, self._identity = fd, pid, (info.st_ino, info.st_dev)
+        return info.st_size
+
+
+def _fd_listing() -> Optional[List[str]]:
     try:
-        # Linux 6.2+ gives the number of open fds as the size, at a third of the cost of listing
-        # them: a new fd takes the lowest free number, so the count changes as the list would.
-        fd_dir = f"/proc/{os.getpid()}/fd"  # not /proc/self: one symlink less to resolve
-        return os.stat(fd_dir).st_size or os.listdir(fd_dir)
+        return os.listdir("/proc/self/fd")
     except OSError:
-        return None  # not Linux: no sockets section
+        return None
 
 
 def _sockets(_: Any) -> Entries:
