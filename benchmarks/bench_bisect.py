@@ -33,7 +33,9 @@ It also times the child plugin's overhead on the 2,000-test module-global projec
 
 Targets (PASS/MISS): a single polluter at N=2,000 in at most 5 child runs and at most 0.35x
 detect-test-pollution's wall time; the conjunction in at most 3*log2(N) runs; probes adding at
-most 15% to a plain suite run.
+most 15% to a plain suite run: (with probes - with the plugin alone) / plain pytest. The plugin's
+own cost is `wsdoctor run`'s overhead, which bench_run.py measures against its own target; the
+ratio of plugin and probes together to plain pytest is printed for reference.
 
 Usage: python benchmarks/bench_bisect.py [--sizes 200,2000,5000] [--kinds KIND,...] [--rounds 5]
                                          [--python PATH] [--dtp PATH] [--json FILE] [--keep DIR]
@@ -705,7 +707,10 @@ def measure_overhead(python: str, project: Path, scratch: Path, rounds: int) -> 
             "probe_ratio": round(medians["plugin+probe"] / medians["plain"], 3),
             "probe_vs_plugin": round(medians["plugin+probe"] / medians["plugin"], 3),
             "cpu_plugin_ratio": _ratio(cpu_medians["plugin"], cpu_medians["plain"]),
-            "cpu_probe_ratio": _ratio(cpu_medians["plugin+probe"], cpu_medians["plain"])}
+            "cpu_probe_ratio": _ratio(cpu_medians["plugin+probe"], cpu_medians["plain"]),
+            # The probes' own cost: the plugin's is `wsdoctor run`'s overhead, benchmarked there.
+            "probes_added": round((medians["plugin+probe"] - medians["plugin"]) / medians["plain"], 3),
+            "cpu_probes_added": _ratio(cpu_medians["plugin+probe"] - cpu_medians["plugin"], cpu_medians["plain"])}
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -770,11 +775,13 @@ def target_rows(rows: Sequence[Row], overhead: dict[str, Any] | None) -> list[di
                             "value": f"{mine.runs} runs, correct={mine.correct}", "pass": ok})
             targets.append(time_target(row))
     if overhead is not None:
+        added, cpu_added = overhead["probes_added"], overhead["cpu_probes_added"]
+        cpu_text = f"; CPU +{cpu_added:.1%}" if cpu_added is not None else ""
+        targets.append({"target": f"what the probes add to a plain run <= {TARGET_OVERHEAD - 1:.0%} of it (wall)",
+                        "value": f"+{added:.1%}{cpu_text}", "pass": added <= TARGET_OVERHEAD - 1})
         ratio = overhead["probe_ratio"]
-        cpu_ratio = overhead["cpu_probe_ratio"]
-        cpu_text = f"; CPU {cpu_ratio:.3f}x" if cpu_ratio else ""
-        targets.append({"target": f"probe overhead on a plain run <= {TARGET_OVERHEAD - 1:.0%} (wall)",
-                        "value": f"{ratio:.3f}x (+{ratio - 1:.1%}){cpu_text}", "pass": ratio <= TARGET_OVERHEAD})
+        targets.append({"target": "for reference: plugin and probes together / plain pytest",
+                        "value": f"{ratio:.3f}x", "pass": None})
     return targets
 
 
@@ -808,7 +815,8 @@ def print_overhead(overhead: dict[str, Any], size: int, rounds: int) -> None:
           f"{overhead['plugin_ratio']:.2f} | {cpu['plugin']:.2f} | {overhead['cpu_plugin_ratio'] or 0:.2f} |")
     print(f"| + --wsdoctor-probe | {median['plugin+probe']:.2f} | {overhead['probe_ratio']:.2f} | "
           f"{cpu['plugin+probe']:.2f} | {overhead['cpu_probe_ratio'] or 0:.2f} |")
-    print(f"\nProbes alone (with probes / plugin without): {overhead['probe_vs_plugin']:.2f}x\n")
+    print(f"\nWhat the probes add (with probes - plugin without, over plain): "
+          f"+{overhead['probes_added']:.1%} wall, +{overhead['cpu_probes_added'] or 0:.1%} CPU\n")
 
 
 def print_outcomes(rows: Sequence[Row]) -> None:

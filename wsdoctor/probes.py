@@ -1,14 +1,16 @@
 """Fingerprints of process-global state, taken inside the child (stdlib only, Python 3.9+).
 
-A snapshot maps section names (``sys.modules``, ``environ``, ``module:app.config``, ...) to
-sections, flat maps ``"kind:name" -> short text``. Comparing two snapshots names what a test
+A snapshot maps section names (``sys.modules``, ``project-modules``, ``environ``, ...; and
+``module:tests.test_x`` for the running test's own module) to sections, flat maps
+``"kind:name" -> short text``. Comparing two snapshots names what a test
 (or the import of a test file) changed and left changed: the reference list is CPython's
 regrtest ``save_env``, plus the module-level state of the project's own modules, where test
 pollution usually lives. Warnings filters are left out: pytest restores them around every test.
 
 Everything here must stay cheap: it runs once per test. A section that did not change is the
-very object of the previous snapshot, so comparing it costs one identity check, and the
-globals of a module are re-read only when a name in it was rebound (see ``_Bindings``).
+very object of the previous snapshot, so comparing it costs one identity check; what a section
+is built from is compared by identity (in C) before anything is rebuilt, and the globals of a
+module are re-read only when a name in it was rebound (see ``_ModuleGroup``).
 """
 
 from __future__ import annotations
