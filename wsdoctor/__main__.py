@@ -1,3 +1,3 @@
-from wsdoctor.cli import app
+from wsdoctor.cli import main
 
-app(prog_name="wsdoctor")
+main()

@@ -33,6 +33,7 @@ class ChildOutput:
     warnings: tuple[dict[str, Any], ...] = ()
     hang_dump: str = ""
     import_changes: list[StateChange] = field(default_factory=list)
+    tests_reported: int | None = None  # by the finished event: how many tests report.json holds
 
 
 class EventTail:
@@ -72,6 +73,16 @@ def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
         output.collect_errors[event["nodeid"]] = event.get("longrepr", "")
     elif kind == "import-changes":
         output.import_changes += state_changes(event["changes"], by=event["nodeid"])
+    elif kind == "finished":
+        _apply_report_summary(output, event)
+        output.tests_reported = int(event["tests"])
+
+
+def _apply_report_summary(output: ChildOutput, report: dict[str, Any]) -> None:
+    """What a finished child says of itself, from its finished event or its report.json."""
+    output.exitcode = int(report["exitcode"])
+    output.versions = _versions(report.get("environment", {}))
+    output.warnings = tuple(report.get("warnings", ()))
 
 
 def _collected_test(item: dict[str, Any], cwd: Path) -> CollectedTest:
@@ -142,18 +153,22 @@ def read_child_dir(directory: Path, cwd: Path, output: ChildOutput | None = None
     for event in tail.read_new():
         apply_event(output, event, cwd)
     report_path = directory / protocol.REPORT_FILE
-    if report_path.exists():
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        output.exitcode = int(report["exitcode"])
-        output.versions = _versions(report.get("environment", {}))
-        output.warnings = tuple(report.get("warnings", ()))
-        for entry in report.get("tests", ()):
-            if entry["nodeid"] not in output.results:
-                output.results[entry["nodeid"]] = test_result(entry)
-        _attach_warnings(output)
+    if output.tests_reported is None or output.tests_reported > len(output.results):
+        _read_report(report_path, output)  # the events missed something: the report has it all
+    _attach_warnings(output)
     hang = directory / protocol.HANG_FILE
     output.hang_dump = hang.read_text(encoding="utf-8", errors="replace") if hang.exists() else ""
     return output
+
+
+def _read_report(path: Path, output: ChildOutput) -> None:
+    if not path.exists():
+        return
+    report = json.loads(path.read_text(encoding="utf-8"))
+    _apply_report_summary(output, report)
+    for entry in report.get("tests", ()):
+        if entry["nodeid"] not in output.results:
+            output.results[entry["nodeid"]] = test_result(entry)
 
 
 def _attach_warnings(output: ChildOutput) -> None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import enum
+import gc
 import os
 import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 # typer vendors click since 0.20; its exceptions are reachable only under typer._click.
 from typer._click.exceptions import ClickException
@@ -21,6 +21,9 @@ from typer.core import TyperCommand, TyperGroup
 from wsdoctor import __version__
 from wsdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WsdoctorError
 from wsdoctor.records import RunOptions
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PYTEST_ARGS_KEY = "pytest_args"
 
@@ -69,7 +72,19 @@ def _save_traceback() -> str:
     return path
 
 
+def _consoles() -> tuple[Console, Console]:
+    """Standard output's and standard error's consoles; rich is imported when something prints.
+
+    `wsdoctor run` starts its suite child first: the import overlaps with the child's start.
+    """
+    from rich.console import Console
+
+    return Console(), Console(stderr=True)
+
+
 def _fail(message: str, code: int) -> None:
+    from rich.console import Console
+
     Console(stderr=True, highlight=False).print(f"wsdoctor: error: {message}", markup=False,
                                                 soft_wrap=True)
     sys.exit(code)
@@ -93,7 +108,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+def root_options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                help="Show the version and exit.")] = False) -> None:
     """wsdoctor: run, bisect and explain test pollution."""
 
@@ -127,16 +142,15 @@ def run(
     verdict. Arguments after `--` go to every child pytest unchanged."""
     from wsdoctor.commands.run import RunRequest, run_suite, show_last
 
-    out, err = Console(), Console(stderr=True)
     cwd = Path.cwd()
     if last:
-        raise typer.Exit(_guarded(lambda: show_last(cwd, out)))
+        raise typer.Exit(_guarded(lambda: show_last(cwd, _consoles)))
     options = RunOptions(paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
                          python=python or sys.executable, reverse=reverse, shuffle=shuffle,
                          repeat=repeat, isolate=isolate.value if isolate else None,
                          workers=workers, timeout=timeout, audit=audit, bisect=bisect_found)
     request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=python is not None)
-    raise typer.Exit(_guarded(lambda: run_suite(request, out, err)))
+    raise typer.Exit(_guarded(lambda: run_suite(request, _consoles)))
 
 
 @app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -171,7 +185,7 @@ def bisect(
         python_given=python is not None, workers=workers, timeout=timeout, budget=budget, repeat=repeat,
         from_run=from_run, order_file=order_file, randomly_seed=randomly_seed, json_path=json_path,
         resume=resume)
-    raise typer.Exit(_guarded(lambda: bisect_command(request, Console(), Console(stderr=True))))
+    raise typer.Exit(_guarded(lambda: bisect_command(request, *_consoles())))
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -197,7 +211,7 @@ def report(
         _fail(f"--format {output_format!r}: use terminal, markdown, html or json", EXIT_USAGE)
     request = ReportRequest(cwd=Path.cwd(), run_id=run_id, format=chosen, out=out_path, from_junit=from_junit,
                             from_json_report=from_json_report, playbook_dirs=tuple(playbooks or ()))
-    raise typer.Exit(_guarded(lambda: report_command(request, Console())))
+    raise typer.Exit(_guarded(lambda: report_command(request, _consoles()[0])))
 
 
 playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True)
@@ -210,7 +224,7 @@ def playbooks_list(playbooks: ExtraDirs = None) -> None:
     """Every playbook in use: ours, then the project's (theirs win on the same id)."""
     from wsdoctor.commands.playbooks import list_playbooks
 
-    raise typer.Exit(_guarded(lambda: list_playbooks(Path.cwd(), tuple(playbooks or ()), Console())))
+    raise typer.Exit(_guarded(lambda: list_playbooks(Path.cwd(), tuple(playbooks or ()), _consoles()[0])))
 
 
 @playbooks_app.command("show")
@@ -218,7 +232,7 @@ def playbooks_show(playbook_id: Annotated[str, typer.Argument(metavar="ID")], pl
     """Print one playbook's YAML."""
     from wsdoctor.commands.playbooks import show_playbook
 
-    raise typer.Exit(_guarded(lambda: show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), Console())))
+    raise typer.Exit(_guarded(lambda: show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), _consoles()[0])))
 
 
 @playbooks_app.command("validate")
@@ -227,7 +241,7 @@ def playbooks_validate(paths: Annotated[list[Path] | None, typer.Argument(
     """Check playbooks: every problem with its file, line and key."""
     from wsdoctor.commands.playbooks import validate_playbooks
 
-    raise typer.Exit(_guarded(lambda: validate_playbooks(tuple(paths or ()), Path.cwd(), Console())))
+    raise typer.Exit(_guarded(lambda: validate_playbooks(tuple(paths or ()), Path.cwd(), _consoles()[0])))
 
 
 @app.command()
@@ -239,7 +253,7 @@ def demo(
     """Run wsdoctor on its bundled demo: a small WebSocket app with real test pollution."""
     from wsdoctor.commands.demo import run_demo
 
-    raise typer.Exit(_guarded(lambda: run_demo(directory, workers, Console(), Console(stderr=True))))
+    raise typer.Exit(_guarded(lambda: run_demo(directory, workers, *_consoles())))
 
 
 def _guarded(action: Any) -> int:
@@ -249,3 +263,14 @@ def _guarded(action: Any) -> int:
         _fail(str(error), error.exit_code)
         raise AssertionError("unreachable") from None
     return code
+
+
+def main() -> None:
+    """The console script and `python -m wsdoctor`."""
+    try:
+        app(prog_name="wsdoctor")
+    finally:
+        # The interpreter's last collection would walk every record object on the way out
+        # (20-30 ms after a large run); frozen objects are left to the end of the process.
+        gc.freeze()
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from wsdoctor.records import (
 CHILD_FILES = ("__init__.py", "plugin.py", "probes.py", "protocol.py")
 COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
 HANG_GRACE = 15.0  # faulthandler should end a hung child first; we are the backstop
+POLL_INTERVAL = 0.05  # seconds between looks at a running child's events
 STDERR_TAIL = 4000
 
 ProgressCallback = Callable[[str, Outcome], None]
@@ -99,6 +101,15 @@ def stage_child_package(target: Path) -> Path:
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class StartedChild:
+    """A child pytest that was started and is not yet watched."""
+
+    proc: subprocess.Popen[bytes]
+    directory: Path
+    started: float  # time.monotonic() at its start
+
+
 class Executor:
     def __init__(self, settings: ChildSettings, workers: int,
                  on_test_done: ProgressCallback | None = None) -> None:
@@ -138,12 +149,18 @@ class Executor:
         """Run a plan to its end, continuing in a new child after a crash or a hang."""
         return self._run_to_end(plan, None)
 
-    def run_discovering(self, plan: RunPlan) -> tuple[PlanRun, ChildRun, ChildOutput]:
-        """Collect and run in one child, in collection order: the child's collection is the suite's.
+    def start_discovering(self, plan: RunPlan) -> StartedChild:
+        """Start a child that collects and runs in collection order; see finish_discovering."""
+        return self._start_child(plan.label, plan.collect_args, None, _probe_args(plan))
+
+    def finish_discovering(self, plan: RunPlan,
+                           started: StartedChild) -> tuple[PlanRun, ChildRun, ChildOutput]:
+        """Watch a discovering child to its end: its collection is the suite's.
 
         This spares a plain run the separate collection child (a second full collection).
+        Started and finished apart, so the caller can do its own start-up while the child starts.
         """
-        child, output = self._run_child(plan.label, plan.collect_args, None, _probe_args(plan))
+        child, output = self._finish_child(started)
         ids = tuple(t.nodeid for t in output.collected or ())
         run = self._run_to_end(dataclasses.replace(plan, test_ids=ids), (child, output))
         return run, child, output
@@ -183,6 +200,10 @@ class Executor:
 
     def _run_child(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
                    extra: tuple[str, ...]) -> tuple[ChildRun, ChildOutput]:
+        return self._finish_child(self._start_child(label, collect_args, ids, extra))
+
+    def _start_child(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
+                     extra: tuple[str, ...]) -> StartedChild:
         directory = self._new_child_dir(label)
         command = self._command(directory, collect_args, ids, extra)
         started = time.monotonic()
@@ -192,6 +213,10 @@ class Executor:
                                     start_new_session=True)
         with self._lock:
             self._live.add(proc)
+        return StartedChild(proc=proc, directory=directory, started=started)
+
+    def _finish_child(self, child: StartedChild) -> tuple[ChildRun, ChildOutput]:
+        proc, directory = child.proc, child.directory
         tail = EventTail(directory / protocol.EVENTS_FILE)
         output = ChildOutput()
         try:
@@ -202,11 +227,11 @@ class Executor:
             with self._lock:
                 self._live.discard(proc)
         output = read_child_dir(directory, self.settings.cwd, output, tail)
-        child = ChildRun(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
-                         seconds=round(time.monotonic() - started, 3), artifacts=str(directory),
-                         started=tuple(output.started), hang_dump=output.hang_dump,
-                         stderr_tail=_tail(directory / "stderr.txt"))
-        return child, output
+        run = ChildRun(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
+                       seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
+                       started=tuple(output.started), hang_dump=output.hang_dump,
+                       stderr_tail=_tail(directory / "stderr.txt"))
+        return run, output
 
     def _new_child_dir(self, label: str) -> Path:
         with self._lock:
@@ -243,18 +268,14 @@ class Executor:
     def _watch(self, proc: subprocess.Popen[bytes], tail: EventTail, output: ChildOutput) -> bool:
         """Wait for the child, reporting progress; True if we had to kill it."""
         last_event = time.monotonic()
-        while True:
-            try:
-                proc.wait(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if self._drain(tail, output):
-                last_event = time.monotonic()
-            if self._stopping.is_set() or self._silent_too_long(output, last_event):
-                _kill_group(proc)
-                proc.wait()
-                return True
+        with _ExitWaiter(proc) as waiter:
+            while not waiter.exited(POLL_INTERVAL):
+                if self._drain(tail, output):
+                    last_event = time.monotonic()
+                if self._stopping.is_set() or self._silent_too_long(output, last_event):
+                    _kill_group(proc)
+                    proc.wait()
+                    return True
         self._drain(tail, output)
         return False
 
@@ -273,6 +294,37 @@ class Executor:
             return False
         limit = COLLECTION_SILENCE_LIMIT if output.collected is None else self.settings.timeout + HANG_GRACE
         return time.monotonic() - last_event > limit
+
+
+class _ExitWaiter:
+    """Waits for a child's exit at most a given time, and wakes the moment it exits.
+
+    Popen.wait(timeout) sleeps in growing steps; a pidfd (Linux 5.3+) becomes
+    readable on exit, which spares up to a poll interval at the end of every child.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.pidfd: int | None = None
+
+    def __enter__(self) -> _ExitWaiter:
+        with contextlib.suppress(AttributeError, OSError):  # not Linux, or an old kernel
+            self.pidfd = os.pidfd_open(self.proc.pid)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+
+    def exited(self, timeout: float) -> bool:
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], timeout)
+            return self.proc.poll() is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
 
 def _probe_args(plan: RunPlan) -> tuple[str, ...]:

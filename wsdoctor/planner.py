@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-from wsdoctor.analysis.evidence import observations_by_test
+from wsdoctor.analysis.evidence import outcomes_by_test
 from wsdoctor.records import Collection, Context, PlanRun, RunOptions, RunPlan
 
 ALONE_RUNS = 2  # a test that did not pass is run alone this often: the second look
@@ -69,9 +69,9 @@ def alone_plans(collection: Collection, ids: Iterable[str], runs: int,
 
 def second_look_plans(collection: Collection, runs: Sequence[PlanRun]) -> list[RunPlan]:
     """Every test that did not pass: its file alone, then the test alone, twice each."""
-    observed = observations_by_test(runs)
+    observed = outcomes_by_test(runs)
     suspects = [t.nodeid for t in collection.tests
-                if any(o.outcome.is_bad for o in observed.get(t.nodeid, ()))]
+                if any(outcome.is_bad for _, outcome in observed.get(t.nodeid, ()))]
     plans: list[RunPlan] = []
     for path in files_in_order(collection, suspects):
         done = _runs_in(runs, Context.FILE, (path,))

@@ -9,7 +9,8 @@ Protocol with the parent (all files live in ``--wsdoctor-out``):
   the order to run them; tests not listed are deselected.
 * ``events.jsonl`` (output): one JSON object a line, flushed as it happens:
   ``collected``, ``start`` and ``test`` events, so a crash or a hang loses
-  nothing that was already known and the parent can show progress.
+  nothing that was already known and the parent can show progress; last, a
+  ``finished`` event with the exit code, the environment and the warnings.
 * ``report.json`` (output): pytest-json-report's format, plus a ``wsdoctor``
   key with the order that actually ran and the environment's versions.
 * ``hang.txt`` (output): faulthandler's dump when a test overran its deadline.
@@ -250,13 +251,17 @@ class ChildRecorder:
         summary["collected"] = session.testscollected + self.deselected
         if self.deselected:
             summary["deselected"] = self.deselected
+        environment = self._environment()
         write_json_atomic(os.path.join(self.out, REPORT_FILE), {
             "created": time.time(), "duration": time.time() - self.started,
             "exitcode": int(exitstatus), "root": str(self.config.rootpath),
-            "environment": self._environment(), "summary": summary,
+            "environment": environment, "summary": summary,
             "collectors": self.collectors, "tests": tests, "warnings": self.warnings,
             "wsdoctor": {"protocol": PROTOCOL_VERSION, "order": self.order,
                          "missing": self.missing, "pid": os.getpid()}})
+        # What the parent needs of the report, so it need not parse the report again.
+        self.emit("finished", exitcode=int(exitstatus), environment=environment,
+                  warnings=self.warnings, tests=len(tests))
         self.events.close()
         self.hang_file.close()
 

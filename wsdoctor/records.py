@@ -30,11 +30,16 @@ class Outcome(str, enum.Enum):
 
     @property
     def is_bad(self) -> bool:
-        return self in (Outcome.FAILED, Outcome.ERROR)
+        return self in _BAD_OUTCOMES
 
     @property
     def is_good(self) -> bool:
-        return self in (Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED)
+        return self in _GOOD_OUTCOMES
+
+
+# Sets, not tuples built at every call: the verdicts ask these for every test of every run.
+_BAD_OUTCOMES = frozenset({Outcome.FAILED, Outcome.ERROR})
+_GOOD_OUTCOMES = frozenset({Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED})
 
 
 class Verdict(str, enum.Enum):

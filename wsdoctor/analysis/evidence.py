@@ -28,13 +28,18 @@ def histories(run: PlanRun) -> dict[str, str]:
     Hashed incrementally: a prefix hash per test would cost the square of the suite size.
     """
     keys: dict[str, str] = {}
-    sequences = [child.started for child in run.children] + [run.plan.test_ids]
-    for started in sequences:  # the plan's order stands in for tests no child started
-        digest = hashlib.sha1("\0".join([*run.plan.collect_args, "|"]).encode())
-        for nodeid in started:
-            digest.update(("\0" + nodeid).encode())
-            keys.setdefault(nodeid, digest.hexdigest()[:12])
+    for child in run.children:
+        _add_histories(keys, run, child.started)
+    if any(nodeid not in keys for nodeid in run.plan.test_ids):  # the plan's order stands in for tests no child started
+        _add_histories(keys, run, run.plan.test_ids)
     return keys
+
+
+def _add_histories(keys: dict[str, str], run: PlanRun, started: Sequence[str]) -> None:
+    digest = hashlib.sha1("\0".join([*run.plan.collect_args, "|"]).encode())
+    for nodeid in started:
+        digest.update(("\0" + nodeid).encode())
+        keys.setdefault(nodeid, digest.hexdigest()[:12])
 
 
 def sightings(run: PlanRun) -> dict[str, Sighting]:
@@ -55,9 +60,15 @@ def sightings_by_test(runs: Sequence[PlanRun]) -> dict[str, list[Sighting]]:
     return by_test
 
 
-def observations_by_test(runs: Sequence[PlanRun]) -> dict[str, list[Observation]]:
-    return {nodeid: [s.observation for s in found]
-            for nodeid, found in sightings_by_test(runs).items()}
+def outcomes_by_test(runs: Sequence[PlanRun]) -> dict[str, list[tuple[Context, Outcome]]]:
+    """What each test did in each run, in the run's context; cheaper than its sightings."""
+    by_test: dict[str, list[tuple[Context, Outcome]]] = {}
+    for run in runs:
+        context = run.plan.context
+        for result in run.results:
+            if result.outcome is not Outcome.NOT_RUN:
+                by_test.setdefault(result.nodeid, []).append((context, result.outcome))
+    return by_test
 
 
 def is_ordered(context: Context) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wsdoctor.analysis.classify import classify
-from wsdoctor.analysis.evidence import Sighting, sightings_by_test
+from wsdoctor.analysis.evidence import Sighting, outcomes_by_test, sightings_by_test
 from wsdoctor.childio import blocked_frame, error_summary
 from wsdoctor.records import (
     Collection,
@@ -38,11 +38,9 @@ class CommandStyle:
 
 def needs_confirmation(runs: Sequence[PlanRun]) -> set[str]:
     """Tests that failed in a suite order and passed somewhere else."""
-    by_test = sightings_by_test(runs)
-    return {nodeid for nodeid, found in by_test.items()
-            if any(s.observation.outcome.is_bad and s.observation.context is Context.SUITE
-                   for s in found)
-            and any(s.observation.outcome.is_good for s in found)}
+    return {nodeid for nodeid, found in outcomes_by_test(runs).items()
+            if any(outcome.is_bad and context is Context.SUITE for context, outcome in found)
+            and any(outcome.is_good for _, outcome in found)}
 
 
 def all_verdicts(collection: Collection, runs: Sequence[PlanRun], options: RunOptions,
@@ -81,9 +79,9 @@ def _collection_verdict(error: CollectionError, collection: Collection, options:
 
 def _reproduce(nodeid: str, verdict: Verdict, found: Sequence[Sighting], runs: Sequence[PlanRun],
                options: RunOptions, style: CommandStyle) -> tuple[str, ...]:
-    alone = style.pytest(nodeid)
     if verdict is Verdict.PASS:
         return ()
+    alone = style.pytest(nodeid)
     if verdict is Verdict.ORDER_DEPENDENT:
         return (_failing_order_command(nodeid, found, runs, options, style) + "  # fails",
                 alone + "  # passes")

@@ -29,7 +29,7 @@ def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> i
               highlight=False)
     options = RunOptions(paths=(), pytest_args=(), python=sys.executable, workers=workers, timeout=30.0,
                          bisect=True)
-    code = run_suite(RunRequest(options=options, cwd=directory), out, err)
+    code = run_suite(RunRequest(options=options, cwd=directory), lambda: (out, err))
     if code == EXIT_OK:
         err.print("wsdoctor: error: the demo suite is polluted on purpose, yet nothing was found")
         return EXIT_FINDINGS

@@ -1,0 +1,182 @@
+"""`wsdoctor run` after its start: collect, run in orders and isolations, second looks, verdicts, record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from wsdoctor import __version__
+from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.collect import collect_suite, collection_from
+from wsdoctor.commands.run import StartedRun, discovering_plan
+from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError, WsdoctorError
+from wsdoctor.executor import missing_result
+from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
+from wsdoctor.records import Collection, PlanRun, RunPlan, Verdict, Versions, write_atomic
+from wsdoctor.render.json_out import run_document
+from wsdoctor.render.progress import ProgressUI
+from wsdoctor.render.terminal import render_run
+from wsdoctor.store import RECORD_FILE, save_record
+
+
+def complete_run(start: StartedRun, out: Console, err: Console) -> int:
+    request = start.request
+    session = RunSession(start, ProgressUI(err))
+    try:
+        session.execute()
+    except UsageError:
+        shutil.rmtree(start.run_dir)  # bad input found while collecting: nothing worth keeping yet
+        raise
+    except KeyboardInterrupt:
+        session.finish("interrupted")
+        err.print(f"interrupted: kept what was recorded in {session.record_path}")
+        return EXIT_INTERRUPTED
+    except Exception:
+        session.finish("failed")  # an internal error: what the children reported stays recorded
+        raise
+    if request.options.bisect:
+        session.bisect_victims(err)
+    exit_code = EXIT_FINDINGS if session.record.findings() or session.record.audit() else EXIT_OK
+    if request.json_path is not None:
+        write_atomic(request.json_path, json.dumps(run_document(session.record, exit_code), indent=2))
+    render_run(session.record, out, session.record_path)
+    return exit_code
+
+
+def _with_uncollected(run: PlanRun, collection: Collection, collect_errors: dict[str, str]) -> PlanRun:
+    """Add the tests the suite child could not collect (found when their files were collected alone)."""
+    known = set(run.plan.test_ids)
+    extra = tuple(t.nodeid for t in collection.tests if t.nodeid not in known)
+    if not extra:
+        return run
+    plan = dataclasses.replace(run.plan, test_ids=run.plan.test_ids + extra)
+    results = run.results + tuple(missing_result(nodeid, collect_errors) for nodeid in extra)
+    return dataclasses.replace(run, plan=plan, results=results)
+
+
+class RunSession:
+    """One `wsdoctor run` from its start on: owns the record and saves it between phases."""
+
+    def __init__(self, start: StartedRun, ui: ProgressUI) -> None:
+        self.request = start.request
+        self.run_dir = start.run_dir
+        self.record = start.record
+        self.ui = ui
+        self.started = start.started
+        self.suite_child = start.suite_child
+        self.runs: list[PlanRun] = []
+        self.executor = start.executor
+        self.executor.on_test_done = ui.test_done  # the events that came before are replayed
+        self.settings = self.executor.settings
+
+    @property
+    def record_path(self) -> str:
+        path = self.run_dir / RECORD_FILE
+        try:
+            return str(path.relative_to(self.request.cwd))
+        except ValueError:
+            return str(path)
+
+    def execute(self) -> None:
+        self.ui.note(f"wsdoctor {__version__} · run {self.record.id} · "
+                     f"{self.request.options.workers} worker(s)")
+        options = self.request.options
+        if self.suite_child is not None:
+            self._collect_while_running_the_suite()
+            collection = self._collection()
+        else:
+            self._collect()
+            collection = self._collection()
+            self._phase("running the suite", suite_plans(collection, options))
+        self._phase("second look at tests that did not pass", second_look_plans(collection, self.runs))
+        self._phase("confirming failing orders",
+                    confirmation_plans(self.runs, needs_confirmation(self.runs)))
+        self._write_orders()
+        verdicts = all_verdicts(collection, self.runs, self.request.options, self._command_style())
+        self.record = dataclasses.replace(self.record, verdicts=verdicts)
+        self.finish("complete")
+
+    def _collection(self) -> Collection:
+        if self.record.collection is None:
+            raise WsdoctorError("no collection was recorded")
+        return self.record.collection
+
+    def _collect(self) -> None:
+        self.ui.note("[bold]collecting[/]")
+        self._set_collection(*collect_suite(self.executor, self.request.options.paths))
+
+    def _collect_while_running_the_suite(self) -> None:
+        options = self.request.options
+        if self.suite_child is None:
+            raise WsdoctorError("the suite child was not started")
+        with self.ui.phase("collecting and running the suite", None):
+            run, child, output = self.executor.finish_discovering(discovering_plan(options), self.suite_child)
+        collection, versions = collection_from(self.executor, options.paths, child, output)
+        self.runs.append(_with_uncollected(run, collection, output.collect_errors))
+        self._set_collection(collection, versions)
+
+    def _set_collection(self, collection: Collection, versions: Versions | None) -> None:
+        self.settings = dataclasses.replace(self.settings, rootdir=collection.rootdir,
+                                            inifile=collection.inifile)
+        self.executor.settings = self.settings
+        self.record = dataclasses.replace(self.record, collection=collection,
+                                          versions=versions or self.record.versions)
+
+    def _phase(self, title: str, plans: Sequence[RunPlan]) -> None:
+        if not plans:
+            return
+        self._save()  # what is known so far, before children that may run long
+        with self.ui.phase(title, sum(len(p.test_ids) for p in plans)):
+            self.runs += self.executor.run_plans(plans)
+        self._save()
+
+    def _write_orders(self) -> None:
+        orders = self.run_dir / "orders"
+        orders.mkdir(exist_ok=True)
+        for name, ids in order_files(self.runs).items():
+            (orders / name).write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+
+    def _command_style(self) -> CommandStyle:
+        python = self.request.options.python if self.request.python_given else "python"
+        return CommandStyle(python=python, pytest_args=self.request.options.pytest_args,
+                            orders_dir=str(Path(self.record_path).parent / "orders"))
+
+    def bisect_victims(self, err: Console) -> None:
+        """Bisect every order-dependent test of this run, starting from its record."""
+        from wsdoctor.commands.bisect import BisectSession
+        from wsdoctor.commands.bisect_setup import BisectRequest
+
+        options = self.request.options
+        victims = [v.nodeid for v in self.record.findings()
+                   if v.verdict is Verdict.ORDER_DEPENDENT and "::" in v.nodeid]
+        results = []
+        for victim in victims:
+            request = BisectRequest(victim=victim, cwd=self.request.cwd, paths=options.paths,
+                                    pytest_args=options.pytest_args, python=options.python,
+                                    python_given=self.request.python_given, workers=options.workers,
+                                    timeout=options.timeout, from_run=self.record.id)
+            session = BisectSession.prepare(request, err)
+            result = session.execute()
+            session.save(result)
+            results.append(result)
+        self.record = dataclasses.replace(self.record, bisects=tuple(results))
+        save_record(self.run_dir, self.record)
+
+    def finish(self, status: str) -> None:
+        if status != "complete":
+            self.executor.kill_all()
+        self.record = dataclasses.replace(self.record, status=status)
+        self._save()
+
+    def _save(self) -> None:
+        self.record = dataclasses.replace(
+            self.record, runs=tuple(self.runs), children=self.executor.children_started,
+            seconds=round(time.monotonic() - self.started, 2))
+        save_record(self.run_dir, self.record)
+
