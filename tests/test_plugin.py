@@ -281,6 +281,31 @@ def test_parent_reads_outcomes_and_messages_from_the_report(mixed_project: pytes
     assert output.versions.pytest == pytest.__version__
 
 
+def _drop_events(out: Path, kinds: set[str]) -> None:
+    path = out / "events.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if json.loads(line)["event"] not in kinds), encoding="utf-8")
+
+
+def _what_the_parent_knows(output: childio.ChildOutput) -> tuple[Any, ...]:
+    return output.results, output.exitcode, output.versions, output.warnings
+
+
+@pytest.mark.parametrize("damage", ["report-deleted", "finished-event-lost", "test-events-lost"])
+def test_parent_knows_the_same_from_the_events_alone_and_from_the_report(
+        mixed_project: pytest.Pytester, tmp_path: Path, damage: str) -> None:
+    out = tmp_path / "out"
+    run_child(mixed_project, out)
+    from_events = _what_the_parent_knows(childio.read_child_dir(out, mixed_project.path))
+    if damage == "report-deleted":  # the finished event must carry what the report would add
+        (out / "report.json").unlink()
+    else:  # events that stop short: the report must fill the gap
+        _drop_events(out, {"finished"} if damage == "finished-event-lost" else {"test"})
+
+    assert _what_the_parent_knows(childio.read_child_dir(out, mixed_project.path)) == from_events
+    assert (len(from_events[0]), from_events[1], len(from_events[3])) == (6, 1, 1)
+
+
 def test_parent_shows_the_skip_reason_as_the_message(mixed_project: pytest.Pytester, tmp_path: Path) -> None:
     run_child(mixed_project, tmp_path / "out")
     output = childio.read_child_dir(tmp_path / "out", mixed_project.path)
