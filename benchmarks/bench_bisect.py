@@ -710,7 +710,17 @@ def measure_overhead(python: str, project: Path, scratch: Path, rounds: int) -> 
             "cpu_probe_ratio": _ratio(cpu_medians["plugin+probe"], cpu_medians["plain"]),
             # The probes' own cost: the plugin's is `wsdoctor run`'s overhead, benchmarked there.
             "probes_added": round((medians["plugin+probe"] - medians["plugin"]) / medians["plain"], 3),
-            "cpu_probes_added": _ratio(cpu_medians["plugin+probe"] - cpu_medians["plugin"], cpu_medians["plain"])}
+            "cpu_probes_added": _ratio(cpu_medians["plugin+probe"] - cpu_medians["plugin"], cpu_medians["plain"]),
+            # The same, as the median of each round's own values: a round's three runs are back to
+            # back and share the machine's drift, which moves whole rounds on a shared VM.
+            "paired_probes_added": round(statistics.median(
+                (probe - plugin) / plain for plain, plugin, probe in _rounds(seconds)), 3),
+            "paired_probe_ratio": round(statistics.median(
+                probe / plain for plain, _, probe in _rounds(seconds)), 3)}
+
+
+def _rounds(seconds: dict[str, list[float]]) -> list[tuple[float, float, float]]:
+    return list(zip(seconds["plain"], seconds["plugin"], seconds["plugin+probe"], strict=True))
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -775,12 +785,13 @@ def target_rows(rows: Sequence[Row], overhead: dict[str, Any] | None) -> list[di
                             "value": f"{mine.runs} runs, correct={mine.correct}", "pass": ok})
             targets.append(time_target(row))
     if overhead is not None:
-        added, cpu_added = overhead["probes_added"], overhead["cpu_probes_added"]
-        cpu_text = f"; CPU +{cpu_added:.1%}" if cpu_added is not None else ""
-        targets.append({"target": f"what the probes add to a plain run <= {TARGET_OVERHEAD - 1:.0%} of it (wall)",
+        added, cpu_added = overhead["paired_probes_added"], overhead["cpu_probes_added"]
+        cpu_text = f"; CPU of medians +{cpu_added:.1%}" if cpu_added is not None else ""
+        targets.append({"target": f"what the probes add to a plain run <= {TARGET_OVERHEAD - 1:.0%} of it "
+                                  "(wall, median of rounds)",
                         "value": f"+{added:.1%}{cpu_text}", "pass": added <= TARGET_OVERHEAD - 1})
-        ratio = overhead["probe_ratio"]
-        targets.append({"target": "for reference: plugin and probes together / plain pytest",
+        ratio = overhead["paired_probe_ratio"]
+        targets.append({"target": "for reference: plugin and probes together / plain pytest (median of rounds)",
                         "value": f"{ratio:.3f}x", "pass": None})
     return targets
 
@@ -816,6 +827,7 @@ def print_overhead(overhead: dict[str, Any], size: int, rounds: int) -> None:
     print(f"| + --wsdoctor-probe | {median['plugin+probe']:.2f} | {overhead['probe_ratio']:.2f} | "
           f"{cpu['plugin+probe']:.2f} | {overhead['cpu_probe_ratio'] or 0:.2f} |")
     print(f"\nWhat the probes add (with probes - plugin without, over plain): "
+          f"+{overhead['paired_probes_added']:.1%} wall as the median of rounds; of medians "
           f"+{overhead['probes_added']:.1%} wall, +{overhead['cpu_probes_added'] or 0:.1%} CPU\n")
 
 
