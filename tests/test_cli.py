@@ -124,33 +124,56 @@ def test_cli_runner_reports_version() -> None:
 
 HANGING = {
     "pytest.ini": "[pytest]\n",
-    "test_hang.py": "import time\n\ndef test_sleeps():\n    time.sleep(600)\n",
+    "test_hang.py": ("import time\n\ndef test_passes():\n    pass\n\n"
+                     "def test_fails():\n    assert 1 == 2\n\n"
+                     "def test_sleeps():\n    time.sleep(600)\n"),
 }
 
 
-def wait_for_started_child(project: Path, deadline: float) -> int:
+def wait_for_children_at(project: Path, deadline: float, nodeid: str | None, count: int) -> list[int]:
+    """The pids of ``count`` children that started ``nodeid`` (None: any test)."""
     while time.monotonic() < deadline:
+        pids = []
         for events in (project / ".wsdoctor").glob("runs/*/children/*/events.jsonl"):
             lines = [json.loads(line) for line in events.read_text().splitlines() if line]
-            if any(e["event"] == "start" for e in lines):
-                return int(next(e["pid"] for e in lines if e["event"] == "collected"))
+            if any(e["event"] == "start" and nodeid in (None, e["nodeid"]) for e in lines):
+                pids.append(int(next(e["pid"] for e in lines if e["event"] == "collected")))
+        if len(pids) >= count:
+            return pids
         time.sleep(0.1)
-    raise AssertionError("no child started a test in time")
+    raise AssertionError(f"not {count} child(ren) started {nodeid or 'a test'} in time")
 
 
-def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("options", "children"), [((), 1), (("--isolate", "file", "--workers", "2"), 2)],
+                         ids=["suite-child", "pool-of-children"])
+def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path, options: tuple[str, ...],
+                                                       children: int) -> None:
     project = make_project(tmp_path, HANGING)
-    proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300"], cwd=project,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    child_pid = wait_for_started_child(project, time.monotonic() + 60)
+    proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300", *options],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pids = wait_for_children_at(project, time.monotonic() + 60, "test_hang.py::test_sleeps", children)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
-    with pytest.raises(ProcessLookupError):
-        os.kill(child_pid, 0)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
     [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
-    assert json.loads(record.read_text())["status"] == "interrupted"
+    kept = json.loads(record.read_text())
+    assert kept["status"] == "interrupted"
+    assert len(kept["runs"]) == children
+    for run in kept["runs"]:  # each cut short by the user: neither a hang nor a crash
+        assert {r["nodeid"]: r["outcome"] for r in run["results"]} == {
+            "test_hang.py::test_passes": "passed", "test_hang.py::test_fails": "failed",
+            "test_hang.py::test_sleeps": "not-run"}, run["plan"]["label"]
     assert "interrupted" in stderr and "Traceback" not in stderr
+
+    shown = run_wsdoctor(project, "run", "--last")
+    assert shown.exit_code == 130
+    assert "failed test_hang.py::test_fails (suite): assert 1 == 2" in shown.stdout
+    runs = len(kept["runs"])
+    assert (f"run interrupted, no verdicts: {2 * runs} of {3 * runs} test run(s) done "
+            f"({runs} passed, {runs} failed)") in shown.stdout
 
 
 def test_corrupted_record_is_bad_input(tmp_path: Path) -> None:

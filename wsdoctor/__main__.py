@@ -1,3 +1,3 @@
-from wsdoctor.cli import main
+from wsdoctor.entry import main
 
 main()

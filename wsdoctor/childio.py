@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from wsdoctor import protocol
+from wsdoctor.paths import shown_path
 from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
 
 MAX_LONGREPR = 20_000
@@ -86,12 +87,8 @@ def _apply_report_summary(output: ChildOutput, report: dict[str, Any]) -> None:
 
 
 def _collected_test(item: dict[str, Any], cwd: Path) -> CollectedTest:
-    path = Path(item["path"])
-    try:
-        shown = str(path.relative_to(cwd))
-    except ValueError:
-        shown = str(path)
-    return CollectedTest(nodeid=item["nodeid"], path=shown, lineno=item.get("lineno"))
+    return CollectedTest(nodeid=item["nodeid"], path=shown_path(Path(item["path"]), cwd),
+                         lineno=item.get("lineno"))
 
 
 def test_result(entry: dict[str, Any]) -> TestResult:

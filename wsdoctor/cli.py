@@ -266,7 +266,7 @@ def _guarded(action: Any) -> int:
 
 
 def main() -> None:
-    """The console script and `python -m wsdoctor`."""
+    """Run the command line (wsdoctor.entry calls this once it is imported)."""
     try:
         app(prog_name="wsdoctor")
     finally:

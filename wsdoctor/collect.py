@@ -10,6 +10,7 @@ from pathlib import Path
 from wsdoctor.childio import ChildOutput
 from wsdoctor.errors import UsageError
 from wsdoctor.executor import Executor
+from wsdoctor.paths import shown_path
 from wsdoctor.records import ChildRun, CollectedTest, Collection, CollectionError, Versions
 
 PYTEST_USAGE_ERROR = 4
@@ -49,19 +50,12 @@ def collection_from(executor: Executor, paths: Sequence[str], child: ChildRun,
 
 def _collect_alone(executor: Executor, rootdir: Path, collector: str,
                    message: str) -> tuple[CollectionError, tuple[CollectedTest, ...]]:
-    path = _relative(rootdir / collector, executor.settings.cwd)
+    path = shown_path(rootdir / collector, executor.settings.cwd)
     _, alone = executor.collect([path], label=f"collect {path}")
     imports_alone = alone.collected is not None and not alone.collect_errors
     error = CollectionError(path=path, message=message, collects_alone=imports_alone,
                             tests_in_file=count_tests_statically(rootdir / collector))
     return error, (alone.collected or ()) if imports_alone else ()
-
-
-def _relative(path: Path, cwd: Path) -> str:
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
 
 
 def count_tests_statically(path: Path) -> int:

@@ -101,6 +101,14 @@ def stage_child_package(target: Path) -> Path:
     return target
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the plan runs it cut short had finished (each child's finished tests)."""
+
+    def __init__(self, runs: list[PlanRun]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
 @dataclass(frozen=True, slots=True)
 class StartedChild:
     """A child pytest that was started and is not yet watched."""
@@ -134,12 +142,18 @@ class Executor:
 
     def run_plans(self, plans: Iterable[RunPlan]) -> list[PlanRun]:
         pool = ThreadPoolExecutor(max_workers=self.workers)
+        futures = []
         try:
             futures = [pool.submit(self.run_plan, plan) for plan in plans]
             return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            # Ctrl-C lands here in the main thread: end the children, then keep what
+            # the threads watching them return (each cut-short child's finished tests).
+            self.kill_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise RunInterrupted([f.result() for f in futures
+                                  if f.done() and not f.cancelled() and f.exception() is None]) from None
         except BaseException:
-            # Ctrl-C lands here in the main thread: end the children before
-            # waiting for the threads that watch them.
             self.kill_all()
             raise
         finally:
@@ -160,10 +174,17 @@ class Executor:
         This spares a plain run the separate collection child (a second full collection).
         Started and finished apart, so the caller can do its own start-up while the child starts.
         """
-        child, output = self._finish_child(started)
+        try:
+            child, output = self._finish_child(started)
+        except KeyboardInterrupt:
+            self.kill_all()
+            child, output = self._child_result(started, ChildOutput(), killed=True)
+            raise RunInterrupted([self._discovered(plan, child, output)]) from None
+        return self._discovered(plan, child, output), child, output
+
+    def _discovered(self, plan: RunPlan, child: ChildRun, output: ChildOutput) -> PlanRun:
         ids = tuple(t.nodeid for t in output.collected or ())
-        run = self._run_to_end(dataclasses.replace(plan, test_ids=ids), (child, output))
-        return run, child, output
+        return self._run_to_end(dataclasses.replace(plan, test_ids=ids), (child, output))
 
     def _run_to_end(self, plan: RunPlan, first: tuple[ChildRun, ChildOutput] | None) -> PlanRun:
         remaining = plan.test_ids
@@ -171,13 +192,15 @@ class Executor:
         children: list[ChildRun] = []
         collect_errors: dict[str, str] = {}
         import_changes: list[StateChange] = []
-        while (remaining or first) and not self._stopping.is_set():
-            if first is not None:
+        while True:
+            if first is not None:  # taken in even when interrupted: its finished tests count
                 (child, output), first = first, None
-            else:
+            elif remaining and not self._stopping.is_set():
                 suffix = f"#{len(children) + 1}" if children else ""
                 child, output = self._run_child(plan.label + suffix, plan.collect_args, remaining,
                                                 _probe_args(plan))
+            else:
+                break
             children.append(child)
             collect_errors.update(output.collect_errors)
             import_changes += output.import_changes if len(children) == 1 else ()
@@ -216,8 +239,8 @@ class Executor:
         return StartedChild(proc=proc, directory=directory, started=started)
 
     def _finish_child(self, child: StartedChild) -> tuple[ChildRun, ChildOutput]:
-        proc, directory = child.proc, child.directory
-        tail = EventTail(directory / protocol.EVENTS_FILE)
+        proc = child.proc
+        tail = EventTail(child.directory / protocol.EVENTS_FILE)
         output = ChildOutput()
         try:
             killed = self._watch(proc, tail, output)
@@ -226,6 +249,12 @@ class Executor:
             _reap(proc)  # also when Ctrl-C lands here: a child never waited for stays a zombie
             with self._lock:
                 self._live.discard(proc)
+        return self._child_result(child, output, killed, tail)
+
+    def _child_result(self, child: StartedChild, output: ChildOutput, killed: bool,
+                      tail: EventTail | None = None) -> tuple[ChildRun, ChildOutput]:
+        """What an ended child left: its events (continuing ``tail``), report and files."""
+        proc, directory = child.proc, child.directory
         output = read_child_dir(directory, self.settings.cwd, output, tail)
         run = ChildRun(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
                        seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),

@@ -6,6 +6,8 @@ rendering are imported (wsdoctor.commands.run_session), so the two overlap.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsdoctor import __version__
-from wsdoctor.errors import UsageError
+from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from wsdoctor.executor import ChildSettings, Executor, StartedChild, probe_python
+from wsdoctor.paths import shown_path
 from wsdoctor.records import Context, RunOptions, RunPlan, RunRecord
-from wsdoctor.store import create_run_dir, load_run
+from wsdoctor.store import RECORD_FILE, create_run_dir, load_run, save_record
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,6 +53,12 @@ def run_suite(request: RunRequest, consoles: Consoles) -> int:
         from wsdoctor.commands.run_session import complete_run
 
         return complete_run(started, *consoles())
+    except KeyboardInterrupt:  # outside the session's own handling: before it, or at its very end
+        record = started.run_dir / RECORD_FILE
+        if not record.exists():
+            save_record(started.run_dir, dataclasses.replace(started.record, status="interrupted"))
+        sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, request.cwd)}\n")
+        return EXIT_INTERRUPTED
     finally:
         started.executor.kill_all()  # no child outlives the run, whatever ended it
 
@@ -72,12 +81,20 @@ def start_run(request: RunRequest) -> StartedRun:
 
 
 def show_last(cwd: Path, consoles: Consoles) -> int:
-    from wsdoctor.errors import EXIT_FINDINGS, EXIT_OK
+    """Show the newest record; exit with the code its run had."""
     from wsdoctor.render.terminal import render_run
 
     record = load_run(cwd)
     render_run(record, consoles()[0], f"{record.id}")
-    return EXIT_FINDINGS if record.findings() else EXIT_OK
+    return exit_code_of(record)
+
+
+def exit_code_of(record: RunRecord) -> int:
+    if record.status == "interrupted":
+        return EXIT_INTERRUPTED
+    if record.status != "complete":
+        return EXIT_INTERNAL
+    return EXIT_FINDINGS if record.findings() or record.audit() else EXIT_OK
 
 
 def only_the_suite_order(options: RunOptions) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -14,9 +15,10 @@ from rich.console import Console
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.collect import collect_suite, collection_from
-from wsdoctor.commands.run import StartedRun, discovering_plan
-from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError, WsdoctorError
-from wsdoctor.executor import missing_result
+from wsdoctor.commands.run import StartedRun, discovering_plan, exit_code_of
+from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
+from wsdoctor.executor import RunInterrupted, missing_result
+from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
 from wsdoctor.records import Collection, PlanRun, RunPlan, Verdict, Versions, write_atomic
 from wsdoctor.render.json_out import run_document
@@ -42,7 +44,7 @@ def complete_run(start: StartedRun, out: Console, err: Console) -> int:
         raise
     if request.options.bisect:
         session.bisect_victims(err)
-    exit_code = EXIT_FINDINGS if session.record.findings() or session.record.audit() else EXIT_OK
+    exit_code = exit_code_of(session.record)
     if request.json_path is not None:
         write_atomic(request.json_path, json.dumps(run_document(session.record, exit_code), indent=2))
     render_run(session.record, out, session.record_path)
@@ -77,11 +79,7 @@ class RunSession:
 
     @property
     def record_path(self) -> str:
-        path = self.run_dir / RECORD_FILE
-        try:
-            return str(path.relative_to(self.request.cwd))
-        except ValueError:
-            return str(path)
+        return shown_path(self.run_dir / RECORD_FILE, self.request.cwd)
 
     def execute(self) -> None:
         self.ui.note(f"wsdoctor {__version__} · run {self.record.id} · "
@@ -115,7 +113,7 @@ class RunSession:
         options = self.request.options
         if self.suite_child is None:
             raise WsdoctorError("the suite child was not started")
-        with self.ui.phase("collecting and running the suite", None):
+        with self.ui.phase("collecting and running the suite", None), self._keeping_interrupted_runs():
             run, child, output = self.executor.finish_discovering(discovering_plan(options), self.suite_child)
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.runs.append(_with_uncollected(run, collection, output.collect_errors))
@@ -132,9 +130,18 @@ class RunSession:
         if not plans:
             return
         self._save()  # what is known so far, before children that may run long
-        with self.ui.phase(title, sum(len(p.test_ids) for p in plans)):
+        with self.ui.phase(title, sum(len(p.test_ids) for p in plans)), self._keeping_interrupted_runs():
             self.runs += self.executor.run_plans(plans)
         self._save()
+
+    @contextlib.contextmanager
+    def _keeping_interrupted_runs(self) -> Iterator[None]:
+        """On Ctrl-C, the tests the cut-short children finished go into the record too."""
+        try:
+            yield
+        except RunInterrupted as interrupted:
+            self.runs += interrupted.runs
+            raise
 
     def _write_orders(self) -> None:
         orders = self.run_dir / "orders"

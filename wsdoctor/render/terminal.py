@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wsdoctor.records import Observation, RunRecord, StateChange, TestVerdict, Verdict
+from wsdoctor.records import Observation, Outcome, RunRecord, StateChange, TestVerdict, Verdict
 from wsdoctor.render.bisect_view import render_bisect
 
 STYLES = {
@@ -20,6 +20,9 @@ STYLES = {
 
 
 def render_run(record: RunRecord, console: Console, record_path: str) -> None:
+    if record.status != "complete":
+        _print_unfinished(record, console, record_path)
+        return
     findings = record.findings()
     if findings:
         console.print(_findings_table(findings))
@@ -30,6 +33,23 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
     for result in record.bisects:
         render_bisect(result, console)
     console.print(_summary_line(record, record_path), highlight=False)
+
+
+def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> None:
+    """A run that did not complete has no verdicts: what its children reported before it ended."""
+    sightings = [(run.plan.label, result) for run in record.runs for result in run.results
+                 if result.outcome is not Outcome.NOT_RUN]
+    for label, result in sightings:
+        if not result.outcome.is_good:
+            console.print(f"[red]{result.outcome.value}[/] {escape(result.nodeid)} ({escape(label)})"
+                          + (f": {escape(result.message)}" if result.message else ""),
+                          highlight=False, soft_wrap=True)
+    planned = sum(len(run.plan.test_ids) for run in record.runs)
+    counts = Counter(result.outcome.value for _, result in sightings)
+    done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "none"
+    console.print(f"wsdoctor: run {record.status}, no verdicts: {len(sightings)} of {planned} test run(s) "
+                  f"done ({done}) · {record.children} child run(s) in {record.seconds:.1f} s · "
+                  f"record {record_path}", highlight=False)
 
 
 def _print_audit(changes: Sequence[StateChange], console: Console) -> None:
