@@ -8,6 +8,9 @@ PYTEST_ARGS ?=
 COMPAT_PYTHON ?= $(shell for p in python3.9 $$(ls $$(pyenv root 2>/dev/null)/versions/3.9*/bin/python3.9 \
 	2>/dev/null); do $$p -c '' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 COMPAT_VENV := .venv-compat
+# A pytest with pytest-randomly, for `bisect --randomly-seed`; not in .venv, where it would
+# shuffle every pytest run of wsdoctor's own tests.
+RANDOMLY_VENV := .venv-randomly
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -41,12 +44,18 @@ $(COMPAT_VENV)/.state: pyproject.toml
 	else echo "no Python 3.9 here: the Python 3.9 / pytest 7.0 compatibility tests will be skipped"; \
 	  mkdir -p $(COMPAT_VENV) && : > $@; fi
 
-unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state
-	WSDOCTOR_COMPAT_PYTHON="$$(cat $(COMPAT_VENV)/.state)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+$(RANDOMLY_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RANDOMLY_VENV)
+	$(RANDOMLY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pytest pytest-randomly
+	touch $@
+
+unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state $(RANDOMLY_VENV)/.installed
+	WSDOCTOR_COMPAT_PYTHON="$$(cat $(COMPAT_VENV)/.state)" \
+	WSDOCTOR_RANDOMLY_PYTHON="$(CURDIR)/$(RANDOMLY_VENV)/bin/python" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_bisect.py
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(COMPAT_VENV) $(RANDOMLY_VENV) .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,43 @@ def test_a_victim_nothing_breaks_is_not_reproduced_with_what_was_tried(scenario)
     assert (done.exit_code, result["verdict"]) == (1, "not-reproduced")
     assert result["steps"][:2] == ["all other tests before it: victim passes",
                                    "all other tests, reversed, before it: victim passes"]
+
+
+RANDOMLY_PYTHON = os.environ.get("WSDOCTOR_RANDOMLY_PYTHON", "")
+# The victim runs first in collection order and passes; pytest-randomly puts the other file
+# first for about half of its seeds, and then it fails.
+FLAG_PROJECT = {
+    "pytest.ini": "[pytest]\npythonpath = .\n",
+    "app.py": "FLAGS = {'beta': False}\n",
+    "tests/test_a.py": "import app\n\ndef test_beta_is_off():\n    assert app.FLAGS['beta'] is False\n\n"
+                       "def test_flags_exist():\n    assert 'beta' in app.FLAGS\n",
+    "tests/test_b.py": "import app\n\ndef test_enables_beta():\n    app.FLAGS['beta'] = True\n\n"
+                       "def test_unrelated():\n    assert 1 + 1 == 2\n",
+}
+
+
+def pytest_exit_code(python: str, project: Path, *args: str) -> int:
+    return subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=project,
+                          capture_output=True, text=True).returncode
+
+
+@pytest.mark.skipif(not RANDOMLY_PYTHON, reason="WSDOCTOR_RANDOMLY_PYTHON is unset: `make test` sets it "
+                    "to a venv whose pytest has pytest-randomly")
+def test_randomly_seed_reproduces_the_order_pytest_randomly_failed_in(tmp_path: Path) -> None:
+    for name, text in FLAG_PROJECT.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert pytest_exit_code(RANDOMLY_PYTHON, tmp_path, "-p", "no:randomly") == 0
+    seed = next(s for s in range(1, 100) if pytest_exit_code(RANDOMLY_PYTHON, tmp_path, "-p", "randomly",
+                                                             f"--randomly-seed={s}") == 1)
+
+    done = run_wsdoctor(tmp_path, "bisect", "tests/test_a.py::test_beta_is_off", "--python", RANDOMLY_PYTHON,
+                        "--randomly-seed", str(seed), "--json", "bisect.json")
+
+    result = json.loads((tmp_path / "bisect.json").read_text())
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert (result["verdict"], result["polluters"], result["scope"]) == (
+        "order-dependent", ["tests/test_b.py::test_enables_beta"], "test")
+    assert result["steps"][0].startswith("suspect"), result["steps"]  # the seed's order failed: no search
+    assert [(leak["kind"], leak["name"], leak["after"]) for leak in result["leaked_state"]] == [
+        ("module-attr", "app.FLAGS", "dict len=1 {'beta': True}")]
