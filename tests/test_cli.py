@@ -144,15 +144,18 @@ def wait_for_children_at(project: Path, deadline: float, nodeid: str | None, cou
     raise AssertionError(f"not {count} child(ren) started {nodeid or 'a test'} in time")
 
 
-@pytest.mark.parametrize(("options", "children"), [((), 1), (("--isolate", "file", "--workers", "2"), 2)],
-                         ids=["suite-child", "pool-of-children"])
+@pytest.mark.parametrize(("options", "children", "signum"), [
+    ((), 1, signal.SIGINT),
+    (("--isolate", "file", "--workers", "2"), 2, signal.SIGINT),
+    ((), 1, signal.SIGTERM),  # how CI systems cancel a job
+], ids=["suite-child", "pool-of-children", "sigterm"])
 def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path, options: tuple[str, ...],
-                                                       children: int) -> None:
+                                                       children: int, signum: int) -> None:
     project = make_project(tmp_path, HANGING)
     proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300", *options],
                             cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pids = wait_for_children_at(project, time.monotonic() + 60, "test_hang.py::test_sleeps", children)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
     for pid in pids:
