@@ -26,6 +26,9 @@ STAGES = ("setup", "call", "teardown")
 JSON_REPORT_KEYS = {"created", "duration", "exitcode", "root", "environment", "summary", "collectors",
                     "tests", "warnings"}
 COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")
+# The projects here are plain pytest: pytest-asyncio, installed for the scenarios, stays out of
+# their runs (it warns in each one about its unset loop scope).
+PLAIN_PYTEST = ("-p", "no:cacheprovider", "-p", "no:asyncio")
 
 # Every test of the project appends its node id here, so "ran" means ran, not "was reported".
 RECORDING_CONFTEST = """
@@ -60,7 +63,7 @@ FIXTURES = """
 def run_child(pytester: pytest.Pytester, out: Path, *args: str, ids: Sequence[str] | None = None,
               isolated: bool = False, timeout: float | None = None) -> pytest.RunResult:
     """pytest with the plugin on the pytester project; isolated: in a subprocess of its own."""
-    argv = ["-p", "no:cacheprovider", "-p", "wsdoctor.plugin", f"--wsdoctor-out={out}", *args]
+    argv = [*PLAIN_PYTEST, "-p", "wsdoctor.plugin", f"--wsdoctor-out={out}", *args]
     if ids is not None:
         ids_file = out.parent / "ids.txt"
         ids_file.write_text("".join(f"{nodeid}\n" for nodeid in ids), encoding="utf-8")
@@ -72,7 +75,7 @@ def run_child(pytester: pytest.Pytester, out: Path, *args: str, ids: Sequence[st
 
 def run_json_report(pytester: pytest.Pytester, path: Path, *args: str) -> dict[str, Any]:
     """The same project under the real pytest-json-report, for comparison."""
-    pytester.runpytest("-p", "no:cacheprovider", "--json-report", f"--json-report-file={path}", *args)
+    pytester.runpytest(*PLAIN_PYTEST, "--json-report", f"--json-report-file={path}", *args)
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -523,7 +526,7 @@ def test_without_output_dir_the_plugin_writes_nothing(pytester: pytest.Pytester)
             assert request.config.pluginmanager.get_plugin("wsdoctor-recorder") is None
     """)
     before = sorted(pytester.path.rglob("*"))
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "wsdoctor.plugin")
+    result = pytester.runpytest(*PLAIN_PYTEST, "-p", "wsdoctor.plugin")
 
     result.assert_outcomes(passed=1)
     assert [p for p in sorted(pytester.path.rglob("*")) if "__pycache__" not in p.parts] == before
