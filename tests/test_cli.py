@@ -152,8 +152,8 @@ def wait_for_children_at(project: Path, deadline: float, nodeid: str | None, cou
 def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path, options: tuple[str, ...],
                                                        children: int, signum: int) -> None:
     project = make_project(tmp_path, HANGING)
-    proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300", *options],
-                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300", "--json", "out.json",
+                             *options], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pids = wait_for_children_at(project, time.monotonic() + 60, "test_hang.py::test_sleeps", children)
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=30)
@@ -170,6 +170,8 @@ def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path, options: 
             "test_hang.py::test_passes": "passed", "test_hang.py::test_fails": "failed",
             "test_hang.py::test_sleeps": "not-run"}, run["plan"]["label"]
     assert "interrupted" in stderr and "Traceback" not in stderr
+    document = json.loads((project / "out.json").read_text())
+    assert (document["status"], document["exit_code"], document["tests"]) == ("interrupted", 130, [])
 
     shown = run_wsdoctor(project, "run", "--last")
     assert shown.exit_code == 130

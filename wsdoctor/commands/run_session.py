@@ -15,12 +15,12 @@ from rich.console import Console
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.collect import collect_suite, collection_from
-from wsdoctor.commands.run import StartedRun, discovering_plan, exit_code_of
+from wsdoctor.commands.run import RunRequest, StartedRun, discovering_plan, exit_code_of
 from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
 from wsdoctor.executor import RunInterrupted, missing_result
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
-from wsdoctor.records import Collection, PlanRun, RunPlan, Verdict, Versions, write_atomic
+from wsdoctor.records import Collection, PlanRun, RunPlan, RunRecord, Verdict, Versions, write_atomic
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
@@ -37,6 +37,7 @@ def complete_run(start: StartedRun, out: Console, err: Console) -> int:
         raise
     except KeyboardInterrupt:
         session.finish("interrupted")
+        _write_json(request, session.record, EXIT_INTERRUPTED)  # CI reads "interrupted", not a missing file
         err.print(f"interrupted: kept what was recorded in {session.record_path}")
         return EXIT_INTERRUPTED
     except Exception:
@@ -45,10 +46,14 @@ def complete_run(start: StartedRun, out: Console, err: Console) -> int:
     if request.options.bisect:
         session.bisect_victims(err)
     exit_code = exit_code_of(session.record)
-    if request.json_path is not None:
-        write_atomic(request.json_path, json.dumps(run_document(session.record, exit_code), indent=2))
+    _write_json(request, session.record, exit_code)
     render_run(session.record, out, session.record_path)
     return exit_code
+
+
+def _write_json(request: RunRequest, record: RunRecord, exit_code: int) -> None:
+    if request.json_path is not None:
+        write_atomic(request.json_path, json.dumps(run_document(record, exit_code), indent=2))
 
 
 def _with_uncollected(run: PlanRun, collection: Collection, collect_errors: dict[str, str]) -> PlanRun:
