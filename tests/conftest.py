@@ -18,6 +18,15 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 collect_ignore = ["scenarios"]
 
 
+def make_project(root: Path, files: dict[str, str]) -> Path:
+    """A small pytest project written from {relative path: text}."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 @dataclass
 class Completed:
     exit_code: int

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
+from tests.conftest import SCENARIOS, load_expected, make_project, run_wsdoctor
 
 CASES = [(path.parent.name, entry) for path in sorted(SCENARIOS.glob("*/expected.yaml"))
          for entry in (load_expected(path.parent.name).get("polluters") or [])]
@@ -180,17 +180,15 @@ def pytest_exit_code(python: str, project: Path, *args: str) -> int:
 @pytest.mark.skipif(not RANDOMLY_PYTHON, reason="WSDOCTOR_RANDOMLY_PYTHON is unset: `make test` sets it "
                     "to a venv whose pytest has pytest-randomly")
 def test_randomly_seed_reproduces_the_order_pytest_randomly_failed_in(tmp_path: Path) -> None:
-    for name, text in FLAG_PROJECT.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    assert pytest_exit_code(RANDOMLY_PYTHON, tmp_path, "-p", "no:randomly") == 0
-    seed = next(s for s in range(1, 100) if pytest_exit_code(RANDOMLY_PYTHON, tmp_path, "-p", "randomly",
+    project = make_project(tmp_path, FLAG_PROJECT)
+    assert pytest_exit_code(RANDOMLY_PYTHON, project, "-p", "no:randomly") == 0
+    seed = next(s for s in range(1, 100) if pytest_exit_code(RANDOMLY_PYTHON, project, "-p", "randomly",
                                                              f"--randomly-seed={s}") == 1)
 
-    done = run_wsdoctor(tmp_path, "bisect", "tests/test_a.py::test_beta_is_off", "--python", RANDOMLY_PYTHON,
+    done = run_wsdoctor(project, "bisect", "tests/test_a.py::test_beta_is_off", "--python", RANDOMLY_PYTHON,
                         "--randomly-seed", str(seed), "--json", "bisect.json")
 
-    result = json.loads((tmp_path / "bisect.json").read_text())
+    result = json.loads((project / "bisect.json").read_text())
     assert done.exit_code == 0, done.stdout + done.stderr
     assert (result["verdict"], result["polluters"], result["scope"]) == (
         "order-dependent", ["tests/test_b.py::test_enables_beta"], "test")

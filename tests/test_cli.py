@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import run_wsdoctor
+from tests.conftest import make_project, run_wsdoctor
 from wsdoctor.cli import app
 
 PASSING_AND_POLLUTED = {
@@ -23,14 +23,6 @@ PASSING_AND_POLLUTED = {
                         "    assert 'WSDOCTOR_DEMO' not in os.environ\n\n"
                         "@pytest.mark.slow\ndef test_slow():\n    pass\n"),
 }
-
-
-def make_project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def assert_one_line_usage_error(done_stderr: str, exit_code: int, expected: str) -> None:
@@ -149,7 +141,7 @@ def wait_for_children_at(project: Path, deadline: float, nodeid: str | None, cou
     (("--isolate", "file", "--workers", "2"), 2, signal.SIGINT),
     ((), 1, signal.SIGTERM),  # how CI systems cancel a job
 ], ids=["suite-child", "pool-of-children", "sigterm"])
-def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path, options: tuple[str, ...],
+def test_interrupt_kills_every_child_and_keeps_what_they_finished(tmp_path: Path, options: tuple[str, ...],
                                                        children: int, signum: int) -> None:
     project = make_project(tmp_path, HANGING)
     proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--timeout", "300", "--json", "out.json",
@@ -176,9 +168,8 @@ def test_ctrl_c_kills_every_child_and_keeps_the_record(tmp_path: Path, options: 
     shown = run_wsdoctor(project, "run", "--last")
     assert shown.exit_code == 130
     assert "failed test_hang.py::test_fails (suite): assert 1 == 2" in shown.stdout
-    runs = len(kept["runs"])
-    assert (f"run interrupted, no verdicts: {2 * runs} of {3 * runs} test run(s) done "
-            f"({runs} passed, {runs} failed)") in shown.stdout
+    assert (f"run interrupted, no verdicts: {2 * children} of {3 * children} test run(s) done "
+            f"({children} passed, {children} failed)") in shown.stdout
 
 
 def test_corrupted_record_is_bad_input(tmp_path: Path) -> None:

@@ -72,14 +72,19 @@ def _save_traceback() -> str:
     return path
 
 
-def _consoles() -> tuple[Console, Console]:
-    """Standard output's and standard error's consoles; rich is imported when something prints.
-
-    `wsdoctor run` starts its suite child first: the import overlaps with the child's start.
-    """
+def _stdout() -> Console:
+    """Rich is imported when something prints: `wsdoctor run` starts its suite child first, and
+    the import overlaps with the child's start."""
     from rich.console import Console
 
-    return Console(), Console(stderr=True)
+    return Console()
+
+
+def _consoles() -> tuple[Console, Console]:
+    """Standard output's and standard error's consoles."""
+    from rich.console import Console
+
+    return _stdout(), Console(stderr=True)
 
 
 def _fail(message: str, code: int) -> None:
@@ -109,7 +114,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root_options(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                               help="Show the version and exit.")] = False) -> None:
+                                                       help="Show the version and exit.")] = False) -> None:
     """wsdoctor: run, bisect and explain test pollution."""
 
 
@@ -211,7 +216,7 @@ def report(
         _fail(f"--format {output_format!r}: use terminal, markdown, html or json", EXIT_USAGE)
     request = ReportRequest(cwd=Path.cwd(), run_id=run_id, format=chosen, out=out_path, from_junit=from_junit,
                             from_json_report=from_json_report, playbook_dirs=tuple(playbooks or ()))
-    raise typer.Exit(_guarded(lambda: report_command(request, _consoles()[0])))
+    raise typer.Exit(_guarded(lambda: report_command(request, _stdout())))
 
 
 playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True)
@@ -224,7 +229,7 @@ def playbooks_list(playbooks: ExtraDirs = None) -> None:
     """Every playbook in use: ours, then the project's (theirs win on the same id)."""
     from wsdoctor.commands.playbooks import list_playbooks
 
-    raise typer.Exit(_guarded(lambda: list_playbooks(Path.cwd(), tuple(playbooks or ()), _consoles()[0])))
+    raise typer.Exit(_guarded(lambda: list_playbooks(Path.cwd(), tuple(playbooks or ()), _stdout())))
 
 
 @playbooks_app.command("show")
@@ -232,7 +237,7 @@ def playbooks_show(playbook_id: Annotated[str, typer.Argument(metavar="ID")], pl
     """Print one playbook's YAML."""
     from wsdoctor.commands.playbooks import show_playbook
 
-    raise typer.Exit(_guarded(lambda: show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), _consoles()[0])))
+    raise typer.Exit(_guarded(lambda: show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), _stdout())))
 
 
 @playbooks_app.command("validate")
@@ -241,7 +246,7 @@ def playbooks_validate(paths: Annotated[list[Path] | None, typer.Argument(
     """Check playbooks: every problem with its file, line and key."""
     from wsdoctor.commands.playbooks import validate_playbooks
 
-    raise typer.Exit(_guarded(lambda: validate_playbooks(tuple(paths or ()), Path.cwd(), _consoles()[0])))
+    raise typer.Exit(_guarded(lambda: validate_playbooks(tuple(paths or ()), Path.cwd(), _stdout())))
 
 
 @app.command()
@@ -273,4 +278,3 @@ def main() -> None:
         # The interpreter's last collection would walk every record object on the way out
         # (20-30 ms after a large run); frozen objects are left to the end of the process.
         gc.freeze()
-

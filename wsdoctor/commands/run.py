@@ -43,24 +43,24 @@ class StartedRun:
     run_dir: Path
     record: RunRecord
     executor: Executor
-    started: float  # time.monotonic()
+    began: float  # time.monotonic() when the run began
     suite_child: StartedChild | None  # set when the suite order alone is run: it collects too
 
 
 def run_suite(request: RunRequest, consoles: Consoles) -> int:
-    started = start_run(request)
+    start = start_run(request)
     try:
         from wsdoctor.commands.run_session import complete_run
 
-        return complete_run(started, *consoles())
+        return complete_run(start, *consoles())
     except KeyboardInterrupt:  # outside the session's own handling: before it, or at its very end
-        record = started.run_dir / RECORD_FILE
+        record = start.run_dir / RECORD_FILE
         if not record.exists():
-            save_record(started.run_dir, dataclasses.replace(started.record, status="interrupted"))
+            save_record(start.run_dir, dataclasses.replace(start.record, status="interrupted"))
         sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, request.cwd)}\n")
         return EXIT_INTERRUPTED
     finally:
-        started.executor.kill_all()  # no child outlives the run, whatever ended it
+        start.executor.kill_all()  # no child outlives the run, whatever ended it
 
 
 def start_run(request: RunRequest) -> StartedRun:
@@ -77,7 +77,7 @@ def start_run(request: RunRequest) -> StartedRun:
     executor = Executor(settings, options.workers)
     suite_child = executor.start_discovering(discovering_plan(options)) if only_the_suite_order(options) else None
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
-                      started=began, suite_child=suite_child)
+                      began=began, suite_child=suite_child)
 
 
 def show_last(cwd: Path, consoles: Consoles) -> int:

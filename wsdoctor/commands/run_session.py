@@ -17,7 +17,7 @@ from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirm
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.run import RunRequest, StartedRun, discovering_plan, exit_code_of
 from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
-from wsdoctor.executor import RunInterrupted, missing_result
+from wsdoctor.executor import RunInterrupted, StartedChild, missing_result
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
 from wsdoctor.records import Collection, PlanRun, RunPlan, RunRecord, Verdict, Versions, write_atomic
@@ -75,12 +75,11 @@ class RunSession:
         self.run_dir = start.run_dir
         self.record = start.record
         self.ui = ui
-        self.started = start.started
+        self.began = start.began
         self.suite_child = start.suite_child
         self.runs: list[PlanRun] = []
         self.executor = start.executor
         self.executor.on_test_done = ui.test_done  # the events that came before are replayed
-        self.settings = self.executor.settings
 
     @property
     def record_path(self) -> str:
@@ -91,7 +90,7 @@ class RunSession:
                      f"{self.request.options.workers} worker(s)")
         options = self.request.options
         if self.suite_child is not None:
-            self._collect_while_running_the_suite()
+            self._collect_while_running_the_suite(self.suite_child)
             collection = self._collection()
         else:
             self._collect()
@@ -114,20 +113,17 @@ class RunSession:
         self.ui.note("[bold]collecting[/]")
         self._set_collection(*collect_suite(self.executor, self.request.options.paths))
 
-    def _collect_while_running_the_suite(self) -> None:
+    def _collect_while_running_the_suite(self, suite_child: StartedChild) -> None:
         options = self.request.options
-        if self.suite_child is None:
-            raise WsdoctorError("the suite child was not started")
         with self.ui.phase("collecting and running the suite", None), self._keeping_interrupted_runs():
-            run, child, output = self.executor.finish_discovering(discovering_plan(options), self.suite_child)
+            run, child, output = self.executor.finish_discovering(discovering_plan(options), suite_child)
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.runs.append(_with_uncollected(run, collection, output.collect_errors))
         self._set_collection(collection, versions)
 
     def _set_collection(self, collection: Collection, versions: Versions | None) -> None:
-        self.settings = dataclasses.replace(self.settings, rootdir=collection.rootdir,
-                                            inifile=collection.inifile)
-        self.executor.settings = self.settings
+        self.executor.settings = dataclasses.replace(self.executor.settings, rootdir=collection.rootdir,
+                                                     inifile=collection.inifile)
         self.record = dataclasses.replace(self.record, collection=collection,
                                           versions=versions or self.record.versions)
 
@@ -189,6 +185,6 @@ class RunSession:
     def _save(self) -> None:
         self.record = dataclasses.replace(
             self.record, runs=tuple(self.runs), children=self.executor.children_started,
-            seconds=round(time.monotonic() - self.started, 2))
+            seconds=round(time.monotonic() - self.began, 2))
         save_record(self.run_dir, self.record)
 
