@@ -12,7 +12,7 @@ COMPAT_VENV := .venv-compat
 # shuffle every pytest run of wsdoctor's own tests.
 RANDOMLY_VENV := .venv-randomly
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test fast fast-coverage lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/wsdoctor demo
 
 test: lint typecheck unit
+
+# The fast layer: no child processes (tests marked e2e start them), under a minute.
+fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# What the fast layer covers on its own.
+fast-coverage: $(VENV)/.dev-installed
+	$(BIN)/python -m coverage run --source=wsdoctor --omit='wsdoctor/demo/*' -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m coverage report
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check wsdoctor tests benchmarks
@@ -58,4 +67,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_bisect.py
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) $(RANDOMLY_VENV) .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(COMPAT_VENV) $(RANDOMLY_VENV) .coverage .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,4 +1,9 @@
-"""Shared helpers: copy a scenario suite to tmp_path and run the real wsdoctor on it."""
+"""Shared helpers: copy a scenario suite to tmp_path and run the real wsdoctor on it.
+
+Two layers: tests marked ``e2e`` start child processes (wsdoctor, pytest, another interpreter);
+the others are the fast layer (`make fast`, `pytest -m "not e2e"`), and a fast test that starts
+a process fails at once, so the layers cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -62,6 +67,18 @@ def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300) -> Completed:
                           capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
     return Completed(done.returncode, done.stdout, done.stderr, cwd)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("e2e") is not None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a child process: mark it @pytest.mark.e2e")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(os, "fork", refuse)
 
 
 @pytest.fixture

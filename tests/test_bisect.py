@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import SCENARIOS, load_expected, make_project, run_wsdoctor
 
+pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
+
 CASES = [(path.parent.name, entry) for path in sorted(SCENARIOS.glob("*/expected.yaml"))
          for entry in (load_expected(path.parent.name).get("polluters") or [])]
 # Victims that fail only sometimes after their polluters: their commands cannot be replayed once.

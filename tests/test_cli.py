@@ -32,6 +32,7 @@ def assert_one_line_usage_error(done_stderr: str, exit_code: int, expected: str)
     assert "Traceback" not in done_stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("args", "expected"), [
     (["run", "no/such/dir"], "path not found: no/such/dir"),
     (["run", "--python", "/no/such/python"], "cannot be run"),
@@ -49,6 +50,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expec
     assert list(project.glob(".wsdoctor/runs/*")) == []  # bad input leaves no half-made run behind
 
 
+@pytest.mark.e2e
 def test_python_without_pytest_is_bad_input(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
     project = make_project(tmp_path / "project", PASSING_AND_POLLUTED)
@@ -56,12 +58,14 @@ def test_python_without_pytest_is_bad_input(tmp_path: Path) -> None:
     assert_one_line_usage_error(done.stderr, done.exit_code, "has no importable pytest")
 
 
+@pytest.mark.e2e
 def test_directory_without_tests_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     done = run_wsdoctor(tmp_path, "run", "src")
     assert_one_line_usage_error(done.stderr, done.exit_code, "no tests collected in src")
 
 
+@pytest.mark.e2e
 def test_run_leaves_a_record_that_last_shows_and_git_ignores(tmp_path: Path) -> None:
     project = make_project(tmp_path, PASSING_AND_POLLUTED)
     first = run_wsdoctor(project, "run", "--workers", "2")
@@ -77,6 +81,7 @@ def test_run_leaves_a_record_that_last_shows_and_git_ignores(tmp_path: Path) -> 
     assert "tests/test_b.py::test_env_clean" in shown.stdout and "order-dependent" in shown.stdout
 
 
+@pytest.mark.e2e
 def test_arguments_after_double_dash_reach_every_child(tmp_path: Path) -> None:
     project = make_project(tmp_path, PASSING_AND_POLLUTED)
     done = run_wsdoctor(project, "run", "--json", "out.json", "--", "-m", "not slow")
@@ -85,6 +90,7 @@ def test_arguments_after_double_dash_reach_every_child(tmp_path: Path) -> None:
     assert "-m 'not slow'" in done.json("out.json")["tests"][1]["reproduce"][0]
 
 
+@pytest.mark.e2e
 def test_order_options_add_labelled_runs(tmp_path: Path) -> None:
     project = make_project(tmp_path, PASSING_AND_POLLUTED)
     done = run_wsdoctor(project, "run", "--reverse", "--shuffle", "3", "--repeat", "2",
@@ -97,6 +103,7 @@ def test_order_options_add_labelled_runs(tmp_path: Path) -> None:
     assert reverse["outcome"] == "passed"  # reversed, the polluter runs after its victim
 
 
+@pytest.mark.e2e
 def test_json_document_lists_every_test_with_its_runs(tmp_path: Path) -> None:
     project = make_project(tmp_path, PASSING_AND_POLLUTED)
     document = run_wsdoctor(project, "run", "--json", "out.json").json("out.json")
@@ -136,6 +143,7 @@ def wait_for_children_at(project: Path, deadline: float, nodeid: str | None, cou
     raise AssertionError(f"not {count} child(ren) started {nodeid or 'a test'} in time")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("options", "children", "signum"), [
     ((), 1, signal.SIGINT),
     (("--isolate", "file", "--workers", "2"), 2, signal.SIGINT),
@@ -172,6 +180,7 @@ def test_interrupt_kills_every_child_and_keeps_what_they_finished(tmp_path: Path
             f"({children} passed, {children} failed)") in shown.stdout
 
 
+@pytest.mark.e2e
 def test_corrupted_record_is_bad_input(tmp_path: Path) -> None:
     broken = tmp_path / ".wsdoctor" / "runs" / "20260101-000000-dead"
     broken.mkdir(parents=True)
@@ -183,6 +192,7 @@ def test_corrupted_record_is_bad_input(tmp_path: Path) -> None:
 COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not COMPAT_PYTHON, reason="WSDOCTOR_COMPAT_PYTHON is unset: `make test` sets it "
                     "to a Python 3.9 venv with pytest 7.0 when this machine has a Python 3.9")
 def test_suite_runs_under_another_interpreter_without_installing_anything(tmp_path: Path) -> None:

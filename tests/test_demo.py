@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_wsdoctor
+
+pytestmark = pytest.mark.e2e  # wsdoctor runs as a subprocess
 
 
 def test_demo_finds_the_planted_pollution_and_exits_0(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def test_a_users_playbook_replaces_ours_with_the_same_id(tmp_path: Path) -> None
     assert len(merged) == len(builtin)
 
 
+@pytest.mark.e2e
 def test_validate_command_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
     write(tmp_path, GOOD.replace("confidence: medium", "confidence: certain"), "bad.yaml")
     write(tmp_path, GOOD, "good.yaml")
@@ -92,6 +93,7 @@ def test_validate_command_lists_every_problem_and_exits_1(tmp_path: Path) -> Non
     assert "2 playbook file(s), 1 problem(s)" in done.stdout
 
 
+@pytest.mark.e2e
 def test_pyproject_playbook_dirs_are_used(tmp_path: Path) -> None:
     (tmp_path / "team").mkdir()
     write(tmp_path / "team", GOOD, "my-leak.yaml")

@@ -396,6 +396,7 @@ CRASH_PROJECT = """
 """
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("crash", "returncode"), [
     pytest.param("import os; os._exit(3)", 3, id="os-exit"),
     pytest.param("import ctypes; ctypes.string_at(0)", -signal.SIGSEGV, id="segfault"),
@@ -413,6 +414,7 @@ def test_crash_leaves_a_start_without_a_test_event(pytester: pytest.Pytester, tm
     assert not (out / "report.json").exists()
 
 
+@pytest.mark.e2e
 def test_parent_names_the_crashed_test_from_what_the_child_left(pytester: pytest.Pytester,
                                                                 tmp_path: Path) -> None:
     pytester.makepyfile(test_crash=CRASH_PROJECT.format(crash="import os; os._exit(3)"))
@@ -444,6 +446,7 @@ def hanging_project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+@pytest.mark.e2e
 def test_deadline_dumps_the_hung_test_and_ends_the_process(hanging_project: pytest.Pytester,
                                                            tmp_path: Path) -> None:
     out = tmp_path / "out"
@@ -459,6 +462,7 @@ def test_deadline_dumps_the_hung_test_and_ends_the_process(hanging_project: pyte
     assert started(out)[-1] == "test_hang.py::test_sleeps_forever"
 
 
+@pytest.mark.e2e
 def test_parent_finds_where_the_hung_test_was_blocked(hanging_project: pytest.Pytester,
                                                       tmp_path: Path) -> None:
     run_child(hanging_project, tmp_path / "out", "--wsdoctor-timeout=1", isolated=True, timeout=25)
@@ -470,6 +474,7 @@ def test_parent_finds_where_the_hung_test_was_blocked(hanging_project: pytest.Py
         f"test_sleeps_forever ({hanging_project.path / 'test_hang.py'}:")
 
 
+@pytest.mark.e2e
 def test_deadline_is_per_test_not_per_session(pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makepyfile(test_slowish="""
         import time
@@ -487,6 +492,7 @@ def test_deadline_is_per_test_not_per_session(pytester: pytest.Pytester, tmp_pat
     assert load_report(out)["summary"]["passed"] == 4
 
 
+@pytest.mark.e2e
 def test_deadline_is_disarmed_when_the_last_test_ends(pytester: pytest.Pytester, tmp_path: Path) -> None:
     pytester.makeconftest("import time\n\ndef pytest_sessionfinish():\n    time.sleep(2)\n")
     pytester.makepyfile("def test_quick():\n    pass\n")
@@ -653,6 +659,7 @@ PROBED_TESTS = """
 """
 
 
+@pytest.mark.e2e
 def test_probes_name_the_state_each_test_leaves_changed(pytester: pytest.Pytester, tmp_path: Path) -> None:
     for name, text in PROBED_APP.items():
         (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -734,6 +741,7 @@ COMPAT_PROJECT = """
 """
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not (COMPAT_PYTHON and os.access(COMPAT_PYTHON, os.X_OK)),
                     reason="set WSDOCTOR_COMPAT_PYTHON to a Python 3.9 interpreter with pytest 7.0 installed")
 def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:

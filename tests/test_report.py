@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
 
+pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
+
 GOLDEN = Path(__file__).parent / "golden"
 WITH_SIGNATURES = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml")
                          if "signatures" in load_expected(p.parent.name))

@@ -30,6 +30,7 @@ def expected_verdict(value: str | dict[str, str]) -> str:
     return matches[0]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", VERDICT_SCENARIOS)
 def test_scenario_verdicts(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
     expected = load_expected(name)
@@ -50,6 +51,7 @@ def test_version_guard_parsing() -> None:
     assert expected_verdict({"<3.12": "pass", ">=3.12": "fail"}) in {"pass", "fail"}
 
 
+@pytest.mark.e2e
 def test_import_time_pollution_is_an_order_dependent_collection_error(scenario) -> None:  # type: ignore[no-untyped-def]
     """Collected after the unit file that mocks sys.modules, the integration file cannot import."""
     project: Path = scenario("ws_sysmodules_poison")
