@@ -29,7 +29,7 @@ wall time: other work on the machine stretches wall times, CPU times much less.
 
 It also times the child plugin's overhead on the 2,000-test module-global project, median of
 --rounds rounds: python -m pytest -q -p no:cacheprovider -p no:randomly, plain, then with
--p wsdoctor.plugin --wsdoctor-out=DIR, then with --wsdoctor-probe as well.
+-p wsdoctor.child.plugin --wsdoctor-out=DIR, then with --wsdoctor-probe as well.
 
 Targets (PASS/MISS): a single polluter at N=2,000 in at most 5 child runs and at most 0.35x
 detect-test-pollution's wall time; the conjunction in at most 3*log2(N) runs; probes adding at
@@ -679,8 +679,8 @@ def bench_project(args: argparse.Namespace, project: Project, dtp: str | None) -
 
 def measure_overhead(python: str, project: Path, scratch: Path, rounds: int) -> dict[str, Any]:
     """Median seconds of a plain suite run, with the recorder plugin, and with its probes too."""
-    variants = {"plain": (), "plugin": ("-p", "wsdoctor.plugin"),
-                "plugin+probe": ("-p", "wsdoctor.plugin", "--wsdoctor-probe")}
+    variants = {"plain": (), "plugin": ("-p", "wsdoctor.child.plugin"),
+                "plugin+probe": ("-p", "wsdoctor.child.plugin", "--wsdoctor-probe")}
     seconds: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, list[float]] = {name: [] for name in variants}
     for round_number in range(rounds + 1):  # round 0 warms up
@@ -822,7 +822,7 @@ def print_overhead(overhead: dict[str, Any], size: int, rounds: int) -> None:
     print("| command | median wall s | ratio to plain | median CPU s | CPU ratio to plain |")
     print("|---|---:|---:|---:|---:|")
     print(f"| pytest {' '.join(PYTEST_PLAIN[2:])} | {median['plain']:.2f} | 1.00 | {cpu['plain']:.2f} | 1.00 |")
-    print(f"| + -p wsdoctor.plugin --wsdoctor-out=DIR | {median['plugin']:.2f} | "
+    print(f"| + -p wsdoctor.child.plugin --wsdoctor-out=DIR | {median['plugin']:.2f} | "
           f"{overhead['plugin_ratio']:.2f} | {cpu['plugin']:.2f} | {overhead['cpu_plugin_ratio'] or 0:.2f} |")
     print(f"| + --wsdoctor-probe | {median['plugin+probe']:.2f} | {overhead['probe_ratio']:.2f} | "
           f"{cpu['plugin+probe']:.2f} | {overhead['cpu_probe_ratio'] or 0:.2f} |")

@@ -1,6 +1,6 @@
-"""The child-side plugin (wsdoctor.plugin), run inside real pytest processes via pytester.
+"""The child-side plugin (wsdoctor.child.plugin), run inside real pytest processes via pytester.
 
-Each test writes a small project, runs pytest on it with `-p wsdoctor.plugin`, and
+Each test writes a small project, runs pytest on it with `-p wsdoctor.child.plugin`, and
 reads what the plugin left in its output directory, the way the parent does.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from wsdoctor import childio
-from wsdoctor.executor import stage_child_package
+from wsdoctor.execution.child import stage_child_package
 from wsdoctor.records import CollectedTest, Outcome
 
 STAGES = ("setup", "call", "teardown")
@@ -63,7 +63,7 @@ FIXTURES = """
 def run_child(pytester: pytest.Pytester, out: Path, *args: str, ids: Sequence[str] | None = None,
               isolated: bool = False, timeout: float | None = None) -> pytest.RunResult:
     """pytest with the plugin on the pytester project; isolated: in a subprocess of its own."""
-    argv = [*PLAIN_PYTEST, "-p", "wsdoctor.plugin", f"--wsdoctor-out={out}", *args]
+    argv = [*PLAIN_PYTEST, "-p", "wsdoctor.child.plugin", f"--wsdoctor-out={out}", *args]
     if ids is not None:
         ids_file = out.parent / "ids.txt"
         ids_file.write_text("".join(f"{nodeid}\n" for nodeid in ids), encoding="utf-8")
@@ -532,7 +532,7 @@ def test_without_output_dir_the_plugin_writes_nothing(pytester: pytest.Pytester)
             assert request.config.pluginmanager.get_plugin("wsdoctor-recorder") is None
     """)
     before = sorted(pytester.path.rglob("*"))
-    result = pytester.runpytest(*PLAIN_PYTEST, "-p", "wsdoctor.plugin")
+    result = pytester.runpytest(*PLAIN_PYTEST, "-p", "wsdoctor.child.plugin")
 
     result.assert_outcomes(passed=1)
     assert [p for p in sorted(pytester.path.rglob("*")) if "__pycache__" not in p.parts] == before
@@ -756,7 +756,7 @@ def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
     env["PYTHONPATH"] = str(stage_child_package(tmp_path / "child-path"))
     done = subprocess.run(
-        [COMPAT_PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-p", "wsdoctor.plugin",
+        [COMPAT_PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-p", "wsdoctor.child.plugin",
          f"--wsdoctor-out={out}", f"--wsdoctor-ids={tmp_path / 'ids.txt'}", "--wsdoctor-timeout=60",
          "--wsdoctor-probe"],
         cwd=project, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsdoctor import protocol
+from wsdoctor.child import protocol
 from wsdoctor.paths import shown_path
 from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wsdoctor.childio import ChildOutput
 from wsdoctor.errors import UsageError
-from wsdoctor.executor import Executor
+from wsdoctor.execution.pool import Executor
 from wsdoctor.paths import shown_path
 from wsdoctor.records import ChildRun, CollectedTest, Collection, CollectionError, Versions
 

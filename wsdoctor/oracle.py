@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wsdoctor.analysis.search import SearchExhausted
-from wsdoctor.executor import Executor
+from wsdoctor.execution.pool import Executor
 from wsdoctor.planner import files_in_order
 from wsdoctor.records import Collection, Context, Outcome, PlanRun, RunPlan
 

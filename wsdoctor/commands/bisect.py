@@ -16,7 +16,9 @@ from wsdoctor.analysis.search import SearchExhausted, SearchLog, find_minimal_se
 from wsdoctor.analysis.verdicts import CommandStyle
 from wsdoctor.commands.bisect_setup import BisectRequest, check_victim, failing_order, run_dir_and_collection, slug
 from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
-from wsdoctor.executor import ChildSettings, Executor, probe_python
+from wsdoctor.execution.child import ChildSettings
+from wsdoctor.execution.interpreter import probe_python
+from wsdoctor.execution.pool import Executor
 from wsdoctor.oracle import Oracle
 from wsdoctor.planner import files_in_order
 from wsdoctor.records import (

@@ -11,7 +11,8 @@ from rich.console import Console
 
 from wsdoctor.collect import collect_suite
 from wsdoctor.errors import UsageError
-from wsdoctor.executor import ChildSettings, Executor
+from wsdoctor.execution.child import ChildSettings
+from wsdoctor.execution.pool import Executor
 from wsdoctor.planner import files_in_order
 from wsdoctor.records import Collection, Context, RunOptions, RunRecord
 from wsdoctor.store import create_run_dir, find_run, load_run, save_record

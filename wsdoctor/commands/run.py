@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from wsdoctor import __version__
 from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, UsageError
-from wsdoctor.executor import ChildSettings, Executor, StartedChild, probe_python
+from wsdoctor.execution.child import ChildSettings, StartedChild
+from wsdoctor.execution.interpreter import probe_python
+from wsdoctor.execution.pool import Executor
 from wsdoctor.paths import shown_path
 from wsdoctor.records import Context, RunOptions, RunPlan, RunRecord
 from wsdoctor.store import RECORD_FILE, create_run_dir, load_run, save_record

@@ -17,7 +17,8 @@ from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirm
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.run import RunRequest, StartedRun, discovering_plan, exit_code_of
 from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
-from wsdoctor.executor import RunInterrupted, StartedChild, missing_result
+from wsdoctor.execution.child import StartedChild
+from wsdoctor.execution.pool import RunInterrupted, missing_result
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
 from wsdoctor.records import Collection, PlanRun, RunPlan, RunRecord, Verdict, Versions, write_atomic

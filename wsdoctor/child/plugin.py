@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import pytest
 
-from wsdoctor.protocol import EVENTS_FILE, HANG_FILE, PROTOCOL_VERSION, REPORT_FILE
+from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, PROTOCOL_VERSION, REPORT_FILE
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -290,7 +290,7 @@ class StateRecorder:
     """
 
     def __init__(self, config: Any, recorder: ChildRecorder) -> None:
-        from wsdoctor.probes import StateProbe
+        from wsdoctor.child.snapshot import StateProbe
 
         self.config = config
         self.recorder = recorder
@@ -300,7 +300,7 @@ class StateRecorder:
         self.parent: Any = None  # of the last test: a new one may be in another module
 
     def changes_since_last(self) -> list[list[Any]]:
-        from wsdoctor.probes import diff
+        from wsdoctor.child.snapshot import diff
 
         now = self.probe.snapshot(self.module)
         changes = [list(change) for change in diff(self.last, now)]

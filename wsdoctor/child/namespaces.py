@@ -1,0 +1,346 @@
+"""What the probes see of namespaces: module globals, class attributes, the attributes of
+singleton-like objects, and fingerprints of the values bound there (containers, mocks,
+lru caches, asyncio objects). Stdlib only, Python 3.9+: this runs in the user's interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import types
+from itertools import chain
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+Pair = Tuple[str, str]
+Entries = Dict[str, str]
+
+MAX_TEXT = 120
+MAX_KEYS_SHOWN = 6
+MAX_ATTRS = 200
+MAX_KEYED = 200  # larger containers are fingerprinted by size only: sorting keys costs
+SCALARS = (type(None), bool, int, float, str, bytes)
+CONTAINERS = (dict, list, set, frozenset, tuple)
+_SKIPPED_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                  type)
+
+
+class Section(Dict[str, str]):
+    """A snapshot section that hashes and compares by identity: it is rebuilt when it changes.
+
+    One made by adding entries to another names it as ``base``, and the added keys, so that
+    comparing the two looks at those keys only.
+    """
+
+    __slots__ = ("added", "base")
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __init__(self, entries: Iterable[Any] = (), base: Optional[Section] = None,
+                 added: Optional[Entries] = None) -> None:
+        super().__init__(entries)
+        self.base = base
+        self.added: Entries = added or {}
+        if added:
+            self.update(added)
+            if base is not None:
+                base.base = None  # one step back is enough: no chain of old sections
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def same_objects(new: List[Any], old: List[Any]) -> bool:
+    return len(new) == len(old) and all(map(operator.is_, new, old))
+
+
+def unchanged(objects: Iterable[Any], size: int, old: List[Any]) -> bool:
+    """same_objects() without building a list first: the check that runs on every test."""
+    return size == len(old) and all(map(operator.is_, objects, old))
+
+
+
+
+class Bindings:
+    """The names of one namespace (a module's, a class's, an object's) as last read.
+
+    Re-read only when a name was added, removed or rebound, compared by identity in C. Texts
+    that depend only on the bound object are kept (``fixed``); values that can change in place
+    (containers, mocks, objects' attributes) are in ``live`` and fingerprinted every time.
+    Holding the values also keeps their ids from being reused while they are compared.
+    """
+
+    __slots__ = ("fixed", "keys", "live", "values")
+
+    def __init__(self) -> None:
+        self.keys: List[str] = []
+        self.values: List[Any] = []
+        self.fixed: List[Pair] = []
+        self.live: List[Any] = []
+
+    def up_to_date(self, namespace: Any) -> bool:
+        """True when nothing was rebound since the last call; otherwise start over from ``namespace``."""
+        values = list(namespace.values())
+        keys = list(namespace)
+        if same_objects(values, self.values) and same_objects(keys, self.keys):
+            return True
+        self.keys, self.values, self.fixed, self.live = keys, values, [], []
+        return False
+
+    def read_module(self, module_name: str) -> None:
+        for name, value in zip(self.keys, self.values):
+            if name.startswith("__"):
+                continue
+            key = f"{module_name}.{name}"
+            if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+                self.live.append(("class-attr:" + key, value, Bindings(), None))
+            elif isinstance(value, _SKIPPED_TYPES) or _is_tooling_object(value):
+                continue
+            elif isinstance(value, SCALARS):
+                self.fixed.append(("module-attr:" + key, clip(repr(value))))
+            else:
+                plain = _is_plain_instance(value) and _has_vars(value)
+                self.live.append(("module-attr:" + key, value, Bindings() if plain else None,
+                                  _text_source(value)))
+
+
+class ModuleGroup:
+    """The globals of some modules as one section.
+
+    While nothing was rebound in them (one identity check, in C, over all the names of the
+    modules and of the classes and objects described in them), only the values that can
+    change in place are looked at, and while those did not change the section is reused.
+    """
+
+    def __init__(self, modules: List[Tuple[str, Dict[str, Any], Bindings]]) -> None:
+        self.modules = modules
+        self._namespaces: List[Any] = []  # the modules' and those of their classes and objects
+        self._values: List[Any] = []
+        self._fixed: Entries = {}
+        self._live: List[Tuple[str, Callable[[], str]]] = []
+        self.described: Set[int] = set()  # ids of the values described here
+        self._described_before: Set[int] = set()  # ... and those described elsewhere, then
+        self._pairs: List[Pair] = []
+        self._section: Optional[Section] = None
+
+    def section(self, described: Set[int]) -> Section:
+        """This group's section; ``described`` holds the ids of values described already
+        (a test module's ``from app.registry import REGISTRY`` is described under app.registry)."""
+        size = sum(map(len, self._namespaces))
+        values = chain.from_iterable(map(_VALUES, self._namespaces))
+        if self._section is not None and unchanged(values, size, self._values) \
+                and described == self._described_before:
+            described |= self.described
+        else:
+            self._read(described)
+        pairs = [(key, text()) for key, text in self._live]
+        if self._section is None or pairs != self._pairs:
+            self._pairs, self._section = pairs, Section(self._fixed)
+            self._section.update(pairs)
+        return self._section
+
+    def _read(self, described: Set[int]) -> None:
+        self._described_before = set(described)
+        self._namespaces, self._fixed, self._live = [], {}, []
+        for name, namespace, bindings in self.modules:
+            if not bindings.up_to_date(namespace):
+                bindings.read_module(name)
+            self._namespaces.append(namespace)
+            self._fixed["module-seen:" + name] = ""
+            self._fixed.update(bindings.fixed)
+            for key, value, inner, text in bindings.live:
+                if text is None:  # a class of this module
+                    self._attributes(key, vars(value), inner, _is_class_attribute)
+                    continue
+                if id(value) in described:
+                    continue  # already described under its home module
+                described.add(id(value))
+                self._live.append((key, text))
+                if inner is not None:
+                    self._attributes(key, vars(value), inner, _is_any_attribute)
+        self.described = described - self._described_before
+        self._values = list(chain.from_iterable(map(_VALUES, self._namespaces)))
+        self._section = None
+
+    def _attributes(self, prefix: str, namespace: Any, bindings: Bindings,
+                    wanted: Callable[[str, Any], bool]) -> None:
+        """The attributes of a class or an object, as ``prefix.name``."""
+        if not bindings.up_to_date(namespace):
+            for name, value in list(zip(bindings.keys, bindings.values))[:MAX_ATTRS]:
+                if not wanted(name, value):
+                    continue
+                key = f"{prefix}.{name}"
+                if isinstance(value, SCALARS):
+                    bindings.fixed.append((key, clip(repr(value))))
+                else:
+                    bindings.live.append((key, None, None, _text_source(value)))
+        self._namespaces.append(namespace)
+        self._fixed.update(bindings.fixed)
+        self._live += [(key, text) for key, _, _, text in bindings.live]
+
+
+_VALUES = operator.methodcaller("values")
+
+
+def namespace_of(module: Any) -> Dict[str, Any]:
+    try:
+        namespace = vars(module)
+    except TypeError:
+        return {}
+    return namespace if isinstance(namespace, dict) else dict(namespace)
+
+
+def _text_source(value: Any) -> Callable[[], str]:
+    """What gives fingerprint(value) now, as cheaply as it can be known."""
+    if isinstance(value, CONTAINERS):
+        return _ContainerText(value)
+    if is_mock(value) or is_lru_cache(value) or type(value).__module__.startswith("asyncio"):
+        return lambda: fingerprint(value)
+    text = fingerprint(value)  # "Type @id": nothing but the object itself
+    return lambda: text
+
+
+class _ContainerText:
+    """fingerprint() of a container, recomputed only when an item was added, removed or
+    replaced (by identity), or a container among its items changed size."""
+
+    __slots__ = ("inner", "items", "sizes", "text", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.items: Optional[List[Any]] = None
+        self.inner: List[Any] = []
+        self.sizes: List[int] = []
+        self.text = ""
+
+    def __call__(self) -> str:
+        value = self.value
+        if len(value) > MAX_KEYED:
+            return fingerprint(value)  # its size only: as cheap as a check
+        items = [*value, *value.values()] if isinstance(value, dict) else list(value)
+        if self.items is not None and same_objects(items, self.items) and (
+                not self.inner or list(map(len, self.inner)) == self.sizes):
+            return self.text
+        self.items = items
+        self.inner = [item for item in (value.values() if isinstance(value, dict) else value)
+                      if isinstance(item, CONTAINERS)]
+        self.sizes = list(map(len, self.inner))
+        self.text = fingerprint(value)
+        return self.text
+
+
+def _is_class_attribute(name: str, value: Any) -> bool:
+    return not name.startswith("__") and not isinstance(
+        value, (types.FunctionType, classmethod, staticmethod, property))
+
+
+def _is_any_attribute(name: str, value: Any) -> bool:
+    return True
+
+
+def _has_vars(value: Any) -> bool:
+    try:
+        vars(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _is_plain_instance(value: Any) -> bool:
+    """A singleton-like object whose attributes are worth a look (not a mock, not a container)."""
+    if isinstance(value, SCALARS + CONTAINERS) or is_mock(value) or is_lru_cache(value):
+        return False
+    if not isinstance(getattr(type(value), "__dict__", None), types.MappingProxyType):
+        return False
+    return not type(value).__module__.startswith(("asyncio", "threading", "logging", "_pytest"))
+
+
+def is_mock(value: Any) -> bool:
+    # Never touch a mock's attributes: that creates children and records calls.
+    return type(value).__module__ == "unittest.mock"
+
+
+def is_lru_cache(value: Any) -> bool:
+    return type(value).__name__ == "_lru_cache_wrapper"
+
+
+def _is_tooling_object(value: Any) -> bool:
+    """pytest's objects, and ``from __future__ import annotations`` features."""
+    return type(value).__module__.startswith(("_pytest", "pytest", "__future__"))
+
+
+def fingerprint(value: Any) -> str:
+    """A short text that changes when the value does in ways tests trip over."""
+    if isinstance(value, SCALARS):
+        return clip(repr(value))
+    if isinstance(value, CONTAINERS):
+        return _container(value)
+    if is_mock(value):
+        calls = object.__getattribute__(value, "__dict__").get("_mock_call_count")
+        return f"{type(value).__name__} calls={calls} @{id(value):x}"
+    if is_lru_cache(value):
+        return f"lru_cache currsize={value.cache_info().currsize}"
+    asyncio_text = _asyncio_object(value)
+    if asyncio_text:
+        return asyncio_text
+    return f"{type(value).__name__} @{id(value):x}"
+
+
+def _container(value: Any) -> str:
+    kind = type(value).__name__
+    size = len(value)
+    if isinstance(value, dict) and 0 < size <= MAX_KEYS_SHOWN and all(
+            isinstance(v, SCALARS) for v in value.values()):
+        # A flag flipped in place changes neither the size nor the keys: show the values.
+        return clip(f"{kind} len={size} {dict(sorted(value.items(), key=lambda item: repr(item[0])))!r}")
+    if isinstance(value, (dict, set, frozenset)) and 0 < size <= MAX_KEYED:
+        try:
+            keys = sorted((repr(k) for k in value), key=str)[:MAX_KEYS_SHOWN]
+        except Exception:  # exotic keys: the size is still evidence
+            return f"{kind} len={size}"
+        more = ", ..." if size > MAX_KEYS_SHOWN else ""
+        return clip(f"{kind} len={size}{_inner_size(value)} keys=[{', '.join(keys)}{more}]")
+    return f"{kind} len={size}{_inner_size(value)}"
+
+
+def _inner_size(value: Any) -> str:
+    """Items held one level down: a channel -> sockets map grows inside its lists."""
+    if len(value) > MAX_KEYED:
+        return ""
+    items = value.values() if isinstance(value, dict) else value
+    inner = [len(item) for item in items if isinstance(item, CONTAINERS)]
+    return f" (holding {sum(inner)})" if inner else ""
+
+
+def _asyncio_object(value: Any) -> str:
+    if isinstance(value, asyncio.AbstractEventLoop):
+        return f"event loop ({loop_state(value)})"
+    if isinstance(value, asyncio.Future):
+        state = "done" if value.done() else "pending"
+        return f"{type(value).__name__} {state}, loop {loop_state(value.get_loop())}"
+    if type(value).__module__.startswith("asyncio"):
+        loop = _bound_loop(value)
+        if loop is not None:
+            return f"{type(value).__name__} bound to a loop that is {loop_state(loop)}"
+        return f"{type(value).__name__} unbound"
+    return ""
+
+
+def _bound_loop(value: Any) -> Any:
+    """The loop an asyncio primitive is bound to, its own or that of a primitive inside it
+    (a Queue binds through the Event its join() waits on)."""
+    own = getattr(value, "_loop", None)
+    if own is not None:
+        return own
+    for inner in vars(value).values() if hasattr(value, "__dict__") else ():
+        if type(inner).__module__.startswith("asyncio") and getattr(inner, "_loop", None) is not None:
+            return inner._loop
+    return None
+
+
+def loop_state(loop: Any) -> str:
+    if loop.is_closed():
+        return "closed"
+    return "running" if loop.is_running() else "open"
+
+
+def clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 3] + "..."

@@ -1,0 +1,259 @@
+"""One child pytest process: its command line and environment, watching it, ending it.
+
+Children get their test ids through a file and report through files (see
+wsdoctor.child.plugin); each runs in its own process group, so a timeout or an
+interrupt ends the child and everything it started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wsdoctor import child as child_package
+from wsdoctor.child import protocol
+from wsdoctor.childio import ChildOutput, EventTail, apply_event, read_child_dir
+from wsdoctor.records import ChildRun, ChildStatus, Outcome
+
+COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
+HANG_GRACE = 15.0  # faulthandler should end a hung child first; we are the backstop
+POLL_INTERVAL = 0.05  # seconds between looks at a running child's events
+STDERR_TAIL = 4000
+PLUGIN = "wsdoctor.child.plugin"
+STAGED_INIT = '"""wsdoctor, staged for its child processes: only the wsdoctor.child package is here."""\n'
+
+ProgressCallback = Callable[[str, Outcome], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSettings:
+    """What every child of one wsdoctor invocation shares."""
+
+    python: str
+    cwd: Path
+    pytest_args: tuple[str, ...]
+    timeout: float
+    artifacts: Path  # where each child gets a directory of its own
+    rootdir: str | None = None
+    inifile: str | None = None
+
+
+def stage_child_package(target: Path) -> Path:
+    """Copy the child side (the wsdoctor.child package, whole) into a directory for PYTHONPATH.
+
+    Putting wsdoctor's own site-packages on the child's path would shadow the
+    user's pytest and plugins with ours; this directory holds nothing else, and
+    no parent-side module: the staged ``wsdoctor/__init__.py`` is an empty one.
+    """
+    package = target / "wsdoctor"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(STAGED_INIT, encoding="utf-8")
+    source = Path(child_package.__file__).parent
+    shutil.copytree(source, package / "child", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class StartedChild:
+    """A child pytest that was started and is not yet watched."""
+
+    proc: subprocess.Popen[bytes]
+    directory: Path
+    started: float  # time.monotonic() at its start
+
+
+class ChildProcesses:
+    """Starts child pytest processes, watches each to its end, and can end every live one."""
+
+    def __init__(self, settings: ChildSettings, on_test_done: ProgressCallback | None = None) -> None:
+        self.settings = settings
+        self.on_test_done = on_test_done
+        self.started = 0
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._child_path = stage_child_package(settings.artifacts / "child-path")
+
+    def run(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
+            extra: tuple[str, ...]) -> tuple[ChildRun, ChildOutput]:
+        return self.finish(self.start(label, collect_args, ids, extra))
+
+    def start(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
+              extra: tuple[str, ...]) -> StartedChild:
+        directory = self._new_child_dir(label)
+        command = self._command(directory, collect_args, ids, extra)
+        started = time.monotonic()
+        with (directory / "stdout.txt").open("wb") as out, (directory / "stderr.txt").open("wb") as err:
+            proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(),
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    start_new_session=True)
+        with self._lock:
+            self._live.add(proc)
+        return StartedChild(proc=proc, directory=directory, started=started)
+
+    def finish(self, child: StartedChild) -> tuple[ChildRun, ChildOutput]:
+        proc = child.proc
+        tail = EventTail(child.directory / protocol.EVENTS_FILE)
+        output = ChildOutput()
+        try:
+            killed = self._watch(proc, tail, output)
+        finally:
+            _kill_group(proc)  # whatever the tests started in the child's group goes too
+            _reap(proc)  # also when Ctrl-C lands here: a child never waited for stays a zombie
+            with self._lock:
+                self._live.discard(proc)
+        return self.result(child, output, killed, tail)
+
+    def result(self, child: StartedChild, output: ChildOutput, killed: bool,
+               tail: EventTail | None = None) -> tuple[ChildRun, ChildOutput]:
+        """What an ended child left: its events (continuing ``tail``), report and files."""
+        proc, directory = child.proc, child.directory
+        output = read_child_dir(directory, self.settings.cwd, output, tail)
+        run = ChildRun(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
+                       seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
+                       started=tuple(output.started), hang_dump=output.hang_dump,
+                       stderr_tail=_tail(directory / "stderr.txt"))
+        return run, output
+
+    def kill_all(self) -> None:
+        self.stopping.set()
+        with self._lock:
+            live = list(self._live)
+        for proc in live:
+            _kill_group(proc)
+
+    def _new_child_dir(self, label: str) -> Path:
+        with self._lock:
+            self.started += 1
+            number = self.started
+        directory = self.settings.artifacts / "children" / f"{number:04d}-{_slug(label)}"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "label.txt").write_text(label + "\n", encoding="utf-8")
+        return directory
+
+    def _command(self, directory: Path, collect_args: tuple[str, ...], ids: Sequence[str] | None,
+                 extra: tuple[str, ...]) -> list[str]:
+        s = self.settings
+        randomly = () if "--randomly-seed" in " ".join(extra) else ("-p", "no:randomly")
+        command = [s.python, "-m", "pytest", "-p", PLUGIN, *randomly,
+                   "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
+                   f"--wsdoctor-timeout={s.timeout}", f"-o=cache_dir={directory / 'cache'}"]
+        if ids is not None:
+            (directory / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+            command.append(f"--wsdoctor-ids={directory / 'ids.txt'}")
+        if s.rootdir:
+            command.append(f"--rootdir={s.rootdir}")
+        if s.inifile:
+            command += ["-c", s.inifile]
+        return command + list(extra) + list(s.pytest_args) + list(collect_args)
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(self._child_path), env.get("PYTHONPATH", "")) if p)
+        env.pop("PYTEST_CURRENT_TEST", None)
+        return env
+
+    def _watch(self, proc: subprocess.Popen[bytes], tail: EventTail, output: ChildOutput) -> bool:
+        """Wait for the child, reporting progress; True if we had to kill it."""
+        last_event = time.monotonic()
+        with _ExitWaiter(proc) as waiter:
+            while not waiter.exited(POLL_INTERVAL):
+                if self._drain(tail, output):
+                    last_event = time.monotonic()
+                if self.stopping.is_set() or self._silent_too_long(output, last_event):
+                    _kill_group(proc)
+                    proc.wait()
+                    return True
+        self._drain(tail, output)
+        return False
+
+    def _drain(self, tail: EventTail, output: ChildOutput) -> bool:
+        """Apply the child's new events, reporting finished tests; True if there were any."""
+        events = tail.read_new()
+        for event in events:
+            apply_event(output, event, self.settings.cwd)
+            if event["event"] == "test" and self.on_test_done:
+                result = output.results[event["test"]["nodeid"]]
+                self.on_test_done(result.nodeid, result.outcome)
+        return bool(events)
+
+    def _silent_too_long(self, output: ChildOutput, last_event: float) -> bool:
+        if self.settings.timeout <= 0:
+            return False
+        limit = COLLECTION_SILENCE_LIMIT if output.collected is None else self.settings.timeout + HANG_GRACE
+        return time.monotonic() - last_event > limit
+
+
+class _ExitWaiter:
+    """Waits for a child's exit at most a given time, and wakes the moment it exits.
+
+    Popen.wait(timeout) sleeps in growing steps; a pidfd (Linux 5.3+) becomes
+    readable on exit, which spares up to a poll interval at the end of every child.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.pidfd: int | None = None
+
+    def __enter__(self) -> _ExitWaiter:
+        with contextlib.suppress(AttributeError, OSError):  # not Linux, or an old kernel
+            self.pidfd = os.pidfd_open(self.proc.pid)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+
+    def exited(self, timeout: float) -> bool:
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], timeout)
+            return self.proc.poll() is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+
+def _status(returncode: int | None, output: ChildOutput, killed: bool) -> ChildStatus:
+    if killed:
+        return ChildStatus.KILLED
+    if output.exitcode is not None:
+        return ChildStatus.COMPLETED
+    if output.hang_dump.strip():
+        return ChildStatus.HUNG
+    return ChildStatus.CRASHED
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+def _tail(path: Path) -> str:
+    try:
+        data = path.read_bytes()[-STDERR_TAIL:]
+    except OSError:
+        return ""
+    return data.decode("utf-8", errors="replace")
+
+
+def _slug(label: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
+    return cleaned.strip("-")[:60] or "child"

@@ -1,0 +1,195 @@
+"""Plans over a pool of children: one child per RunPlan, continued in a new one after a crash or a hang."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from wsdoctor.childio import ChildOutput, error_summary
+from wsdoctor.execution.child import ChildProcesses, ChildSettings, ProgressCallback, StartedChild
+from wsdoctor.records import ChildRun, ChildStatus, Outcome, PlanRun, RunPlan, StateChange, TestResult
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the plan runs it cut short had finished (each child's finished tests)."""
+
+    def __init__(self, runs: list[PlanRun]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class Executor:
+    def __init__(self, settings: ChildSettings, workers: int,
+                 on_test_done: ProgressCallback | None = None) -> None:
+        self.children = ChildProcesses(settings, on_test_done)
+        self.workers = max(1, workers)
+
+    @property
+    def settings(self) -> ChildSettings:
+        return self.children.settings
+
+    @settings.setter
+    def settings(self, settings: ChildSettings) -> None:
+        self.children.settings = settings
+
+    @property
+    def on_test_done(self) -> ProgressCallback | None:
+        return self.children.on_test_done
+
+    @on_test_done.setter
+    def on_test_done(self, callback: ProgressCallback | None) -> None:
+        self.children.on_test_done = callback
+
+    @property
+    def children_started(self) -> int:
+        return self.children.started
+
+    def kill_all(self) -> None:
+        self.children.kill_all()
+
+    def collect(self, collect_args: Sequence[str], label: str = "collect",
+                randomly_seed: int | None = None) -> tuple[ChildRun, ChildOutput]:
+        """Collect in a child; with a seed, in the order pytest-randomly gives it."""
+        extra: tuple[str, ...] = ("--collect-only",)
+        if randomly_seed is not None:
+            extra += ("-p", "randomly", f"--randomly-seed={randomly_seed}")
+        return self.children.run(label, tuple(collect_args), None, extra)
+
+    def run_plans(self, plans: Iterable[RunPlan]) -> list[PlanRun]:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        futures = []
+        try:
+            futures = [pool.submit(self.run_plan, plan) for plan in plans]
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            # Ctrl-C lands here in the main thread: end the children, then keep what
+            # the threads watching them return (each cut-short child's finished tests).
+            self.kill_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise RunInterrupted([f.result() for f in futures
+                                  if f.done() and not f.cancelled() and f.exception() is None]) from None
+        except BaseException:
+            self.kill_all()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def run_plan(self, plan: RunPlan) -> PlanRun:
+        """Run a plan to its end, continuing in a new child after a crash or a hang."""
+        return self._run_to_end(plan, None)
+
+    def start_discovering(self, plan: RunPlan) -> StartedChild:
+        """Start a child that collects and runs in collection order; see finish_discovering."""
+        return self.children.start(plan.label, plan.collect_args, None, _probe_args(plan))
+
+    def finish_discovering(self, plan: RunPlan,
+                           started: StartedChild) -> tuple[PlanRun, ChildRun, ChildOutput]:
+        """Watch a discovering child to its end: its collection is the suite's.
+
+        This spares a plain run the separate collection child (a second full collection).
+        Started and finished apart, so the caller can do its own start-up while the child starts.
+        """
+        try:
+            child, output = self.children.finish(started)
+        except KeyboardInterrupt:
+            self.kill_all()
+            child, output = self.children.result(started, ChildOutput(), killed=True)
+            raise RunInterrupted([self._discovered(plan, child, output)]) from None
+        return self._discovered(plan, child, output), child, output
+
+    def _discovered(self, plan: RunPlan, child: ChildRun, output: ChildOutput) -> PlanRun:
+        ids = tuple(t.nodeid for t in output.collected or ())
+        return self._run_to_end(dataclasses.replace(plan, test_ids=ids), (child, output))
+
+    def _run_to_end(self, plan: RunPlan, first: tuple[ChildRun, ChildOutput] | None) -> PlanRun:
+        remaining = plan.test_ids
+        results: dict[str, TestResult] = {}
+        children: list[ChildRun] = []
+        collect_errors: dict[str, str] = {}
+        import_changes: list[StateChange] = []
+        stopping = self.children.stopping
+        while True:
+            if first is not None:  # taken in even when interrupted: its finished tests count
+                (child, output), first = first, None
+            elif remaining and not stopping.is_set():
+                suffix = f"#{len(children) + 1}" if children else ""
+                child, output = self.children.run(plan.label + suffix, plan.collect_args, remaining,
+                                                  _probe_args(plan))
+            else:
+                break
+            children.append(child)
+            collect_errors.update(output.collect_errors)
+            import_changes += output.import_changes if len(children) == 1 else ()
+            results.update(_results_of(child, output, remaining, stopping.is_set()))
+            remaining = _continuation(child, output, remaining)
+        for nodeid in plan.test_ids:
+            results.setdefault(nodeid, missing_result(nodeid, collect_errors))
+        ordered = tuple(results[nodeid] for nodeid in plan.test_ids)
+        return PlanRun(plan=plan, results=ordered, children=tuple(children),
+                       collect_errors=tuple(sorted(collect_errors)), import_changes=tuple(import_changes))
+
+
+def _probe_args(plan: RunPlan) -> tuple[str, ...]:
+    return ("--wsdoctor-probe",) if plan.probe else ()
+
+
+def _results_of(child: ChildRun, output: ChildOutput, ids: Sequence[str],
+                interrupted: bool) -> dict[str, TestResult]:
+    results = {nodeid: output.results[nodeid] for nodeid in ids if nodeid in output.results}
+    victim = _unfinished(output)
+    if victim is not None and child.status is not ChildStatus.COMPLETED and not interrupted:
+        hung = child.status in (ChildStatus.HUNG, ChildStatus.KILLED)
+        outcome = Outcome.HANG if hung else Outcome.CRASH
+        message = _hang_message(child) if hung else _death_message(child)
+        results[victim] = TestResult(nodeid=victim, outcome=outcome, message=message,
+                                     longrepr=child.hang_dump or child.stderr_tail)
+    return results
+
+
+def _continuation(child: ChildRun, output: ChildOutput, ids: Sequence[str]) -> tuple[str, ...]:
+    """The ids still to run after a child died under a test; () when there is nothing to do."""
+    victim = _unfinished(output)
+    if child.status is ChildStatus.COMPLETED or victim is None:
+        return ()
+    done = set(output.started)
+    return tuple(nodeid for nodeid in ids if nodeid not in done)
+
+
+def _unfinished(output: ChildOutput) -> str | None:
+    if output.started and output.started[-1] not in output.results:
+        return output.started[-1]
+    return None
+
+
+def missing_result(nodeid: str, collect_errors: dict[str, str]) -> TestResult:
+    """The result of a test its child never ran: an error if its file failed to collect there."""
+    path = nodeid.split("::", 1)[0]
+    for collector, message in collect_errors.items():
+        if collector and (path == collector or path.startswith(collector.rstrip("/") + "/")):
+            return TestResult(nodeid=nodeid, outcome=Outcome.ERROR,
+                              message=f"collection of {collector} failed: {error_summary(message)}",
+                              longrepr=message)
+    return TestResult(nodeid=nodeid, outcome=Outcome.NOT_RUN)
+
+
+def _hang_message(child: ChildRun) -> str:
+    if child.status is ChildStatus.KILLED:
+        return "no progress within the timeout: killed by wsdoctor"
+    return _first_line(child.hang_dump) or "timed out"
+
+
+def _death_message(child: ChildRun) -> str:
+    code = child.exit_code
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the test process died with {name}"
+    return f"the test process exited with code {code} in the middle of this test"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
