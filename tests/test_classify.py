@@ -5,21 +5,20 @@ from __future__ import annotations
 import pytest
 
 from wsdoctor.analysis.classify import classify
-from wsdoctor.analysis.evidence import Sighting
 from wsdoctor.records import Context, Observation, Outcome, Verdict
 
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 SUITE_HISTORY, REVERSE_HISTORY, FILE_HISTORY, ALONE_HISTORY = "h-suite", "h-reverse", "h-file", "h-alone"
 
 
-def seen(run: str, outcome: Outcome) -> Sighting:
-    """A sighting in a run whose label decides its context and history, as the planner names them."""
+def seen(run: str, outcome: Outcome) -> Observation:
+    """An observation in a plan whose label decides its context and history, as the planner names them."""
     kind = run.split()[0]
     context = {"suite": Context.SUITE, "reverse": Context.SUITE, "file": Context.FILE,
                "alone": Context.ALONE}[kind]
     history = {"suite": SUITE_HISTORY, "reverse": REVERSE_HISTORY, "file": FILE_HISTORY,
                "alone": ALONE_HISTORY}[kind]
-    return Sighting(Observation(run=run, context=context, outcome=outcome), history=history)
+    return Observation(plan=run, context=context, outcome=outcome, history=history)
 
 
 CASES = [

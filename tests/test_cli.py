@@ -164,8 +164,8 @@ def test_interrupt_kills_every_child_and_keeps_what_they_finished(tmp_path: Path
     [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
     kept = json.loads(record.read_text())
     assert kept["status"] == "interrupted"
-    assert len(kept["runs"]) == children
-    for run in kept["runs"]:  # each cut short by the user: neither a hang nor a crash
+    assert len(kept["plan_results"]) == children
+    for run in kept["plan_results"]:  # each cut short by the user: neither a hang nor a crash
         assert {r["nodeid"]: r["outcome"] for r in run["results"]} == {
             "test_hang.py::test_passes": "passed", "test_hang.py::test_fails": "failed",
             "test_hang.py::test_sleeps": "not-run"}, run["plan"]["label"]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from wsdoctor.planner import confirmation_plans, files_in_order, second_look_plans, suite_plans
 from wsdoctor.records import (
-    ChildRun,
+    ChildProcess,
     ChildStatus,
     CollectedTest,
     Collection,
     Context,
     Outcome,
-    PlanRun,
+    Plan,
+    PlanResult,
     RunOptions,
-    RunPlan,
     TestResult,
 )
 
@@ -26,11 +26,11 @@ def options(**overrides: object) -> RunOptions:
     return RunOptions(**{**base, **overrides})  # type: ignore[arg-type]
 
 
-def ran(plan: RunPlan, outcomes: dict[str, Outcome]) -> PlanRun:
+def ran(plan: Plan, outcomes: dict[str, Outcome]) -> PlanResult:
     results = tuple(TestResult(nodeid=i, outcome=outcomes.get(i, Outcome.PASSED)) for i in plan.test_ids)
-    child = ChildRun(status=ChildStatus.COMPLETED, exit_code=0, seconds=0.1, artifacts="",
+    child = ChildProcess(status=ChildStatus.COMPLETED, exit_code=0, seconds=0.1, artifacts="",
                      started=plan.test_ids)
-    return PlanRun(plan=plan, results=results, children=(child,))
+    return PlanResult(plan=plan, results=results, children=(child,))
 
 
 def test_default_plan_is_the_suite_in_collection_order_with_the_users_paths() -> None:
@@ -81,7 +81,7 @@ def test_second_look_counts_alone_runs_already_done() -> None:
     plans = suite_plans(COLLECTION, options(isolate="test"))
     runs = [ran(p, {IDS[0]: Outcome.FAILED}) for p in plans]
     alone = [p for p in second_look_plans(COLLECTION, runs) if p.context is Context.ALONE]
-    assert [(p.test_ids, p.repeat) for p in alone] == [((IDS[0],), 1)]
+    assert [(p.test_ids, p.attempt) for p in alone] == [((IDS[0],), 1)]
 
 
 def test_confirmation_reruns_the_suite_prefix_up_to_the_last_failure_needing_it() -> None:

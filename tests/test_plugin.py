@@ -21,6 +21,7 @@ import pytest
 from wsdoctor import childio
 from wsdoctor.execution.child import stage_child_package
 from wsdoctor.records import CollectedTest, Outcome
+from wsdoctor.text import blocked_frame
 
 STAGES = ("setup", "call", "teardown")
 JSON_REPORT_KEYS = {"created", "duration", "exitcode", "root", "environment", "summary", "collectors",
@@ -470,7 +471,7 @@ def test_parent_finds_where_the_hung_test_was_blocked(hanging_project: pytest.Py
 
     assert list(output.results) == ["test_hang.py::test_fast"]
     assert output.started[-1] == "test_hang.py::test_sleeps_forever"
-    assert childio.blocked_frame(output.hang_dump, str(hanging_project.path)).startswith(
+    assert blocked_frame(output.hang_dump, str(hanging_project.path)).startswith(
         f"test_sleeps_forever ({hanging_project.path / 'test_hang.py'}:")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from wsdoctor.child import protocol
 from wsdoctor.paths import shown_path
 from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
+from wsdoctor.text import first_line, last_line
 
 MAX_LONGREPR = 20_000
 _OUTCOMES = {o.value: o for o in Outcome}
@@ -101,10 +101,10 @@ def test_result(entry: dict[str, Any]) -> TestResult:
     if failing:
         longrepr = str(failing[0].get("longrepr", ""))[-MAX_LONGREPR:]
         crash = failing[0].get("crash") or {}
-        message = str(crash.get("message") or _skip_reason(longrepr) or _last_line(longrepr))
+        message = str(crash.get("message") or _skip_reason(longrepr) or last_line(longrepr))
     duration = sum(float(s.get("duration") or 0.0) for s in stages)
     return TestResult(nodeid=entry["nodeid"], outcome=outcome, duration=duration,
-                      message=_first_line(message), longrepr=longrepr,
+                      message=first_line(message, limit=500), longrepr=longrepr,
                       state_changes=state_changes(entry.get("state_changes", ()), by=entry["nodeid"]))
 
 
@@ -124,22 +124,6 @@ def _skip_reason(longrepr: str) -> str:
     except (ValueError, SyntaxError):
         return ""
     return str(value[2]) if isinstance(value, tuple) and len(value) == 3 else ""
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0][:500] if text.strip() else ""
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
-def error_summary(longrepr: str) -> str:
-    """The line of a pytest error report that names the error: its last `E   ` line."""
-    lines = [line.strip() for line in longrepr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("E ")]
-    return (errors[-1][2:].strip() if errors else (lines[-1] if lines else ""))[:300]
 
 
 def read_child_dir(directory: Path, cwd: Path, output: ChildOutput | None = None,
@@ -185,29 +169,3 @@ def _versions(env: dict[str, Any]) -> Versions:
                     executable=str(env.get("executable", "")),
                     plugins=tuple(env.get("Plugins", ())),
                     packages=tuple(sorted((str(k), str(v)) for k, v in env.get("Packages", {}).items())))
-
-
-_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
-
-
-def blocked_frame(hang_dump: str, project_root: str) -> str:
-    """Where a hung test was blocked: the innermost frame, and the innermost project frame.
-
-    faulthandler prints every thread, innermost frame first; the test ran in
-    the thread whose stack contains pytest's runner.
-    """
-    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", hang_dump):
-        frames = [m for m in map(_FRAME.match, block.splitlines()) if m]
-        if not any("_pytest" in m["path"] for m in frames):
-            continue
-        innermost = _describe(frames[0]) if frames else ""
-        own = next((m for m in frames if m["path"].startswith(project_root)
-                    and "site-packages" not in m["path"]), None)
-        if own is not None and own is not frames[0]:
-            return f"{innermost}, called from {_describe(own)}"
-        return innermost
-    return ""
-
-
-def _describe(frame: re.Match[str]) -> str:
-    return f"{frame['func']} ({frame['path']}:{frame['line']})"

@@ -145,7 +145,8 @@ def run(
 ) -> None:
     """Run the suite in child processes, in several orders and isolations, and give every test a
     verdict. Arguments after `--` go to every child pytest unchanged."""
-    from wsdoctor.commands.run import RunRequest, run_suite, show_last
+    from wsdoctor.commands.run import run_suite, show_last
+    from wsdoctor.commands.run_start import RunRequest
 
     cwd = Path.cwd()
     if last:
@@ -170,9 +171,9 @@ def bisect(
     randomly_seed: Annotated[int | None, typer.Option(metavar="SEED", help="The order pytest-randomly "
                                                       "made with this seed.")] = None,
     budget: Annotated[float, typer.Option(min=1, metavar="SECONDS", help="Give up after this long.")] = 600.0,
-    repeat: Annotated[int, typer.Option(min=1, help="Run every probe this often, for a victim that "
+    repeat: Annotated[int, typer.Option(min=1, help="Run every trial this often, for a victim that "
                                         "fails only sometimes.")] = 1,
-    workers: Annotated[int, typer.Option(min=1, help="Probes run in parallel.")] = os.cpu_count() or 1,
+    workers: Annotated[int, typer.Option(min=1, help="Trials run in parallel.")] = os.cpu_count() or 1,
     timeout: Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline.")] = 60.0,
     python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",

@@ -11,7 +11,7 @@ from wsdoctor.childio import ChildOutput
 from wsdoctor.errors import UsageError
 from wsdoctor.execution.pool import Executor
 from wsdoctor.paths import shown_path
-from wsdoctor.records import ChildRun, CollectedTest, Collection, CollectionError, Versions
+from wsdoctor.records import ChildProcess, CollectedTest, Collection, CollectionError, Versions
 
 PYTEST_USAGE_ERROR = 4
 _CONFTEST = re.compile(r"ImportError while loading conftest '([^']+)'")
@@ -21,7 +21,7 @@ def collect_suite(executor: Executor, paths: Sequence[str]) -> tuple[Collection,
     return collection_from(executor, paths, *executor.collect(paths))
 
 
-def collection_from(executor: Executor, paths: Sequence[str], child: ChildRun,
+def collection_from(executor: Executor, paths: Sequence[str], child: ChildProcess,
                     output: ChildOutput) -> tuple[Collection, Versions | None]:
     """The suite's collection, from a child that collected it (and maybe ran it too)."""
     conftest = _conftest_failure(child)
@@ -74,19 +74,19 @@ def count_tests_statically(path: Path) -> int:
     return count
 
 
-def _conftest_failure(child: ChildRun) -> str | None:
+def _conftest_failure(child: ChildProcess) -> str | None:
     match = _CONFTEST.search(child.stderr_tail)
     return match.group(1) if match and child.exit_code == PYTEST_USAGE_ERROR else None
 
 
-def _conftest_collection(conftest: str, child: ChildRun) -> Collection:
+def _conftest_collection(conftest: str, child: ChildProcess) -> Collection:
     error = CollectionError(path=conftest, message=child.stderr_tail.strip(), collects_alone=False,
                             tests_in_file=0)
     return Collection(rootdir=str(Path(conftest).parent), inifile=None, tests=(), errors=(error,),
                       pytest_exit_code=PYTEST_USAGE_ERROR)
 
 
-def _raise_on_usage_error(child: ChildRun, output: ChildOutput) -> None:
+def _raise_on_usage_error(child: ChildProcess, output: ChildOutput) -> None:
     if child.exit_code != PYTEST_USAGE_ERROR or output.exitcode is not None:
         return
     lines = [line.strip() for line in child.stderr_tail.splitlines() if line.strip()]

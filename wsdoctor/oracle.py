@@ -14,9 +14,9 @@ from pathlib import Path
 from wsdoctor.analysis.search import SearchExhausted
 from wsdoctor.execution.pool import Executor
 from wsdoctor.planner import files_in_order
-from wsdoctor.records import Collection, Context, Outcome, PlanRun, RunPlan
+from wsdoctor.records import Collection, Context, Outcome, Plan, PlanResult
 
-PROBE_LIMIT = 60  # runs this small also record state changes: cheap, and they name the leak
+STATE_PROBES_UP_TO = 60  # trials this small also record state changes: cheap, and they name the leak
 
 
 class Oracle:
@@ -32,7 +32,7 @@ class Oracle:
         self.deadline = deadline
         self.runs = 0
         self.answers = _load_journal(journal)
-        self.seen: dict[str, list[PlanRun]] = {}  # every run of this session, by plan
+        self.seen: dict[str, list[PlanResult]] = {}  # every run of this session, by plan
 
     # --- batch questions, as the search asks them --------------------------------
 
@@ -50,30 +50,30 @@ class Oracle:
 
     # --- plans ----------------------------------------------------------------------
 
-    def order_plan(self, before: Sequence[str], probe: bool | None = None) -> RunPlan:
+    def order_plan(self, before: Sequence[str], state_probes: bool | None = None) -> Plan:
         ids = (*before, self.victim)
         context = Context.ALONE if len(ids) == 1 else Context.SUITE
-        return RunPlan(label=f"bisect {len(before)} test(s) + victim", context=context,
+        return Plan(label=f"bisect {len(before)} test(s) + victim", context=context,
                        collect_args=files_in_order(self.collection, ids), test_ids=ids,
-                       probe=len(ids) <= PROBE_LIMIT if probe is None else probe)
+                       state_probes=len(ids) <= STATE_PROBES_UP_TO if state_probes is None else state_probes)
 
-    def import_plan(self, files: Sequence[str]) -> RunPlan:
+    def import_plan(self, files: Sequence[str]) -> Plan:
         collect = self.in_collection_order([*files, self.victim_file])
-        return RunPlan(label=f"bisect imports of {len(files)} file(s) + victim", context=Context.SUITE,
-                       collect_args=collect, test_ids=(self.victim,), probe=True)
+        return Plan(label=f"bisect imports of {len(files)} file(s) + victim", context=Context.SUITE,
+                       collect_args=collect, test_ids=(self.victim,), state_probes=True)
 
     def in_collection_order(self, paths: Sequence[str]) -> tuple[str, ...]:
         """Files in the order the suite imports them: import-time pollution depends on it."""
         rank = {path: i for i, path in enumerate(self.all_files)}
         return tuple(sorted(dict.fromkeys(paths), key=lambda path: rank.get(path, len(rank))))
 
-    def alone_plan(self) -> RunPlan:
-        return RunPlan(label="bisect victim alone", context=Context.ALONE,
+    def alone_plan(self) -> Plan:
+        return Plan(label="bisect victim alone", context=Context.ALONE,
                        collect_args=(self.victim_file,), test_ids=(self.victim,))
 
     # --- running --------------------------------------------------------------------
 
-    def run(self, plans: Sequence[RunPlan]) -> list[PlanRun]:
+    def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
         """Run plans (each `repeat` times) for their full records, e.g. to read state changes."""
         self._check_budget()
         expanded = [p for p in plans for _ in range(self.repeat)]
@@ -84,27 +84,27 @@ class Oracle:
             self.seen.setdefault(_key(run.plan), []).append(run)
         return runs
 
-    def proving_run(self, plan: RunPlan, expect_failure: bool) -> PlanRun:
+    def proving_run(self, plan: Plan, expect_failure: bool) -> PlanResult:
         """A run of ``plan`` with state probes showing the expected outcome, if one was seen."""
-        runs = [r for r in self.seen.get(_key(plan), []) if r.plan.probe] or self.run([plan])
+        runs = [r for r in self.seen.get(_key(plan), []) if r.plan.state_probes] or self.run([plan])
         matching = [r for r in runs if self.victim_failed(r) == expect_failure]
         return (matching or runs)[-1]
 
-    def failure_rate(self, plan: RunPlan) -> tuple[int, int]:
+    def failure_rate(self, plan: Plan) -> tuple[int, int]:
         runs = self.seen.get(_key(plan), [])
         return sum(self.victim_failed(r) for r in runs), len(runs)
 
-    def victim_failed(self, run: PlanRun) -> bool:
+    def victim_failed(self, run: PlanResult) -> bool:
         result = run.result_of(self.victim)
         return result is not None and (result.outcome.is_bad or result.outcome is Outcome.CRASH)
 
-    def _ask(self, plans: Sequence[RunPlan]) -> list[bool]:
+    def _ask(self, plans: Sequence[Plan]) -> list[bool]:
         missing = [p for p in plans if _key(p) not in self.answers]
         if missing:
             self.run(missing)
         return [self.answers[_key(p)] for p in plans]
 
-    def _remember(self, plan: RunPlan, failed: bool) -> None:
+    def _remember(self, plan: Plan, failed: bool) -> None:
         key = _key(plan)
         # With repeats, one failure is enough: the victim fails only sometimes.
         self.answers[key] = self.answers.get(key, False) or failed
@@ -116,7 +116,7 @@ class Oracle:
             raise SearchExhausted("the --budget ran out")
 
 
-def _key(plan: RunPlan) -> str:
+def _key(plan: Plan) -> str:
     return json.dumps([plan.collect_args, plan.test_ids])
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-from wsdoctor.analysis.evidence import outcomes_by_test
-from wsdoctor.records import Collection, Context, PlanRun, RunOptions, RunPlan
+from wsdoctor.analysis.observations import outcomes_by_test
+from wsdoctor.records import Collection, Context, Plan, PlanResult, RunOptions
 
 ALONE_RUNS = 2  # a test that did not pass is run alone this often: the second look
 FILE_RUNS = 2
@@ -20,7 +20,7 @@ def files_in_order(collection: Collection, ids: Sequence[str]) -> tuple[str, ...
     return tuple(seen)
 
 
-def suite_plans(collection: Collection, options: RunOptions) -> list[RunPlan]:
+def suite_plans(collection: Collection, options: RunOptions) -> list[Plan]:
     """The first round: the suite in its orders, repeated, plus any isolation runs."""
     ids = tuple(t.nodeid for t in collection.tests)
     orders: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -33,13 +33,13 @@ def suite_plans(collection: Collection, options: RunOptions) -> list[RunPlan]:
         random.Random(options.shuffle).shuffle(shuffled)
         orders.append((f"shuffle {options.shuffle}", tuple(shuffled),
                        files_in_order(collection, shuffled)))
-    plans = [RunPlan(label=_repeat_label(label, r, options.repeat), context=Context.SUITE,
-                     collect_args=args, test_ids=order, repeat=r, probe=options.audit)
+    plans = [Plan(label=_repeat_label(label, r, options.repeat), context=Context.SUITE,
+                     collect_args=args, test_ids=order, attempt=r, state_probes=options.audit)
              for label, order, args in orders for r in range(options.repeat)]
     if options.isolate == "file":
-        plans += file_plans(collection, files_in_order(collection, ids), runs=1)
+        plans += file_plans(collection, files_in_order(collection, ids), attempts=1)
     if options.isolate == "test":
-        plans += alone_plans(collection, ids, runs=1)
+        plans += alone_plans(collection, ids, attempts=1)
     return plans
 
 
@@ -47,64 +47,64 @@ def _repeat_label(label: str, index: int, repeat: int) -> str:
     return f"{label} #{index + 1}" if repeat > 1 else label
 
 
-def file_plans(collection: Collection, paths: Iterable[str], runs: int,
-               first_repeat: int = 0) -> list[RunPlan]:
+def file_plans(collection: Collection, paths: Iterable[str], attempts: int,
+               first_attempt: int = 0) -> list[Plan]:
     plans = []
     for path in paths:
         ids = tuple(t.nodeid for t in collection.tests if t.path == path)
-        for r in range(first_repeat, first_repeat + runs):
-            plans.append(RunPlan(label=f"file {path}" + (f" #{r + 1}" if r else ""),
+        for r in range(first_attempt, first_attempt + attempts):
+            plans.append(Plan(label=f"file {path}" + (f" #{r + 1}" if r else ""),
                                  context=Context.FILE, collect_args=(path,), test_ids=ids,
-                                 repeat=r))
+                                 attempt=r))
     return plans
 
 
-def alone_plans(collection: Collection, ids: Iterable[str], runs: int,
-                first_repeat: int = 0) -> list[RunPlan]:
-    return [RunPlan(label=f"alone {nodeid}" + (f" #{r + 1}" if r else ""),
+def alone_plans(collection: Collection, ids: Iterable[str], attempts: int,
+                first_attempt: int = 0) -> list[Plan]:
+    return [Plan(label=f"alone {nodeid}" + (f" #{r + 1}" if r else ""),
                     context=Context.ALONE, collect_args=(collection.path_of(nodeid),),
-                    test_ids=(nodeid,), repeat=r)
-            for nodeid in ids for r in range(first_repeat, first_repeat + runs)]
+                    test_ids=(nodeid,), attempt=r)
+            for nodeid in ids for r in range(first_attempt, first_attempt + attempts)]
 
 
-def second_look_plans(collection: Collection, runs: Sequence[PlanRun]) -> list[RunPlan]:
+def second_look_plans(collection: Collection, plan_results: Sequence[PlanResult]) -> list[Plan]:
     """Every test that did not pass: its file alone, then the test alone, twice each."""
-    observed = outcomes_by_test(runs)
+    observed = outcomes_by_test(plan_results)
     suspects = [t.nodeid for t in collection.tests
                 if any(outcome.is_bad for _, outcome in observed.get(t.nodeid, ()))]
-    plans: list[RunPlan] = []
+    plans: list[Plan] = []
     for path in files_in_order(collection, suspects):
-        done = _runs_in(runs, Context.FILE, (path,))
-        plans += file_plans(collection, [path], runs=max(0, FILE_RUNS - done), first_repeat=done)
+        done = _done_in(plan_results, Context.FILE, (path,))
+        plans += file_plans(collection, [path], attempts=max(0, FILE_RUNS - done), first_attempt=done)
     for nodeid in suspects:
-        done = _runs_in(runs, Context.ALONE, (collection.path_of(nodeid),), nodeid)
-        plans += alone_plans(collection, [nodeid], runs=max(0, ALONE_RUNS - done),
-                             first_repeat=done)
+        done = _done_in(plan_results, Context.ALONE, (collection.path_of(nodeid),), nodeid)
+        plans += alone_plans(collection, [nodeid], attempts=max(0, ALONE_RUNS - done),
+                             first_attempt=done)
     return plans
 
 
-def _runs_in(runs: Sequence[PlanRun], context: Context, collect_args: tuple[str, ...],
+def _done_in(plan_results: Sequence[PlanResult], context: Context, collect_args: tuple[str, ...],
              nodeid: str | None = None) -> int:
-    return sum(1 for run in runs if run.plan.context is context
-               and run.plan.collect_args == collect_args
-               and (nodeid is None or run.plan.test_ids == (nodeid,)))
+    return sum(1 for result in plan_results if result.plan.context is context
+               and result.plan.collect_args == collect_args
+               and (nodeid is None or result.plan.test_ids == (nodeid,)))
 
 
-def confirmation_plans(runs: Sequence[PlanRun], needs_confirmation: set[str]) -> list[RunPlan]:
+def confirmation_plans(plan_results: Sequence[PlanResult], needs_confirmation: set[str]) -> list[Plan]:
     """Re-run each suite order that failed a test which passed elsewhere, up to its last such failure.
 
     Tests that fail everywhere need no confirmation of their order, which
     spares a second suite run when a suite simply has failing tests.
     """
     plans = []
-    for run in runs:
-        if run.plan.context is not Context.SUITE:
+    for result in plan_results:
+        if result.plan.context is not Context.SUITE:
             continue
-        bad = [i for i, r in enumerate(run.results)
+        bad = [i for i, r in enumerate(result.results)
                if r.outcome.is_bad and r.nodeid in needs_confirmation]
         if bad:
-            prefix = run.plan.test_ids[: bad[-1] + 1]
-            plans.append(RunPlan(label=f"{run.plan.label} (second look)", context=Context.SUITE,
-                                 collect_args=run.plan.collect_args, test_ids=prefix,
-                                 repeat=run.plan.repeat + 1000))
+            prefix = result.plan.test_ids[: bad[-1] + 1]
+            plans.append(Plan(label=f"{result.plan.label} (second look)", context=Context.SUITE,
+                              collect_args=result.plan.collect_args, test_ids=prefix,
+                              attempt=result.plan.attempt + 1))
     return plans

@@ -8,7 +8,7 @@ import json
 import os
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -114,15 +114,15 @@ class Collection:
 
 
 @dataclass(frozen=True, slots=True)
-class RunPlan:
-    """One ordered list of tests for one child (continued in a new one after a crash)."""
+class Plan:
+    """Tests to run in this order in a fresh child process (continued in a new one after a crash)."""
 
     label: str
     context: Context
     collect_args: tuple[str, ...]
     test_ids: tuple[str, ...]
-    repeat: int = 0  # identical plans differ only here
-    probe: bool = False  # record the state each test and import changed
+    attempt: int = 0  # 0, 1, ...: plans of the same tests in the same order differ only here
+    state_probes: bool = False  # the child's state probes record what each test and import changed
 
     @property
     def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -144,8 +144,8 @@ class TestResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ChildRun:
-    """One child process."""
+class ChildProcess:
+    """One child pytest process of a plan, and how it ended."""
 
     status: ChildStatus
     exit_code: int | None
@@ -157,11 +157,13 @@ class ChildRun:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanRun:
-    plan: RunPlan
+class PlanResult:
+    """A plan, executed: every test's result, and the child processes it took."""
+
+    plan: Plan
     results: tuple[TestResult, ...]
-    children: tuple[ChildRun, ...]
-    collect_errors: tuple[str, ...] = ()  # collectors that failed in this run
+    children: tuple[ChildProcess, ...]
+    collect_errors: tuple[str, ...] = ()  # collectors that failed in these children
     import_changes: tuple[StateChange, ...] = ()  # what collecting each file changed
 
     def result_of(self, nodeid: str) -> TestResult | None:
@@ -173,12 +175,18 @@ class PlanRun:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One test's outcome in one run, as evidence for its verdict."""
+    """One test's outcome in one plan, as evidence for its verdict.
 
-    run: str  # the plan's label
+    Two observations with the same history ran after the same files' imports and the
+    same tests in a fresh process: identical runs, so their outcomes must agree, or the
+    test is flaky.
+    """
+
+    plan: str  # the plan's label
     context: Context
     outcome: Outcome
     message: str = ""
+    history: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +199,36 @@ class TestVerdict:
     observations: tuple[Observation, ...] = ()
     reproduce: tuple[str, ...] = ()  # plain-pytest commands
     detail: str = ""  # e.g. where a hung test was blocked
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFinding:
+    """A habit in a test file's source that hides failures or pollutes the process."""
+
+    id: str
+    path: str
+    line: int
+    code: str  # the offending source line, stripped
+
+
+@dataclass(frozen=True, slots=True)
+class TestEvidence:
+    """What is known about one test (or one file that failed to collect), for its report."""
+
+    __test__: ClassVar[bool] = False
+
+    nodeid: str
+    verdict: str
+    message: str = ""
+    text: str = ""  # the whole failure text: traceback, hang dump, collection error
+    warnings: tuple[str, ...] = ()
+    leaked: tuple[StateChange, ...] = ()
+    polluters: tuple[str, ...] = ()
+    scope: str | None = None
+    static: tuple[StaticFinding, ...] = ()
+    outcomes: tuple[str, ...] = ()  # "suite failed ×2 · alone passed ×2", "bisect: ..."
+    commands: tuple[str, ...] = ()  # plain-pytest commands that show it
+    from_run: bool = True  # False: from a CI artifact only, nothing was re-run
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +282,10 @@ class RunRecord:
     status: str  # running | complete | interrupted
     versions: Versions | None = None
     collection: Collection | None = None
-    runs: tuple[PlanRun, ...] = ()
+    plan_results: tuple[PlanResult, ...] = ()
     verdicts: tuple[TestVerdict, ...] = ()
     seconds: float = 0.0
-    children: int = field(default=0)
+    children_started: int = 0
     bisects: tuple[BisectResult, ...] = ()
 
     def findings(self) -> tuple[TestVerdict, ...]:
@@ -256,8 +294,8 @@ class RunRecord:
     def audit(self) -> tuple[StateChange, ...]:
         """State left changed by each test (and import) of the probed suite runs."""
         changes: list[StateChange] = []
-        for run in self.runs:
-            if run.plan.probe and run.plan.context is Context.SUITE:
+        for run in self.plan_results:
+            if run.plan.state_probes and run.plan.context is Context.SUITE:
                 changes += run.import_changes
                 changes += [c for result in run.results for c in result.state_changes]
                 break

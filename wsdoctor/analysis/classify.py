@@ -1,4 +1,4 @@
-"""Verdicts from the evidence of all runs.
+"""Verdicts from each test's observations in all plans.
 
 A verdict must survive a second look: ``order-dependent`` needs every failing
 order to fail again when repeated and the test to pass alone every time;
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from wsdoctor.analysis.evidence import Sighting, is_ordered
-from wsdoctor.records import Outcome, Verdict
+from wsdoctor.analysis.observations import is_ordered, order_label
+from wsdoctor.records import Observation, Outcome, Verdict
 
 Decision = tuple[Verdict, str]
 
 
-def classify(sightings: Sequence[Sighting]) -> Decision:
-    seen = [s for s in sightings if s.observation.outcome is not Outcome.NOT_RUN]
-    outcomes = [s.observation.outcome for s in seen]
+def classify(observations: Sequence[Observation]) -> Decision:
+    seen = [s for s in observations if s.outcome is not Outcome.NOT_RUN]
+    outcomes = [s.outcome for s in seen]
     if not seen:
         return Verdict.PASS, "not run"
     if Outcome.HANG in outcomes:
@@ -35,19 +35,19 @@ def classify(sightings: Sequence[Sighting]) -> Decision:
     return _by_context(seen)
 
 
-def _by_context(seen: Sequence[Sighting]) -> Decision:
-    alone = [s.observation.outcome for s in seen if not is_ordered(s.observation.context)]
-    ordered = [s for s in seen if is_ordered(s.observation.context)]
-    bad_orders = _groups(s for s in ordered if s.observation.outcome.is_bad)
+def _by_context(seen: Sequence[Observation]) -> Decision:
+    alone = [s.outcome for s in seen if not is_ordered(s.context)]
+    ordered = [s for s in seen if is_ordered(s.context)]
+    bad_orders = _groups(s for s in ordered if s.outcome.is_bad)
     if alone and all(o.is_good for o in alone) and bad_orders:
         if all(len(group) >= 2 for group in bad_orders.values()):
             failed = sum(len(group) for group in bad_orders.values())
-            orders = sorted({_order_name(s.observation.run) for g in bad_orders.values() for s in g})
+            orders = sorted({_order_name(s.plan) for g in bad_orders.values() for s in g})
             return (Verdict.ORDER_DEPENDENT,
                     f"fails in {_join(orders)} ({failed} runs, reproduced), "
                     f"passes alone ({len(alone)} of {len(alone)} runs)")
         return Verdict.FLAKY, "failed in an order that did not fail again when repeated"
-    good_orders = [s.observation.run for s in ordered if s.observation.outcome.is_good]
+    good_orders = [s.plan for s in ordered if s.outcome.is_good]
     if len(alone) >= 2 and all(o.is_bad for o in alone) and good_orders:
         orders = sorted({_order_name(run) for run in good_orders})
         return (Verdict.BRITTLE,
@@ -55,29 +55,29 @@ def _by_context(seen: Sequence[Sighting]) -> Decision:
     return Verdict.FLAKY, "outcomes disagree and no order explains them"
 
 
-def _groups(sightings: Iterable[Sighting]) -> dict[str, list[Sighting]]:
-    groups: dict[str, list[Sighting]] = {}
-    for s in sightings:
+def _groups(observations: Iterable[Observation]) -> dict[str, list[Observation]]:
+    groups: dict[str, list[Observation]] = {}
+    for s in observations:
         groups.setdefault(s.history, []).append(s)
     return groups
 
 
-def _disagreeing_history(seen: Sequence[Sighting]) -> str | None:
+def _disagreeing_history(seen: Sequence[Observation]) -> str | None:
     for group in _groups(seen).values():
-        outcomes = {s.observation.outcome for s in group}
+        outcomes = {s.outcome for s in group}
         if any(o.is_good for o in outcomes) and any(o.is_bad for o in outcomes):
-            return ", ".join(f"{s.observation.run}: {s.observation.outcome.value}" for s in group)
+            return ", ".join(f"{s.plan}: {s.outcome.value}" for s in group)
     return None
 
 
-def _where(seen: Sequence[Sighting], outcome: Outcome, verb: str) -> str:
-    runs = [s.observation.run for s in seen if s.observation.outcome is outcome]
+def _where(seen: Sequence[Observation], outcome: Outcome, verb: str) -> str:
+    runs = [s.plan for s in seen if s.outcome is outcome]
     return f"{verb} {_join(runs)}"
 
 
 def _order_name(label: str) -> str:
     """'suite (second look)' and 'suite #2' are the suite order; 'file x.py #2' is its file's."""
-    name = label.split(" #")[0].removesuffix(" (second look)")
+    name = order_label(label)
     return "the suite order" if name == "suite" else f"the {name} order"
 
 

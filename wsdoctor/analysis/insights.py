@@ -1,4 +1,4 @@
-"""Evidence -> insights: match what the runs, bisects and static checks found against playbooks."""
+"""Test evidence -> insights: match what the runs, bisects and static checks found against playbooks."""
 
 from __future__ import annotations
 
@@ -7,29 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wsdoctor.analysis.static import StaticFinding
 from wsdoctor.playbook import Condition, Playbook, version_satisfies
-from wsdoctor.records import StateChange
+from wsdoctor.records import StateChange, TestEvidence
 
 CONFIDENCE_ORDER = ("low", "medium", "high")
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What is known about one test (or one file that failed to collect)."""
-
-    nodeid: str
-    verdict: str
-    message: str = ""
-    text: str = ""  # the whole failure text: traceback, hang dump, collection error
-    warnings: tuple[str, ...] = ()
-    leaked: tuple[StateChange, ...] = ()
-    polluters: tuple[str, ...] = ()
-    scope: str | None = None
-    static: tuple[StaticFinding, ...] = ()
-    outcomes: tuple[str, ...] = ()  # "suite: failed", "alone: passed ×2", "bisect: ..."
-    commands: tuple[str, ...] = ()  # plain-pytest commands that show it
-    from_run: bool = True  # False: from a CI artifact only, nothing was re-run
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +23,7 @@ class Insight:
     lesson: str
     confidence: str
     tests: tuple[str, ...]
-    evidence: tuple[Evidence, ...]
+    evidence: tuple[TestEvidence, ...]
     references: tuple[str, ...] = ()
     needs_run: bool = False  # matched on text alone; a `wsdoctor run` (and bisect) would confirm
 
@@ -52,13 +33,13 @@ class _Values(dict[str, str]):
         return "(unknown)"
 
 
-def insights_for(evidence: Sequence[Evidence], playbooks: Sequence[Playbook],
+def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook],
                  versions: dict[str, str]) -> list[Insight]:
     """One insight per playbook that matched (grouping its tests), plus one per unmatched finding."""
     usable = [p for p in playbooks if all(version_satisfies(versions.get(name, ""), spec)
                                           for name, spec in p.requires)]
-    grouped: dict[str, list[tuple[Evidence, dict[str, str], Condition]]] = {}
-    unmatched: list[Evidence] = []
+    grouped: dict[str, list[tuple[TestEvidence, dict[str, str], Condition]]] = {}
+    unmatched: list[TestEvidence] = []
     for item in evidence:
         matches = [(p, found) for p in usable for found in [_match(p, item, versions)] if found is not None]
         for playbook, (groups, condition) in matches:
@@ -71,7 +52,7 @@ def insights_for(evidence: Sequence[Evidence], playbooks: Sequence[Playbook],
     return insights + [_unmatched(item) for item in unmatched]
 
 
-def _match(playbook: Playbook, item: Evidence,
+def _match(playbook: Playbook, item: TestEvidence,
            versions: dict[str, str]) -> tuple[dict[str, str], Condition] | None:
     for condition in playbook.match:
         if not all(version_satisfies(versions.get(name, ""), spec) for name, spec in condition.requires):
@@ -82,7 +63,7 @@ def _match(playbook: Playbook, item: Evidence,
     return None
 
 
-def _condition_groups(condition: Condition, item: Evidence) -> dict[str, str] | None:
+def _condition_groups(condition: Condition, item: TestEvidence) -> dict[str, str] | None:
     """The named groups the condition captured, or None when it does not hold."""
     groups: dict[str, str] = {}
     if condition.verdicts and item.verdict not in condition.verdicts:
@@ -123,7 +104,7 @@ def _leak_matches(wanted: tuple[tuple[str, str], ...], leak: StateChange) -> boo
                for key, pattern in wanted)
 
 
-def _insight(playbook: Playbook, hits: list[tuple[Evidence, dict[str, str], Condition]],
+def _insight(playbook: Playbook, hits: list[tuple[TestEvidence, dict[str, str], Condition]],
              versions: dict[str, str]) -> Insight:
     first, groups, condition = max(hits, key=lambda hit: len(hit[0].leaked))  # the best-proven one
     values = _Values(_placeholders(first, versions))
@@ -141,7 +122,7 @@ def _fill(template: str, values: _Values) -> str:
     return template.format_map(values).strip()
 
 
-def _confidence(playbook: Playbook, condition: Condition, item: Evidence) -> str:
+def _confidence(playbook: Playbook, condition: Condition, item: TestEvidence) -> str:
     level = CONFIDENCE_ORDER.index(playbook.confidence)
     if condition.leaked or condition.scopes:
         level += 1  # bisect proved the polluter and named the state
@@ -150,7 +131,7 @@ def _confidence(playbook: Playbook, condition: Condition, item: Evidence) -> str
     return CONFIDENCE_ORDER[max(0, min(level, 2))]
 
 
-def _placeholders(item: Evidence, versions: dict[str, str]) -> dict[str, str]:
+def _placeholders(item: TestEvidence, versions: dict[str, str]) -> dict[str, str]:
     leak = item.leaked[0] if item.leaked else None
     values = {
         "victim": item.nodeid, "verdict": item.verdict, "message": item.message or "(no message)",
@@ -163,7 +144,7 @@ def _placeholders(item: Evidence, versions: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-def _unmatched(item: Evidence) -> Insight:
+def _unmatched(item: TestEvidence) -> Insight:
     """Never silence: what failed, where, after what."""
     after = f" after {', '.join(item.polluters)}" if item.polluters else ""
     leaked = "; ".join(f"{c.kind} {c.name}: {c.before or '(absent)'} → {c.after or '(absent)'}"

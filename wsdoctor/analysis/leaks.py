@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from wsdoctor.records import PlanRun, StateChange
+from wsdoctor.records import PlanResult, StateChange
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUOTED = re.compile(r"'([^'\n]{3,200})'|\"([^\"\n]{3,200})\"")
@@ -29,7 +29,7 @@ class Replay:
     reverts: tuple[tuple[str, str], ...]  # (key, test): a test put back the value a key had
 
 
-def replay_until(run: PlanRun, victim: str) -> Replay:
+def replay_until(run: PlanResult, victim: str) -> Replay:
     """Apply the run's import changes and each test's changes in order, up to the victim."""
     pristine: dict[str, StateChange] = {}
     current: dict[str, str | None] = {}
@@ -51,7 +51,7 @@ def replay_until(run: PlanRun, victim: str) -> Replay:
     return Replay(leaks=leaks, reverts=tuple(reverts))
 
 
-def _changes_before(run: PlanRun, victim: str) -> Iterable[StateChange]:
+def _changes_before(run: PlanResult, victim: str) -> Iterable[StateChange]:
     yield from run.import_changes
     for result in run.results:
         if result.nodeid == victim:

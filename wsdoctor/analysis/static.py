@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from pathlib import Path
+
+from wsdoctor.records import StaticFinding
 
 MOCK_CHECKS = frozenset({"called_once", "called_once_with", "called_with", "not_called", "has_calls",
                          "any_call", "called_twice"})
 
 
-@dataclass(frozen=True, slots=True)
-class StaticFinding:
-    id: str
-    path: str
-    line: int
-    code: str  # the offending source line, stripped
-
-
-def scan_file(path: Path, shown: str) -> tuple[StaticFinding, ...]:
+def scan_source(source: str, shown: str) -> tuple[StaticFinding, ...]:
+    """The findings in one test file's source (``shown``: its path as reports name it)."""
     try:
-        source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
-    except (OSError, SyntaxError, UnicodeDecodeError):
+    except SyntaxError:
         return ()
     lines = source.splitlines()
     found = [(finding, getattr(node, "lineno", 1)) for finding, node in _findings(tree)]

@@ -7,18 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wsdoctor.analysis.classify import classify
-from wsdoctor.analysis.evidence import Sighting, outcomes_by_test, sightings_by_test
-from wsdoctor.childio import blocked_frame, error_summary
+from wsdoctor.analysis.observations import observations_by_test, outcomes_by_test
 from wsdoctor.records import (
     Collection,
     CollectionError,
     Context,
+    Observation,
     Outcome,
-    PlanRun,
+    PlanResult,
     RunOptions,
     TestVerdict,
     Verdict,
 )
+from wsdoctor.text import blocked_frame, error_summary, slug
 
 MAX_IDS_IN_COMMAND = 12
 
@@ -36,25 +37,25 @@ class CommandStyle:
         return " ".join(shlex.quote(w) for w in words)
 
 
-def needs_confirmation(runs: Sequence[PlanRun]) -> set[str]:
+def needs_confirmation(plan_results: Sequence[PlanResult]) -> set[str]:
     """Tests that failed in a suite order and passed somewhere else."""
-    return {nodeid for nodeid, found in outcomes_by_test(runs).items()
+    return {nodeid for nodeid, found in outcomes_by_test(plan_results).items()
             if any(outcome.is_bad and context is Context.SUITE for context, outcome in found)
             and any(outcome.is_good for _, outcome in found)}
 
 
-def all_verdicts(collection: Collection, runs: Sequence[PlanRun], options: RunOptions,
+def all_verdicts(collection: Collection, plan_results: Sequence[PlanResult], options: RunOptions,
                  style: CommandStyle) -> tuple[TestVerdict, ...]:
-    by_test = sightings_by_test(runs)
+    by_test = observations_by_test(plan_results)
     verdicts = [_collection_verdict(error, collection, options, style) for error in collection.errors]
     for test in collection.tests:
         found = by_test.get(test.nodeid, [])
         verdict, reason = classify(found)
         verdicts.append(TestVerdict(
             nodeid=test.nodeid, verdict=verdict, reason=reason,
-            observations=tuple(s.observation for s in found),
-            reproduce=_reproduce(test.nodeid, verdict, found, runs, options, style),
-            detail=_hang_detail(test.nodeid, runs, collection.rootdir)
+            observations=tuple(found),
+            reproduce=_reproduce(test.nodeid, verdict, found, plan_results, options, style),
+            detail=_hang_detail(test.nodeid, plan_results, collection.rootdir)
             if verdict is Verdict.HANG else ""))
     return tuple(verdicts)
 
@@ -77,13 +78,13 @@ def _collection_verdict(error: CollectionError, collection: Collection, options:
         detail=error_summary(error.message))
 
 
-def _reproduce(nodeid: str, verdict: Verdict, found: Sequence[Sighting], runs: Sequence[PlanRun],
+def _reproduce(nodeid: str, verdict: Verdict, found: Sequence[Observation], plan_results: Sequence[PlanResult],
                options: RunOptions, style: CommandStyle) -> tuple[str, ...]:
     if verdict is Verdict.PASS:
         return ()
     alone = style.pytest(nodeid)
     if verdict is Verdict.ORDER_DEPENDENT:
-        return (_failing_order_command(nodeid, found, runs, options, style) + "  # fails",
+        return (_failing_order_command(nodeid, found, plan_results, options, style) + "  # fails",
                 alone + "  # passes")
     if verdict is Verdict.BRITTLE:
         return (alone + "  # fails", style.pytest(*options.paths) + "  # passes")
@@ -92,35 +93,34 @@ def _reproduce(nodeid: str, verdict: Verdict, found: Sequence[Sighting], runs: S
     return (alone,)
 
 
-def _failing_order_command(nodeid: str, found: Sequence[Sighting], runs: Sequence[PlanRun],
+def _failing_order_command(nodeid: str, found: Sequence[Observation], plan_results: Sequence[PlanResult],
                            options: RunOptions, style: CommandStyle) -> str:
-    failing = next(s.observation.run for s in found
-                   if s.observation.outcome.is_bad and s.observation.context is not Context.ALONE)
-    run = next(r for r in runs if r.plan.label == failing)
-    if run.plan.label == "suite":
+    failing = next(o.plan for o in found if o.outcome.is_bad and o.context is not Context.ALONE)
+    result = next(r for r in plan_results if r.plan.label == failing)
+    if result.plan.label == "suite":
         return style.pytest(*options.paths)
-    if run.plan.context is Context.FILE:
-        return style.pytest(*run.plan.collect_args)
-    prefix = run.plan.test_ids[: run.plan.test_ids.index(nodeid) + 1]
+    if result.plan.context is Context.FILE:
+        return style.pytest(*result.plan.collect_args)
+    prefix = result.plan.test_ids[: result.plan.test_ids.index(nodeid) + 1]
     if len(prefix) <= MAX_IDS_IN_COMMAND:
         return style.pytest(*prefix)
-    order_file = f"{style.orders_dir}/{_order_file_name(run.plan.label)}"
+    order_file = f"{style.orders_dir}/{_order_file_name(result.plan.label)}"
     return f"xargs -d '\\n' {style.pytest()} < {shlex.quote(order_file)}"
 
 
 def _order_file_name(label: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in label).strip("-") + ".txt"
+    return slug(label) + ".txt"
 
 
-def order_files(runs: Sequence[PlanRun]) -> dict[str, tuple[str, ...]]:
+def order_files(plan_results: Sequence[PlanResult]) -> dict[str, tuple[str, ...]]:
     """The order of every suite run, by file name, for the reproduce commands."""
     return {_order_file_name(r.plan.label): r.plan.test_ids
-            for r in runs if r.plan.context is Context.SUITE}
+            for r in plan_results if r.plan.context is Context.SUITE}
 
 
-def _hang_detail(nodeid: str, runs: Sequence[PlanRun], rootdir: str) -> str:
-    for run in runs:
-        result = run.result_of(nodeid)
+def _hang_detail(nodeid: str, plan_results: Sequence[PlanResult], rootdir: str) -> str:
+    for plan_result in plan_results:
+        result = plan_result.result_of(nodeid)
         if result is not None and result.outcome is Outcome.HANG:
             where = blocked_frame(result.longrepr, rootdir)
             if where:

@@ -17,14 +17,14 @@ from wsdoctor.analysis.verdicts import CommandStyle
 from wsdoctor.commands.bisect_setup import BisectRequest, check_victim, failing_order, run_dir_and_collection, slug
 from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
 from wsdoctor.execution.child import ChildSettings
-from wsdoctor.execution.interpreter import probe_python
+from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
 from wsdoctor.oracle import Oracle
 from wsdoctor.planner import files_in_order
 from wsdoctor.records import (
     BisectResult,
     Collection,
-    PlanRun,
+    PlanResult,
     dump_json,
     write_atomic,
 )
@@ -64,7 +64,7 @@ class BisectSession:
         self.journal = run_dir / f"bisect-{slug(request.victim)}.jsonl"
         self.oracle = Oracle(executor, collection, request.victim, self.journal, request.repeat,
                              deadline=self.started + request.budget)
-        self.suite_run: PlanRun | None = None  # the confirming run of the given order, with probes
+        self.suite_run: PlanResult | None = None  # the confirming run of the given order, with probes
         self.proof = (0, 0)  # failures and runs of the final set
 
     # --- setting up -----------------------------------------------------------------
@@ -72,7 +72,7 @@ class BisectSession:
     @classmethod
     def prepare(cls, request: BisectRequest, err: Console) -> BisectSession:
         if request.python_given:
-            probe_python(request.python, request.cwd)
+            check_interpreter(request.python, request.cwd)
         run_dir, collection = run_dir_and_collection(request, err)
         settings = ChildSettings(python=request.python, cwd=request.cwd, pytest_args=request.pytest_args,
                                  timeout=request.timeout, artifacts=run_dir, rootdir=collection.rootdir,
@@ -105,14 +105,14 @@ class BisectSession:
             return self._search_polluters(self.order, in_order[0], confidence)
         return self._find_order_then_search(in_order[0])
 
-    def _confirm(self) -> tuple[list[PlanRun], list[PlanRun]]:
-        plan = dataclasses.replace(self.oracle.order_plan(self.order, probe=True),
+    def _confirm(self) -> tuple[list[PlanResult], list[PlanResult]]:
+        plan = dataclasses.replace(self.oracle.order_plan(self.order, state_probes=True),
                                    collect_args=self.collect_args, label="bisect: the failing order")
         runs = self.oracle.run([plan, self.oracle.alone_plan()])
         repeat = self.oracle.repeat
         return runs[:repeat], runs[repeat:]
 
-    def _search_polluters(self, order: tuple[str, ...], probe_run: PlanRun,
+    def _search_polluters(self, order: tuple[str, ...], probe_run: PlanResult,
                           confidence: str) -> BisectResult:
         ranked, tokens = self._ranked_leaks(probe_run)
         hints = suspects(ranked, tokens, SUSPECTS_TRIED)
@@ -143,7 +143,7 @@ class BisectSession:
                                   "fail the victim: the polluter is a test")
             return ()
 
-    def _search_state_setters(self, passing_run: PlanRun) -> BisectResult:
+    def _search_state_setters(self, passing_run: PlanResult) -> BisectResult:
         victim = self.request.victim
         if not self.oracle.victim_failed(passing_run) and self.order:
             self.say(f"{victim} passes after {len(self.order)} test(s) and fails alone: "
@@ -162,7 +162,7 @@ class BisectSession:
                 reproduce=(self._pytest(victim) + "  # fails", self._pytest(*setters, victim) + "  # passes"))
         return self._result("fails-alone", f"{victim} fails alone and in the order")
 
-    def _find_order_then_search(self, passing_run: PlanRun) -> BisectResult:
+    def _find_order_then_search(self, passing_run: PlanResult) -> BisectResult:
         victim = self.request.victim
         self.say(f"{victim} passes in the given order: looking for an order that fails it")
         others = [t.nodeid for t in self.collection.tests if t.nodeid != victim]
@@ -170,7 +170,7 @@ class BisectSession:
                     ("all other tests, reversed, before it", tuple(reversed(others)))]
         try:
             for description, attempt in attempts:
-                run = self.oracle.run([self.oracle.order_plan(attempt, probe=True)])[0]
+                run = self.oracle.run([self.oracle.order_plan(attempt, state_probes=True)])[0]
                 self.log.steps.append(f"{description}: victim {'fails' if self._failed(run) else 'passes'}")
                 if self._failed(run):
                     return self._search_polluters(attempt, run, f"found by running {description}")
@@ -183,7 +183,7 @@ class BisectSession:
         group, run = found
         return self._search_polluters(group, run, "found in a group of tests run before it")
 
-    def _try_groups(self, others: list[str], probe_run: PlanRun) -> tuple[tuple[str, ...], PlanRun] | None:
+    def _try_groups(self, others: list[str], probe_run: PlanResult) -> tuple[tuple[str, ...], PlanResult] | None:
         """Smaller groups in parallel, so that a cleaner falls into another group than its polluter."""
         ranked, tokens = self._ranked_leaks(probe_run)
         first = suspects(ranked, tokens, len(others))
@@ -203,14 +203,14 @@ class BisectSession:
 
     # --- evidence ---------------------------------------------------------------------
 
-    def _ranked_leaks(self, run: PlanRun) -> tuple[list[Leak], set[str]]:
+    def _ranked_leaks(self, run: PlanResult) -> tuple[list[Leak], set[str]]:
         result = run.result_of(self.request.victim)
         texts = [result.message, result.longrepr] if result is not None else []
         texts.append(_source_of(self.request.victim, self.collection, self.request.cwd))
         tokens = tokens_of(texts)
         return rank(replay_until(run, self.request.victim).leaks, tokens), tokens
 
-    def _import_candidates(self, run: PlanRun) -> list[str]:
+    def _import_candidates(self, run: PlanResult) -> list[str]:
         victim_file = self.collection.path_of(self.request.victim)
         all_ids = [t.nodeid for t in self.collection.tests]
         files = files_in_order(self.collection, all_ids)
@@ -238,9 +238,9 @@ class BisectSession:
             leaked_state=tuple(leak.change for leak in leaks), confidence=confidence,
             cleaners=self._cleaners(leaks), reproduce=reproduce)
 
-    def _final_run(self, chosen: tuple[str, ...], expect_failure: bool, imports: bool = False) -> PlanRun:
+    def _final_run(self, chosen: tuple[str, ...], expect_failure: bool, imports: bool = False) -> PlanResult:
         """The proving run, with state probes on: it names what the chosen tests leave behind."""
-        plan = self.oracle.import_plan(chosen) if imports else self.oracle.order_plan(chosen, probe=True)
+        plan = self.oracle.import_plan(chosen) if imports else self.oracle.order_plan(chosen, state_probes=True)
         run = self.oracle.proving_run(plan, expect_failure)
         failed, total = self.oracle.failure_rate(plan)
         self.log.steps.append(f"proof: the victim failed in {failed} of {total} run(s) after "
@@ -248,7 +248,7 @@ class BisectSession:
         self.proof = (failed, total)
         return run
 
-    def _leaks_by(self, run: PlanRun, authors: Sequence[str]) -> list[Leak]:
+    def _leaks_by(self, run: PlanResult, authors: Sequence[str]) -> list[Leak]:
         ranked, _ = self._ranked_leaks(run)
         return [leak for leak in ranked if any(_made_by(by, authors) for by in leak.changed_by)]
 
@@ -260,7 +260,7 @@ class BisectSession:
         reverts = replay_until(self.suite_run, self.request.victim).reverts
         return tuple(dict.fromkeys(test for key, test in reverts if key in keys))
 
-    def _failed(self, run: PlanRun) -> bool:
+    def _failed(self, run: PlanResult) -> bool:
         return self.oracle.victim_failed(run)
 
     # --- output -------------------------------------------------------------------------

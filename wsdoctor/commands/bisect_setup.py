@@ -112,7 +112,7 @@ def randomly_order(request: BisectRequest, executor: Executor) -> list[str]:
 
 def order_from_run(request: BisectRequest, ids: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     record = load_run(request.cwd, request.from_run)
-    for run in record.runs:
+    for run in record.plan_results:
         result = run.result_of(request.victim)
         if run.plan.context is not Context.ALONE and result is not None and result.outcome.is_bad:
             index = run.plan.test_ids.index(request.victim)

@@ -10,7 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.commands.report import ReportRequest, report_command
-from wsdoctor.commands.run import RunRequest, run_suite
+from wsdoctor.commands.run import run_suite
+from wsdoctor.commands.run_start import RunRequest
 from wsdoctor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from wsdoctor.records import RunOptions
 

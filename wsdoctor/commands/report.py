@@ -10,11 +10,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from wsdoctor.analysis.insights import Evidence, Insight, insights_for, versions_map
+from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.errors import EXIT_OK, UsageError
-from wsdoctor.evidence_sources import from_json_report, from_junit, from_record
+from wsdoctor.evidence import from_json_report, from_junit, from_record
 from wsdoctor.playbook import Playbook, load_all
-from wsdoctor.records import write_atomic
+from wsdoctor.records import TestEvidence, write_atomic
 from wsdoctor.render.report import html_page, json_text, render_terminal, write_markdown
 from wsdoctor.store import find_run, load_run
 
@@ -74,7 +74,7 @@ def configured_dirs(cwd: Path) -> list[Path]:
     return [cwd / entry for entry in listed]
 
 
-def _evidence(request: ReportRequest) -> tuple[list[Evidence], dict[str, str], str]:
+def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str], str]:
     if request.from_junit and request.from_json_report:
         raise UsageError("give one of --from-junit and --from-json-report")
     for artifact, reader in ((request.from_junit, from_junit), (request.from_json_report, from_json_report)):

@@ -15,13 +15,13 @@ from rich.console import Console
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.collect import collect_suite, collection_from
-from wsdoctor.commands.run import RunRequest, StartedRun, discovering_plan, exit_code_of
+from wsdoctor.commands.run_start import RunRequest, StartedRun, discovering_plan, exit_code_of
 from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
-from wsdoctor.execution.child import StartedChild
+from wsdoctor.execution.child import LiveChild
 from wsdoctor.execution.pool import RunInterrupted, missing_result
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
-from wsdoctor.records import Collection, PlanRun, RunPlan, RunRecord, Verdict, Versions, write_atomic
+from wsdoctor.records import Collection, Plan, PlanResult, RunRecord, Verdict, Versions, write_atomic
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
@@ -57,7 +57,7 @@ def _write_json(request: RunRequest, record: RunRecord, exit_code: int) -> None:
         write_atomic(request.json_path, json.dumps(run_document(record, exit_code), indent=2))
 
 
-def _with_uncollected(run: PlanRun, collection: Collection, collect_errors: dict[str, str]) -> PlanRun:
+def _with_uncollected(run: PlanResult, collection: Collection, collect_errors: dict[str, str]) -> PlanResult:
     """Add the tests the suite child could not collect (found when their files were collected alone)."""
     known = set(run.plan.test_ids)
     extra = tuple(t.nodeid for t in collection.tests if t.nodeid not in known)
@@ -78,7 +78,7 @@ class RunSession:
         self.ui = ui
         self.began = start.began
         self.suite_child = start.suite_child
-        self.runs: list[PlanRun] = []
+        self.plan_results: list[PlanResult] = []
         self.executor = start.executor
         self.executor.on_test_done = ui.test_done  # the events that came before are replayed
 
@@ -97,11 +97,11 @@ class RunSession:
             self._collect()
             collection = self._collection()
             self._phase("running the suite", suite_plans(collection, options))
-        self._phase("second look at tests that did not pass", second_look_plans(collection, self.runs))
+        self._phase("second look at tests that did not pass", second_look_plans(collection, self.plan_results))
         self._phase("confirming failing orders",
-                    confirmation_plans(self.runs, needs_confirmation(self.runs)))
+                    confirmation_plans(self.plan_results, needs_confirmation(self.plan_results)))
         self._write_orders()
-        verdicts = all_verdicts(collection, self.runs, self.request.options, self._command_style())
+        verdicts = all_verdicts(collection, self.plan_results, self.request.options, self._command_style())
         self.record = dataclasses.replace(self.record, verdicts=verdicts)
         self.finish("complete")
 
@@ -114,12 +114,12 @@ class RunSession:
         self.ui.note("[bold]collecting[/]")
         self._set_collection(*collect_suite(self.executor, self.request.options.paths))
 
-    def _collect_while_running_the_suite(self, suite_child: StartedChild) -> None:
+    def _collect_while_running_the_suite(self, suite_child: LiveChild) -> None:
         options = self.request.options
         with self.ui.phase("collecting and running the suite", None), self._keeping_interrupted_runs():
             run, child, output = self.executor.finish_discovering(discovering_plan(options), suite_child)
         collection, versions = collection_from(self.executor, options.paths, child, output)
-        self.runs.append(_with_uncollected(run, collection, output.collect_errors))
+        self.plan_results.append(_with_uncollected(run, collection, output.collect_errors))
         self._set_collection(collection, versions)
 
     def _set_collection(self, collection: Collection, versions: Versions | None) -> None:
@@ -128,12 +128,12 @@ class RunSession:
         self.record = dataclasses.replace(self.record, collection=collection,
                                           versions=versions or self.record.versions)
 
-    def _phase(self, title: str, plans: Sequence[RunPlan]) -> None:
+    def _phase(self, title: str, plans: Sequence[Plan]) -> None:
         if not plans:
             return
         self._save()  # what is known so far, before children that may run long
         with self.ui.phase(title, sum(len(p.test_ids) for p in plans)), self._keeping_interrupted_runs():
-            self.runs += self.executor.run_plans(plans)
+            self.plan_results += self.executor.run_plans(plans)
         self._save()
 
     @contextlib.contextmanager
@@ -142,13 +142,13 @@ class RunSession:
         try:
             yield
         except RunInterrupted as interrupted:
-            self.runs += interrupted.runs
+            self.plan_results += interrupted.plan_results
             raise
 
     def _write_orders(self) -> None:
         orders = self.run_dir / "orders"
         orders.mkdir(exist_ok=True)
-        for name, ids in order_files(self.runs).items():
+        for name, ids in order_files(self.plan_results).items():
             (orders / name).write_text("".join(i + "\n" for i in ids), encoding="utf-8")
 
     def _command_style(self) -> CommandStyle:
@@ -185,7 +185,7 @@ class RunSession:
 
     def _save(self) -> None:
         self.record = dataclasses.replace(
-            self.record, runs=tuple(self.runs), children=self.executor.children_started,
+            self.record, plan_results=tuple(self.plan_results), children_started=self.executor.children_started,
             seconds=round(time.monotonic() - self.began, 2))
         save_record(self.run_dir, self.record)
 

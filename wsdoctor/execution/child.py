@@ -22,7 +22,8 @@ from pathlib import Path
 from wsdoctor import child as child_package
 from wsdoctor.child import protocol
 from wsdoctor.childio import ChildOutput, EventTail, apply_event, read_child_dir
-from wsdoctor.records import ChildRun, ChildStatus, Outcome
+from wsdoctor.records import ChildProcess, ChildStatus, Outcome
+from wsdoctor.text import slug
 
 COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
 HANG_GRACE = 15.0  # faulthandler should end a hung child first; we are the backstop
@@ -64,7 +65,7 @@ def stage_child_package(target: Path) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
-class StartedChild:
+class LiveChild:
     """A child pytest that was started and is not yet watched."""
 
     proc: subprocess.Popen[bytes]
@@ -72,7 +73,7 @@ class StartedChild:
     started: float  # time.monotonic() at its start
 
 
-class ChildProcesses:
+class ChildSupervisor:
     """Starts child pytest processes, watches each to its end, and can end every live one."""
 
     def __init__(self, settings: ChildSettings, on_test_done: ProgressCallback | None = None) -> None:
@@ -85,11 +86,11 @@ class ChildProcesses:
         self._child_path = stage_child_package(settings.artifacts / "child-path")
 
     def run(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
-            extra: tuple[str, ...]) -> tuple[ChildRun, ChildOutput]:
+            extra: tuple[str, ...]) -> tuple[ChildProcess, ChildOutput]:
         return self.finish(self.start(label, collect_args, ids, extra))
 
     def start(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
-              extra: tuple[str, ...]) -> StartedChild:
+              extra: tuple[str, ...]) -> LiveChild:
         directory = self._new_child_dir(label)
         command = self._command(directory, collect_args, ids, extra)
         started = time.monotonic()
@@ -99,9 +100,9 @@ class ChildProcesses:
                                     start_new_session=True)
         with self._lock:
             self._live.add(proc)
-        return StartedChild(proc=proc, directory=directory, started=started)
+        return LiveChild(proc=proc, directory=directory, started=started)
 
-    def finish(self, child: StartedChild) -> tuple[ChildRun, ChildOutput]:
+    def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
         tail = EventTail(child.directory / protocol.EVENTS_FILE)
         output = ChildOutput()
@@ -114,12 +115,12 @@ class ChildProcesses:
                 self._live.discard(proc)
         return self.result(child, output, killed, tail)
 
-    def result(self, child: StartedChild, output: ChildOutput, killed: bool,
-               tail: EventTail | None = None) -> tuple[ChildRun, ChildOutput]:
+    def result(self, child: LiveChild, output: ChildOutput, killed: bool,
+               tail: EventTail | None = None) -> tuple[ChildProcess, ChildOutput]:
         """What an ended child left: its events (continuing ``tail``), report and files."""
         proc, directory = child.proc, child.directory
         output = read_child_dir(directory, self.settings.cwd, output, tail)
-        run = ChildRun(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
+        run = ChildProcess(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
                        seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
                        started=tuple(output.started), hang_dump=output.hang_dump,
                        stderr_tail=_tail(directory / "stderr.txt"))
@@ -136,7 +137,8 @@ class ChildProcesses:
         with self._lock:
             self.started += 1
             number = self.started
-        directory = self.settings.artifacts / "children" / f"{number:04d}-{_slug(label)}"
+        name = slug(label, keep="-_.", limit=60) or "child"
+        directory = self.settings.artifacts / "children" / f"{number:04d}-{name}"
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "label.txt").write_text(label + "\n", encoding="utf-8")
         return directory
@@ -252,8 +254,3 @@ def _tail(path: Path) -> str:
     except OSError:
         return ""
     return data.decode("utf-8", errors="replace")
-
-
-def _slug(label: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
-    return cleaned.strip("-")[:60] or "child"

@@ -14,7 +14,7 @@ _PROBE = ("import platform, sys, pytest; "
           "print(platform.python_version(), pytest.__version__, platform.platform(), sys.executable)")
 
 
-def probe_python(python: str, cwd: Path) -> Versions:
+def check_interpreter(python: str, cwd: Path) -> Versions:
     """Check that ``python`` runs and has a pytest wsdoctor's child plugin supports."""
     hint = "point --python at your project's interpreter, e.g. .venv/bin/python"
     try:

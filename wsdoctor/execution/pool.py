@@ -1,4 +1,4 @@
-"""Plans over a pool of children: one child per RunPlan, continued in a new one after a crash or a hang."""
+"""Plans over a pool of children: one child per Plan, continued in a new one after a crash or a hang."""
 
 from __future__ import annotations
 
@@ -7,57 +7,58 @@ import signal
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from wsdoctor.childio import ChildOutput, error_summary
-from wsdoctor.execution.child import ChildProcesses, ChildSettings, ProgressCallback, StartedChild
-from wsdoctor.records import ChildRun, ChildStatus, Outcome, PlanRun, RunPlan, StateChange, TestResult
+from wsdoctor.childio import ChildOutput
+from wsdoctor.execution.child import ChildSettings, ChildSupervisor, LiveChild, ProgressCallback
+from wsdoctor.records import ChildProcess, ChildStatus, Outcome, Plan, PlanResult, StateChange, TestResult
+from wsdoctor.text import error_summary, first_line
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C, with what the plan runs it cut short had finished (each child's finished tests)."""
+    """Ctrl-C, with what the plans it cut short had finished (each child's finished tests)."""
 
-    def __init__(self, runs: list[PlanRun]) -> None:
+    def __init__(self, plan_results: list[PlanResult]) -> None:
         super().__init__()
-        self.runs = runs
+        self.plan_results = plan_results
 
 
 class Executor:
     def __init__(self, settings: ChildSettings, workers: int,
                  on_test_done: ProgressCallback | None = None) -> None:
-        self.children = ChildProcesses(settings, on_test_done)
+        self.supervisor = ChildSupervisor(settings, on_test_done)
         self.workers = max(1, workers)
 
     @property
     def settings(self) -> ChildSettings:
-        return self.children.settings
+        return self.supervisor.settings
 
     @settings.setter
     def settings(self, settings: ChildSettings) -> None:
-        self.children.settings = settings
+        self.supervisor.settings = settings
 
     @property
     def on_test_done(self) -> ProgressCallback | None:
-        return self.children.on_test_done
+        return self.supervisor.on_test_done
 
     @on_test_done.setter
     def on_test_done(self, callback: ProgressCallback | None) -> None:
-        self.children.on_test_done = callback
+        self.supervisor.on_test_done = callback
 
     @property
     def children_started(self) -> int:
-        return self.children.started
+        return self.supervisor.started
 
     def kill_all(self) -> None:
-        self.children.kill_all()
+        self.supervisor.kill_all()
 
     def collect(self, collect_args: Sequence[str], label: str = "collect",
-                randomly_seed: int | None = None) -> tuple[ChildRun, ChildOutput]:
+                randomly_seed: int | None = None) -> tuple[ChildProcess, ChildOutput]:
         """Collect in a child; with a seed, in the order pytest-randomly gives it."""
         extra: tuple[str, ...] = ("--collect-only",)
         if randomly_seed is not None:
             extra += ("-p", "randomly", f"--randomly-seed={randomly_seed}")
-        return self.children.run(label, tuple(collect_args), None, extra)
+        return self.supervisor.run(label, tuple(collect_args), None, extra)
 
-    def run_plans(self, plans: Iterable[RunPlan]) -> list[PlanRun]:
+    def run_plans(self, plans: Iterable[Plan]) -> list[PlanResult]:
         pool = ThreadPoolExecutor(max_workers=self.workers)
         futures = []
         try:
@@ -76,47 +77,47 @@ class Executor:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def run_plan(self, plan: RunPlan) -> PlanRun:
+    def run_plan(self, plan: Plan) -> PlanResult:
         """Run a plan to its end, continuing in a new child after a crash or a hang."""
         return self._run_to_end(plan, None)
 
-    def start_discovering(self, plan: RunPlan) -> StartedChild:
+    def start_discovering(self, plan: Plan) -> LiveChild:
         """Start a child that collects and runs in collection order; see finish_discovering."""
-        return self.children.start(plan.label, plan.collect_args, None, _probe_args(plan))
+        return self.supervisor.start(plan.label, plan.collect_args, None, _state_probe_args(plan))
 
-    def finish_discovering(self, plan: RunPlan,
-                           started: StartedChild) -> tuple[PlanRun, ChildRun, ChildOutput]:
+    def finish_discovering(self, plan: Plan,
+                           started: LiveChild) -> tuple[PlanResult, ChildProcess, ChildOutput]:
         """Watch a discovering child to its end: its collection is the suite's.
 
         This spares a plain run the separate collection child (a second full collection).
         Started and finished apart, so the caller can do its own start-up while the child starts.
         """
         try:
-            child, output = self.children.finish(started)
+            child, output = self.supervisor.finish(started)
         except KeyboardInterrupt:
             self.kill_all()
-            child, output = self.children.result(started, ChildOutput(), killed=True)
+            child, output = self.supervisor.result(started, ChildOutput(), killed=True)
             raise RunInterrupted([self._discovered(plan, child, output)]) from None
         return self._discovered(plan, child, output), child, output
 
-    def _discovered(self, plan: RunPlan, child: ChildRun, output: ChildOutput) -> PlanRun:
+    def _discovered(self, plan: Plan, child: ChildProcess, output: ChildOutput) -> PlanResult:
         ids = tuple(t.nodeid for t in output.collected or ())
         return self._run_to_end(dataclasses.replace(plan, test_ids=ids), (child, output))
 
-    def _run_to_end(self, plan: RunPlan, first: tuple[ChildRun, ChildOutput] | None) -> PlanRun:
+    def _run_to_end(self, plan: Plan, first: tuple[ChildProcess, ChildOutput] | None) -> PlanResult:
         remaining = plan.test_ids
         results: dict[str, TestResult] = {}
-        children: list[ChildRun] = []
+        children: list[ChildProcess] = []
         collect_errors: dict[str, str] = {}
         import_changes: list[StateChange] = []
-        stopping = self.children.stopping
+        stopping = self.supervisor.stopping
         while True:
             if first is not None:  # taken in even when interrupted: its finished tests count
                 (child, output), first = first, None
             elif remaining and not stopping.is_set():
                 suffix = f"#{len(children) + 1}" if children else ""
-                child, output = self.children.run(plan.label + suffix, plan.collect_args, remaining,
-                                                  _probe_args(plan))
+                child, output = self.supervisor.run(plan.label + suffix, plan.collect_args, remaining,
+                                                  _state_probe_args(plan))
             else:
                 break
             children.append(child)
@@ -127,15 +128,15 @@ class Executor:
         for nodeid in plan.test_ids:
             results.setdefault(nodeid, missing_result(nodeid, collect_errors))
         ordered = tuple(results[nodeid] for nodeid in plan.test_ids)
-        return PlanRun(plan=plan, results=ordered, children=tuple(children),
+        return PlanResult(plan=plan, results=ordered, children=tuple(children),
                        collect_errors=tuple(sorted(collect_errors)), import_changes=tuple(import_changes))
 
 
-def _probe_args(plan: RunPlan) -> tuple[str, ...]:
-    return ("--wsdoctor-probe",) if plan.probe else ()
+def _state_probe_args(plan: Plan) -> tuple[str, ...]:
+    return ("--wsdoctor-probe",) if plan.state_probes else ()
 
 
-def _results_of(child: ChildRun, output: ChildOutput, ids: Sequence[str],
+def _results_of(child: ChildProcess, output: ChildOutput, ids: Sequence[str],
                 interrupted: bool) -> dict[str, TestResult]:
     results = {nodeid: output.results[nodeid] for nodeid in ids if nodeid in output.results}
     victim = _unfinished(output)
@@ -148,7 +149,7 @@ def _results_of(child: ChildRun, output: ChildOutput, ids: Sequence[str],
     return results
 
 
-def _continuation(child: ChildRun, output: ChildOutput, ids: Sequence[str]) -> tuple[str, ...]:
+def _continuation(child: ChildProcess, output: ChildOutput, ids: Sequence[str]) -> tuple[str, ...]:
     """The ids still to run after a child died under a test; () when there is nothing to do."""
     victim = _unfinished(output)
     if child.status is ChildStatus.COMPLETED or victim is None:
@@ -174,13 +175,13 @@ def missing_result(nodeid: str, collect_errors: dict[str, str]) -> TestResult:
     return TestResult(nodeid=nodeid, outcome=Outcome.NOT_RUN)
 
 
-def _hang_message(child: ChildRun) -> str:
+def _hang_message(child: ChildProcess) -> str:
     if child.status is ChildStatus.KILLED:
         return "no progress within the timeout: killed by wsdoctor"
-    return _first_line(child.hang_dump) or "timed out"
+    return first_line(child.hang_dump) or "timed out"
 
 
-def _death_message(child: ChildRun) -> str:
+def _death_message(child: ChildProcess) -> str:
     code = child.exit_code
     if code is not None and code < 0:
         try:
@@ -189,7 +190,3 @@ def _death_message(child: ChildRun) -> str:
             name = f"signal {-code}"
         return f"the test process died with {name}"
     return f"the test process exited with code {code} in the middle of this test"
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""

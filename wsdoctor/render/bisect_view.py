@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from wsdoctor.records import BisectResult
+from wsdoctor.text import shown_value
 
 MAX_LEAKS_SHOWN = 8
 
@@ -38,10 +39,6 @@ def _leak_table(result: BisectResult) -> Table:
     for column in ("kind", "name", "before", "after", "left by"):
         table.add_column(column, overflow="fold")
     for change in result.leaked_state[:MAX_LEAKS_SHOWN]:
-        table.add_row(change.kind, escape(change.name), escape(_shown(change.before)),
-                      escape(_shown(change.after)), escape(change.by))
+        table.add_row(change.kind, escape(change.name), escape(shown_value(change.before)),
+                      escape(shown_value(change.after)), escape(change.by))
     return table
-
-
-def _shown(value: str | None) -> str:
-    return "(absent)" if value is None else value

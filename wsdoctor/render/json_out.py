@@ -22,7 +22,7 @@ def run_document(record: RunRecord, exit_code: int) -> dict[str, Any]:
         "tests": [
             {"nodeid": v.nodeid, "verdict": v.verdict.value, "reason": v.reason,
              "detail": v.detail, "reproduce": list(v.reproduce),
-             "runs": [{"run": o.run, "context": o.context.value, "outcome": o.outcome.value,
+             "runs": [{"run": o.plan, "context": o.context.value, "outcome": o.outcome.value,
                        "message": o.message} for o in v.observations]}
             for v in record.verdicts],
         "audit": [change_document(c) for c in record.audit()],

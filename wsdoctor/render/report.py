@@ -11,7 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.markdown import Markdown
 
-from wsdoctor.analysis.insights import Evidence, Insight
+from wsdoctor.analysis.insights import Insight
+from wsdoctor.records import TestEvidence
 
 SECTIONS = (("Phenomenon", "phenomenon"), ("Cause", "cause"), ("Solution", "solution"), ("Lesson", "lesson"))
 
@@ -29,7 +30,7 @@ def insight_markdown(insight: Insight, number: int) -> str:
     return "\n".join(lines)
 
 
-def _evidence_lines(evidence: Sequence[Evidence]) -> list[str]:
+def _evidence_lines(evidence: Sequence[TestEvidence]) -> list[str]:
     lines: list[str] = []
     for item in evidence:
         lines.append(f"{item.nodeid}: {item.verdict}")

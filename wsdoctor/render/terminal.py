@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wsdoctor.records import Observation, Outcome, RunRecord, StateChange, TestVerdict, Verdict
+from wsdoctor.analysis.observations import summarize
+from wsdoctor.records import Outcome, RunRecord, StateChange, TestVerdict, Verdict
 from wsdoctor.render.bisect_view import render_bisect
+from wsdoctor.text import first_line, shown_value
 
 STYLES = {
     Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ORDER_DEPENDENT: "magenta",
@@ -37,18 +39,18 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
 
 def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> None:
     """A run that did not complete has no verdicts: what its children reported before it ended."""
-    sightings = [(run.plan.label, result) for run in record.runs for result in run.results
-                 if result.outcome is not Outcome.NOT_RUN]
-    for label, result in sightings:
+    ran = [(plan_result.plan.label, result) for plan_result in record.plan_results for result in plan_result.results
+           if result.outcome is not Outcome.NOT_RUN]
+    for label, result in ran:
         if not result.outcome.is_good:
             console.print(f"[red]{result.outcome.value}[/] {escape(result.nodeid)} ({escape(label)})"
                           + (f": {escape(result.message)}" if result.message else ""),
                           highlight=False, soft_wrap=True)
-    planned = sum(len(run.plan.test_ids) for run in record.runs)
-    counts = Counter(result.outcome.value for _, result in sightings)
+    planned = sum(len(plan_result.plan.test_ids) for plan_result in record.plan_results)
+    counts = Counter(result.outcome.value for _, result in ran)
     done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "none"
-    console.print(f"wsdoctor: run {record.status}, no verdicts: {len(sightings)} of {planned} test run(s) "
-                  f"done ({done}) · {record.children} child run(s) in {record.seconds:.1f} s · "
+    console.print(f"wsdoctor: run {record.status}, no verdicts: {len(ran)} of {planned} test run(s) "
+                  f"done ({done}) · {record.children_started} child run(s) in {record.seconds:.1f} s · "
                   f"record {record_path}", highlight=False)
 
 
@@ -62,7 +64,7 @@ def _print_audit(changes: Sequence[StateChange], console: Console) -> None:
         table.add_column(column, overflow="fold")
     for change in changes:
         table.add_row(escape(change.by), change.kind, escape(change.name),
-                      escape(f"{_shown(change.before)} → {_shown(change.after)}"))
+                      escape(f"{shown_value(change.before)} → {shown_value(change.after)}"))
     console.print(table)
 
 
@@ -73,7 +75,7 @@ def _findings_table(findings: Sequence[TestVerdict]) -> Table:
     table.add_column("outcome per run")
     for finding in findings:
         table.add_row(_verdict_text(finding.verdict), escape(finding.nodeid),
-                      escape(summarize_observations(finding.observations)))
+                      escape(summarize(finding.observations)))
     return table
 
 
@@ -87,23 +89,9 @@ def _print_details(finding: TestVerdict, console: Console) -> None:
     console.print(f"  {escape(finding.reason)}", highlight=False)
     message = finding.detail or next((o.message for o in finding.observations if o.message), "")
     if message:
-        console.print(f"  {escape(_first_line(message))}", highlight=False, soft_wrap=True)
+        console.print(f"  {escape(first_line(message))}", highlight=False, soft_wrap=True)
     for command in finding.reproduce:
         console.print(f"  $ {escape(command)}", highlight=False, soft_wrap=True)
-
-
-def summarize_observations(observations: Sequence[Observation]) -> str:
-    """'suite failed ×2 · alone passed ×2': outcome per run, runs of a kind folded together."""
-    counts = Counter((_run_kind(o.run), o.outcome.value) for o in observations)
-    return " · ".join(f"{kind} {outcome}" + (f" ×{n}" if n > 1 else "")
-                      for (kind, outcome), n in counts.items())
-
-
-def _run_kind(label: str) -> str:
-    for kind in ("alone", "file"):
-        if label.startswith(kind + " "):
-            return kind
-    return label.split(" #")[0].removesuffix(" (second look)")
 
 
 def _summary_line(record: RunRecord, record_path: str) -> str:
@@ -111,12 +99,4 @@ def _summary_line(record: RunRecord, record_path: str) -> str:
     parts = [f"{counts[v]} {v.value}" for v in Verdict if counts[v]]
     tests = sum(counts.values())
     return (f"wsdoctor: {tests} test(s): {', '.join(parts) or 'nothing ran'} · "
-            f"{record.children} child run(s) in {record.seconds:.1f} s · record {record_path}")
-
-
-def _shown(value: str | None) -> str:
-    return "(absent)" if value is None else value
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
+            f"{record.children_started} child run(s) in {record.seconds:.1f} s · record {record_path}")

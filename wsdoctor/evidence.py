@@ -1,4 +1,4 @@
-"""Evidence for insights, from a run record or from a CI artifact (the parsing edge for reports)."""
+"""Test evidence for the report: from a run record, or from a CI artifact (the parsing edge for reports)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,32 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from wsdoctor.analysis.insights import Evidence
-from wsdoctor.analysis.static import StaticFinding, scan_file
+from wsdoctor.analysis.observations import summarize
+from wsdoctor.analysis.static import scan_source
 from wsdoctor.childio import test_result
 from wsdoctor.errors import UsageError
-from wsdoctor.records import BisectResult, PlanRun, RunRecord, TestVerdict, Verdict, load_bisect
-from wsdoctor.render.terminal import summarize_observations
+from wsdoctor.records import (
+    BisectResult,
+    PlanResult,
+    RunRecord,
+    StaticFinding,
+    TestEvidence,
+    TestVerdict,
+    Verdict,
+    load_bisect,
+)
+from wsdoctor.text import error_summary
 
 _UNSAFE_XML = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def from_record(record: RunRecord, run_dir: Path) -> list[Evidence]:
+def from_record(record: RunRecord, run_dir: Path) -> list[TestEvidence]:
     cwd = Path(record.cwd)
     bisects = {b.victim: b for b in (*record.bisects, *_saved_bisects(run_dir))}
     static = _StaticIndex(cwd)
     found = []
     for verdict in record.verdicts:
-        item = _evidence(verdict, record.runs, bisects.get(verdict.nodeid), static, record)
+        item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record)
         if item is not None:
             found.append(item)
     return found
@@ -45,7 +54,8 @@ class _StaticIndex:
 
     def findings(self, nodeid: str, path: str) -> tuple[StaticFinding, ...]:
         if path not in self.cache:
-            self.cache[path] = (scan_file(self.cwd / path, path), _function_lines(self.cwd / path))
+            source = _read_source(self.cwd / path)
+            self.cache[path] = (scan_source(source, path), _function_lines(source))
         found, functions = self.cache[path]
         function = nodeid.rsplit("::", 1)[-1].split("[")[0]
         spans = functions.get(function, [])
@@ -53,11 +63,18 @@ class _StaticIndex:
                      or any(f.line in span for span in spans))
 
 
-def _function_lines(source: Path) -> dict[str, list[range]]:
+def _read_source(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _function_lines(source: str) -> dict[str, list[range]]:
     """The lines of every function in ``source``, by name (a name may be defined more than once)."""
     try:
-        tree = ast.parse(source.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
+        tree = ast.parse(source)
+    except SyntaxError:
         return {}
     spans: dict[str, list[range]] = {}
     for node in ast.walk(tree):
@@ -66,23 +83,23 @@ def _function_lines(source: Path) -> dict[str, list[range]]:
     return spans
 
 
-def _evidence(verdict: TestVerdict, runs: Iterable[PlanRun], bisect: BisectResult | None,
-              static: _StaticIndex, record: RunRecord) -> Evidence | None:
+def _evidence(verdict: TestVerdict, plan_results: Iterable[PlanResult], bisect: BisectResult | None,
+              static: _StaticIndex, record: RunRecord) -> TestEvidence | None:
     collection = record.collection
     path = collection.path_of(verdict.nodeid) if collection else verdict.nodeid.split("::")[0]
-    results = [r for run in runs for r in [run.result_of(verdict.nodeid)] if r is not None]
+    results = [r for plan_result in plan_results for r in [plan_result.result_of(verdict.nodeid)] if r is not None]
     failing = next((r for r in results if not r.outcome.is_good and r.message), None)
     warnings = tuple(dict.fromkeys(w for r in results for w in r.warnings))
     findings = static.findings(verdict.nodeid, path) if "::" in verdict.nodeid else ()
     if verdict.verdict is Verdict.PASS and not (findings or warnings):
         return None
     text = failing.longrepr if failing else _collection_text(record, verdict.nodeid) or verdict.detail
-    outcomes = [summarize_observations(verdict.observations)] if verdict.observations else []
+    outcomes = [summarize(verdict.observations)] if verdict.observations else []
     commands = list(verdict.reproduce)
     if bisect is not None:
         outcomes.append(f"bisect: {bisect.verdict}: {bisect.summary} ({bisect.runs} child runs)")
         commands = list(bisect.reproduce) or commands
-    return Evidence(
+    return TestEvidence(
         nodeid=verdict.nodeid, verdict=verdict.verdict.value,
         message=failing.message if failing else verdict.detail, text=text, warnings=warnings,
         leaked=bisect.leaked_state if bisect else (), polluters=bisect.polluters if bisect else (),
@@ -98,28 +115,28 @@ def _collection_text(record: RunRecord, path: str) -> str:
 # --- CI artifacts -----------------------------------------------------------------------------
 
 
-def from_json_report(path: Path) -> list[Evidence]:
+def from_json_report(path: Path) -> list[TestEvidence]:
     """pytest-json-report's file: failed tests, failed collectors, and warnings per test."""
     data = _read_json(path)
     warnings: dict[str, list[str]] = {}
     for warning in data.get("warnings", ()):
         warnings.setdefault(str(warning.get("nodeid", "")), []).append(
             f"{warning.get('category', 'Warning')}: {warning.get('message', '')}")
-    found = [Evidence(nodeid=c["nodeid"], verdict="collection-error", message=_last_error(c.get("longrepr", "")),
-                      text=str(c.get("longrepr", "")), from_run=False)
+    found = [TestEvidence(nodeid=c["nodeid"], verdict="collection-error", text=str(c.get("longrepr", "")),
+                          message=error_summary(str(c.get("longrepr", ""))), from_run=False)
              for c in data.get("collectors", ()) if c.get("outcome") == "failed"]
     for entry in data.get("tests", ()):
         result = test_result(entry)
         nodeid_warnings = tuple(warnings.get(result.nodeid, ()))
         if result.outcome.is_good and not nodeid_warnings:
             continue
-        found.append(Evidence(nodeid=result.nodeid, verdict="fail" if result.outcome.is_bad else "pass",
+        found.append(TestEvidence(nodeid=result.nodeid, verdict="fail" if result.outcome.is_bad else "pass",
                               message=result.message, text=result.longrepr, warnings=nodeid_warnings,
                               outcomes=(f"CI: {result.outcome.value}",), from_run=False))
     return found
 
 
-def from_junit(path: Path) -> list[Evidence]:
+def from_junit(path: Path) -> list[TestEvidence]:
     """A JUnit XML file (pytest --junitxml): failures and errors; node ids are approximate."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -134,19 +151,19 @@ def from_junit(path: Path) -> list[Evidence]:
     return [item for case in root.iter("testcase") for item in [_junit_case(case)] if item is not None]
 
 
-def _junit_case(case: Any) -> Evidence | None:
+def _junit_case(case: Any) -> TestEvidence | None:
     problem = case.find("failure")
     if problem is None:
         problem = case.find("error")
     if problem is None:
         return None
     body = (problem.text or "").strip()
-    message = problem.get("message", "") or _last_error(body)
+    message = problem.get("message", "") or error_summary(body)
     name, classname = case.get("name", ""), case.get("classname", "")
     if (not name and "collection" in message.lower()) or "while importing test module" in body:
-        return Evidence(nodeid=_junit_file(classname) or name, verdict="collection-error",
-                        message=_last_error(body) or message, text=body, from_run=False)
-    return Evidence(nodeid=_junit_nodeid(classname, name), verdict="fail", message=message.splitlines()[0]
+        return TestEvidence(nodeid=_junit_file(classname) or name, verdict="collection-error",
+                        message=error_summary(body) or message, text=body, from_run=False)
+    return TestEvidence(nodeid=_junit_nodeid(classname, name), verdict="fail", message=message.splitlines()[0]
                     if message else "", text=body, outcomes=(f"CI: {problem.tag}",), from_run=False)
 
 
@@ -159,12 +176,6 @@ def _junit_nodeid(classname: str, name: str) -> str:
 
 def _junit_file(classname: str) -> str:
     return classname.replace(".", "/") + ".py" if classname else ""
-
-
-def _last_error(text: str) -> str:
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    return (errors[-1] if errors else (lines[-1] if lines else ""))[:300]
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""Small text helpers shared by the parsing edge, the analysis and the renderers (pure)."""
+
+from __future__ import annotations
+
+import re
+
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+
+
+def first_line(text: str, limit: int | None = None) -> str:
+    return text.strip().splitlines()[0][:limit] if text.strip() else ""
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def slug(text: str, keep: str = "", limit: int | None = None) -> str:
+    """``text`` for a file name: letters and digits kept (and ``keep``), the rest '-'."""
+    return "".join(c if c.isalnum() or c in keep else "-" for c in text).strip("-")[:limit]
+
+
+def error_summary(longrepr: str) -> str:
+    """The line of a pytest error report that names the error: its last `E   ` line."""
+    lines = [line.strip() for line in longrepr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("E ")]
+    return (errors[-1][2:].strip() if errors else (lines[-1] if lines else ""))[:300]
+
+
+def shown_value(value: str | None) -> str:
+    """A piece of state's value as shown: None means it did not exist."""
+    return "(absent)" if value is None else value
+
+
+def blocked_frame(hang_dump: str, project_root: str) -> str:
+    """Where a hung test was blocked: the innermost frame, and the innermost project frame.
+
+    faulthandler prints every thread, innermost frame first; the test ran in
+    the thread whose stack contains pytest's runner.
+    """
+    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", hang_dump):
+        frames = [m for m in map(_FRAME.match, block.splitlines()) if m]
+        if not any("_pytest" in m["path"] for m in frames):
+            continue
+        innermost = _describe(frames[0]) if frames else ""
+        own = next((m for m in frames if m["path"].startswith(project_root)
+                    and "site-packages" not in m["path"]), None)
+        if own is not None and own is not frames[0]:
+            return f"{innermost}, called from {_describe(own)}"
+        return innermost
+    return ""
+
+
+def _describe(frame: re.Match[str]) -> str:
+    return f"{frame['func']} ({frame['path']}:{frame['line']})"
