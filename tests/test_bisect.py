@@ -197,3 +197,32 @@ def test_randomly_seed_reproduces_the_order_pytest_randomly_failed_in(tmp_path: 
     assert result["steps"][0].startswith("suspect"), result["steps"]  # the seed's order failed: no search
     assert [(leak["kind"], leak["name"], leak["after"]) for leak in result["leaked_state"]] == [
         ("module-attr", "app.FLAGS", "dict len=1 {'beta': True}")]
+
+
+def test_a_refused_bisect_leaves_no_record(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("singleton_manager_leak")
+    done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stat")
+    assert done.exit_code == 2
+    assert list(project.glob(".wsdoctor/runs/*")) == []
+
+
+def test_a_bisect_is_a_record_of_its_own_that_report_reads(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("singleton_manager_leak")
+    victim = "tests/test_stats.py::test_connection_stats"
+    assert run_wsdoctor(project, "run", "--workers", "2").exit_code == 1
+    bisected = run_wsdoctor(project, "bisect", victim, "--workers", "2", "--json", "bisect.json")
+    polluters = json.loads((project / "bisect.json").read_text())["polluters"]
+    assert bisected.exit_code == 0 and polluters
+
+    last = run_wsdoctor(project, "run", "--last")  # the run, not the bisect made after it
+    assert last.exit_code == 1 and victim in last.stdout and "order-dependent" in last.stdout
+
+    [bisect_dir] = [path.parent for path in project.glob(".wsdoctor/runs/*/bisect.json")]
+    for args in ((), (bisect_dir.name,)):  # the newest record, then the bisect by its id
+        reported = run_wsdoctor(project, "report", *args, "--format", "json", "--out", "report.json")
+        assert reported.exit_code == 0, reported.stderr
+        insights = json.loads((project / "report.json").read_text())["insights"]
+        evidence = [e for insight in insights for e in insight["evidence"] if e["test"] == victim]
+        assert [(e["verdict"], e["polluters"], e["scope"]) for e in evidence][:1] == [
+            ("order-dependent", polluters, "test")]
+        assert any(leak["name"] == "app.ws.manager.active_connections" for leak in evidence[0]["leaked_state"])

@@ -9,6 +9,7 @@ from wsdoctor.records import (
     CollectedTest,
     Collection,
     Context,
+    Isolation,
     Outcome,
     Plan,
     PlanResult,
@@ -59,8 +60,8 @@ def test_repeat_makes_identical_plans() -> None:
 
 
 def test_isolation_modes() -> None:
-    by_file = [p for p in suite_plans(COLLECTION, options(isolate="file")) if p.context is Context.FILE]
-    by_test = [p for p in suite_plans(COLLECTION, options(isolate="test")) if p.context is Context.ALONE]
+    by_file = [p for p in suite_plans(COLLECTION, options(isolate=Isolation.FILE)) if p.context is Context.FILE]
+    by_test = [p for p in suite_plans(COLLECTION, options(isolate=Isolation.TEST)) if p.context is Context.ALONE]
     assert [p.collect_args for p in by_file] == [("tests/a.py",), ("tests/b.py",)]
     assert [p.test_ids for p in by_test] == [(i,) for i in IDS]
 
@@ -78,7 +79,7 @@ def test_second_look_runs_the_file_and_the_test_alone_twice_for_each_failure() -
 
 
 def test_second_look_counts_alone_runs_already_done() -> None:
-    plans = suite_plans(COLLECTION, options(isolate="test"))
+    plans = suite_plans(COLLECTION, options(isolate=Isolation.TEST))
     runs = [ran(p, {IDS[0]: Outcome.FAILED}) for p in plans]
     alone = [p for p in second_look_plans(COLLECTION, runs) if p.context is Context.ALONE]
     assert [(p.test_ids, p.attempt) for p in alone] == [((IDS[0],), 1)]

@@ -107,12 +107,12 @@ def test_pyproject_playbook_dirs_are_used(tmp_path: Path) -> None:
 def test_a_version_guard_on_one_alternative_only_skips_that_alternative() -> None:
     from wsdoctor.analysis.insights import insights_for
     from wsdoctor.playbook import Condition, Playbook
-    from wsdoctor.records import TestEvidence
+    from wsdoctor.records import Confidence, TestEvidence, Verdict
 
-    playbook = Playbook(id="p", title="t", confidence="medium", phenomenon="{victim}", cause="c", solution="s",
+    playbook = Playbook(id="p", title="t", confidence=Confidence.MEDIUM, phenomenon="{victim}", cause="c", solution="s",
                         lesson="l", match=(Condition(failure="not a valid assertion", requires=(("python", ">=3.12"),)),
                                            Condition(static=("called-once-assertion",))))
-    failing = TestEvidence(nodeid="t.py::test_a", verdict="fail",
+    failing = TestEvidence(nodeid="t.py::test_a", verdict=Verdict.FAIL,
                        message="AttributeError: 'called_once' is not a valid assertion")
     on_311 = insights_for([failing], [playbook], {"python": "3.11.7"})
     on_312 = insights_for([failing], [playbook], {"python": "3.12.1"})

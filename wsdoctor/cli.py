@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import gc
 import os
 import sys
@@ -20,7 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from wsdoctor import __version__
 from wsdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WsdoctorError
-from wsdoctor.records import RunOptions
+from wsdoctor.records import BisectOptions, Isolation, RunOptions
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,11 +100,6 @@ app = typer.Typer(cls=WsdoctorGroup, no_args_is_help=True, add_completion=False,
                        "hanging and crashing tests, and proves it.")
 
 
-class Isolation(str, enum.Enum):
-    file = "file"
-    test = "test"
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"wsdoctor {__version__}")
@@ -153,7 +147,7 @@ def run(
         raise typer.Exit(_guarded(lambda: show_last(cwd, _consoles)))
     options = RunOptions(paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
                          python=python or sys.executable, reverse=reverse, shuffle=shuffle,
-                         repeat=repeat, isolate=isolate.value if isolate else None,
+                         repeat=repeat, isolate=isolate,
                          workers=workers, timeout=timeout, audit=audit, bisect=bisect_found)
     request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=python is not None)
     raise typer.Exit(_guarded(lambda: run_suite(request, _consoles)))
@@ -185,18 +179,19 @@ def bisect(
     from wsdoctor.commands.bisect import bisect_command
     from wsdoctor.commands.bisect_setup import BisectRequest
 
-    request = BisectRequest(
-        victim=victim, cwd=Path.cwd(), paths=tuple(paths or ()),
-        pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()), python=python or sys.executable,
-        python_given=python is not None, workers=workers, timeout=timeout, budget=budget, repeat=repeat,
-        from_run=from_run, order_file=order_file, randomly_seed=randomly_seed, json_path=json_path,
-        resume=resume)
+    options = BisectOptions(
+        victim=victim, paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
+        python=python or sys.executable, workers=workers, timeout=timeout, budget=budget, repeat=repeat,
+        from_run=from_run, order_file=str(order_file) if order_file else None, randomly_seed=randomly_seed)
+    request = BisectRequest(options=options, cwd=Path.cwd(), python_given=python is not None,
+                            json_path=json_path, resume=resume)
     raise typer.Exit(_guarded(lambda: bisect_command(request, *_consoles())))
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def report(
-    run_id: Annotated[str | None, typer.Argument(help="A recorded run (default: the last one).")] = None,
+    record_id: Annotated[str | None, typer.Argument(
+        metavar="[ID]", help="A recorded run or bisect (default: the newest of either).")] = None,
     output_format: Annotated[str, typer.Option("--format", help="terminal, markdown, html or json.")] = "terminal",
     out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH", help="Where to write: a directory "
                                                   "for markdown, a file for html and json.")] = None,
@@ -215,7 +210,7 @@ def report(
         chosen = ReportFormat(output_format)
     except ValueError:
         _fail(f"--format {output_format!r}: use terminal, markdown, html or json", EXIT_USAGE)
-    request = ReportRequest(cwd=Path.cwd(), run_id=run_id, format=chosen, out=out_path, from_junit=from_junit,
+    request = ReportRequest(cwd=Path.cwd(), record_id=record_id, format=chosen, out=out_path, from_junit=from_junit,
                             from_json_report=from_json_report, playbook_dirs=tuple(playbooks or ()))
     raise typer.Exit(_guarded(lambda: report_command(request, _stdout())))
 

@@ -6,7 +6,7 @@ import ast
 import json
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from wsdoctor.analysis.static import scan_source
 from wsdoctor.childio import test_result
 from wsdoctor.errors import UsageError
 from wsdoctor.records import (
+    BisectRecord,
     BisectResult,
     PlanResult,
     RunRecord,
@@ -22,17 +23,17 @@ from wsdoctor.records import (
     TestEvidence,
     TestVerdict,
     Verdict,
-    load_bisect,
 )
 from wsdoctor.text import error_summary
 
 _UNSAFE_XML = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def from_record(record: RunRecord, run_dir: Path) -> list[TestEvidence]:
-    cwd = Path(record.cwd)
-    bisects = {b.victim: b for b in (*record.bisects, *_saved_bisects(run_dir))}
-    static = _StaticIndex(cwd)
+def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> list[TestEvidence]:
+    """Every finding of a run (and every passing test with warnings or static findings), with
+    what its bisects found; a bisect of the same victim made later wins."""
+    bisects = {b.victim: b for b in (*record.bisects, *later_bisects)}
+    static = _StaticIndex(Path(record.cwd))
     found = []
     for verdict in record.verdicts:
         item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record)
@@ -41,8 +42,24 @@ def from_record(record: RunRecord, run_dir: Path) -> list[TestEvidence]:
     return found
 
 
-def _saved_bisects(run_dir: Path) -> list[BisectResult]:
-    return [load_bisect(path) for path in sorted(run_dir.glob("bisect-*.json"))]
+def from_bisect(record: BisectRecord) -> list[TestEvidence]:
+    """A bisect's victim: what it failed with, what broke it, and the state left behind."""
+    result = record.result
+    if result is None:
+        return []
+    collection = record.collection
+    path = collection.path_of(result.victim) if collection else result.victim.split("::")[0]
+    failure = result.failure
+    return [TestEvidence(
+        nodeid=result.victim, verdict=result.verdict, message=failure.message if failure else "",
+        text=failure.longrepr if failure else "", warnings=failure.warnings if failure else (),
+        leaked=result.leaked_state, polluters=result.polluters, scope=result.scope,
+        static=_StaticIndex(Path(record.cwd)).findings(result.victim, path),
+        outcomes=(_bisect_outcome(result),), commands=result.reproduce)]
+
+
+def _bisect_outcome(result: BisectResult) -> str:
+    return f"bisect: {result.verdict.value}: {result.summary} ({result.trials} child runs)"
 
 
 class _StaticIndex:
@@ -97,10 +114,10 @@ def _evidence(verdict: TestVerdict, plan_results: Iterable[PlanResult], bisect: 
     outcomes = [summarize(verdict.observations)] if verdict.observations else []
     commands = list(verdict.reproduce)
     if bisect is not None:
-        outcomes.append(f"bisect: {bisect.verdict}: {bisect.summary} ({bisect.runs} child runs)")
+        outcomes.append(_bisect_outcome(bisect))
         commands = list(bisect.reproduce) or commands
     return TestEvidence(
-        nodeid=verdict.nodeid, verdict=verdict.verdict.value,
+        nodeid=verdict.nodeid, verdict=verdict.verdict,
         message=failing.message if failing else verdict.detail, text=text, warnings=warnings,
         leaked=bisect.leaked_state if bisect else (), polluters=bisect.polluters if bisect else (),
         scope=bisect.scope if bisect else None, static=findings,
@@ -122,7 +139,7 @@ def from_json_report(path: Path) -> list[TestEvidence]:
     for warning in data.get("warnings", ()):
         warnings.setdefault(str(warning.get("nodeid", "")), []).append(
             f"{warning.get('category', 'Warning')}: {warning.get('message', '')}")
-    found = [TestEvidence(nodeid=c["nodeid"], verdict="collection-error", text=str(c.get("longrepr", "")),
+    found = [TestEvidence(nodeid=c["nodeid"], verdict=Verdict.COLLECTION_ERROR, text=str(c.get("longrepr", "")),
                           message=error_summary(str(c.get("longrepr", ""))), from_run=False)
              for c in data.get("collectors", ()) if c.get("outcome") == "failed"]
     for entry in data.get("tests", ()):
@@ -130,7 +147,7 @@ def from_json_report(path: Path) -> list[TestEvidence]:
         nodeid_warnings = tuple(warnings.get(result.nodeid, ()))
         if result.outcome.is_good and not nodeid_warnings:
             continue
-        found.append(TestEvidence(nodeid=result.nodeid, verdict="fail" if result.outcome.is_bad else "pass",
+        found.append(TestEvidence(nodeid=result.nodeid, verdict=Verdict.FAIL if result.outcome.is_bad else Verdict.PASS,
                               message=result.message, text=result.longrepr, warnings=nodeid_warnings,
                               outcomes=(f"CI: {result.outcome.value}",), from_run=False))
     return found
@@ -161,9 +178,9 @@ def _junit_case(case: Any) -> TestEvidence | None:
     message = problem.get("message", "") or error_summary(body)
     name, classname = case.get("name", ""), case.get("classname", "")
     if (not name and "collection" in message.lower()) or "while importing test module" in body:
-        return TestEvidence(nodeid=_junit_file(classname) or name, verdict="collection-error",
+        return TestEvidence(nodeid=_junit_file(classname) or name, verdict=Verdict.COLLECTION_ERROR,
                         message=error_summary(body) or message, text=body, from_run=False)
-    return TestEvidence(nodeid=_junit_nodeid(classname, name), verdict="fail", message=message.splitlines()[0]
+    return TestEvidence(nodeid=_junit_nodeid(classname, name), verdict=Verdict.FAIL, message=message.splitlines()[0]
                     if message else "", text=body, outcomes=(f"CI: {problem.tag}",), from_run=False)
 
 

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterable, Sequence
 
 from wsdoctor.analysis.observations import outcomes_by_test
-from wsdoctor.records import Collection, Context, Plan, PlanResult, RunOptions
+from wsdoctor.records import Collection, Context, Isolation, Plan, PlanResult, RunOptions
 
 ALONE_RUNS = 2  # a test that did not pass is run alone this often: the second look
 FILE_RUNS = 2
@@ -36,9 +36,9 @@ def suite_plans(collection: Collection, options: RunOptions) -> list[Plan]:
     plans = [Plan(label=_repeat_label(label, r, options.repeat), context=Context.SUITE,
                      collect_args=args, test_ids=order, attempt=r, state_probes=options.audit)
              for label, order, args in orders for r in range(options.repeat)]
-    if options.isolate == "file":
+    if options.isolate is Isolation.FILE:
         plans += file_plans(collection, files_in_order(collection, ids), attempts=1)
-    if options.isolate == "test":
+    if options.isolate is Isolation.TEST:
         plans += alone_plans(collection, ids, attempts=1)
     return plans
 

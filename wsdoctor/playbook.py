@@ -12,16 +12,19 @@ from typing import Any
 
 import yaml
 
+from wsdoctor.records import Confidence, Scope, Verdict
+
 TEXT_KEYS = ("phenomenon", "cause", "solution", "lesson")
 REQUIRED = ("id", "title", "confidence", "match", *TEXT_KEYS)
 OPTIONAL = ("catalogue", "requires", "references")
 MATCH_KEYS = ("verdict", "failure", "warning", "leaked", "scope", "static", "requires")
 LEAK_KEYS = ("kind", "name", "before", "after")
-CONFIDENCES = ("high", "medium", "low")
+CONFIDENCES = tuple(level.value for level in reversed(Confidence))
 GUARDED = ("python", "pytest", "pytest-asyncio", "websockets", "starlette", "httpx", "fakeredis")
 PLACEHOLDERS = frozenset({
     "victim", "verdict", "message", "polluters", "scope", "leaked_kind", "leaked_name",
     "leaked_before", "leaked_after", "python", "pytest", "pytest_asyncio", "websockets"})
+CLOSED_SETS = {"verdict": tuple(v.value for v in Verdict), "scope": tuple(s.value for s in Scope)}
 _SPECIFIER = re.compile(r"^\s*(==|!=|<=|>=|<|>)\s*(\d+(?:\.\d+)*)\s*$")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -30,11 +33,11 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 class Condition:
     """One alternative of a playbook's match: every field given must hold."""
 
-    verdicts: tuple[str, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
     failure: str | None = None
     warning: str | None = None
     leaked: tuple[tuple[str, str], ...] = ()  # (kind|name|before|after, pattern)
-    scopes: tuple[str, ...] = ()
+    scopes: tuple[Scope, ...] = ()
     static: tuple[str, ...] = ()
     requires: tuple[tuple[str, str], ...] = ()  # version guards of this alternative alone
 
@@ -43,7 +46,7 @@ class Condition:
 class Playbook:
     id: str
     title: str
-    confidence: str
+    confidence: Confidence
     match: tuple[Condition, ...]
     phenomenon: str
     cause: str
@@ -193,7 +196,9 @@ def _check_condition(key: str, value: Any) -> str:
         return next((p for k in LEAK_KEYS[1:] if k in value for p in [_regex_problem(value[k])] if p), "")
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         return "must be a non-empty list of names"
-    return ""
+    known = CLOSED_SETS.get(key)
+    unknown = [v for v in value if known is not None and v not in known]
+    return f"unknown {key} {unknown[0]!r}; known: {', '.join(known or ())}" if unknown else ""
 
 
 def _requires_problem(guards: Any) -> tuple[str, str]:
@@ -244,7 +249,7 @@ def _check_template(text: Any, key: str, groups: set[str], lines: _Lines, path: 
 
 def _build(data: dict[str, Any], source: str) -> Playbook:
     return Playbook(
-        id=data["id"], title=data["title"].strip(), confidence=data["confidence"],
+        id=data["id"], title=data["title"].strip(), confidence=Confidence(data["confidence"]),
         match=tuple(_condition(alternative) for alternative in data["match"]),
         phenomenon=data["phenomenon"], cause=data["cause"], solution=data["solution"],
         lesson=data["lesson"], catalogue=data.get("catalogue"),
@@ -253,10 +258,10 @@ def _build(data: dict[str, Any], source: str) -> Playbook:
 
 
 def _condition(raw: dict[str, Any]) -> Condition:
-    return Condition(verdicts=tuple(raw.get("verdict", ())), failure=raw.get("failure"),
+    return Condition(verdicts=tuple(Verdict(v) for v in raw.get("verdict", ())), failure=raw.get("failure"),
                      warning=raw.get("warning"),
                      leaked=tuple((k, str(v)) for k, v in (raw.get("leaked") or {}).items()),
-                     scopes=tuple(raw.get("scope", ())), static=tuple(raw.get("static", ())),
+                     scopes=tuple(Scope(s) for s in raw.get("scope", ())), static=tuple(raw.get("static", ())),
                      requires=tuple((str(k), str(v)) for k, v in (raw.get("requires") or {}).items()))
 
 

@@ -1,18 +1,30 @@
-"""Typed records: everything after the subprocess boundary works on these."""
+"""Typed records: everything after the subprocess boundary works on these.
+
+Closed sets are enums, so mypy catches a mix-up: the kind and status of a record, the
+outcome of a test in one child, the verdict (one vocabulary for `run` and `bisect`,
+narrowed by Literal types to what each gives), a polluter's scope, and a confidence level.
+New record kinds and new reasons why a test did not run belong here.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-import json
-import os
-import types
-import typing
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, Literal
 
-T = TypeVar("T")
+RECORD_SCHEMA = 2  # of run.json and bisect.json: bumped on every incompatible change
+
+
+class RecordKind(str, enum.Enum):
+    RUN = "run"  # `wsdoctor run`: .wsdoctor/runs/<id>/run.json
+    BISECT = "bisect"  # `wsdoctor bisect`: .wsdoctor/runs/<id>/bisect.json
+
+
+class RecordStatus(str, enum.Enum):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"  # Ctrl-C, SIGTERM or SIGHUP: what was done is kept
+    FAILED = "failed"  # wsdoctor's internal error: what the children reported is kept
 
 
 class Outcome(str, enum.Enum):
@@ -43,14 +55,61 @@ _GOOD_OUTCOMES = frozenset({Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Ou
 
 
 class Verdict(str, enum.Enum):
+    """What wsdoctor concludes about a test: by `run` from all its plans, by `bisect` for a victim."""
+
     PASS = "pass"
     FAIL = "fail"
-    ORDER_DEPENDENT = "order-dependent"
-    BRITTLE = "brittle"
+    ORDER_DEPENDENT = "order-dependent"  # fails after some other tests, passes alone
+    BRITTLE = "brittle"  # passes after some other tests, fails alone
     FLAKY = "flaky"
     HANG = "hang"
     CRASH = "crash"
     COLLECTION_ERROR = "collection-error"
+    FAILS_ALONE = "fails-alone"  # bisect: the victim fails alone too, no other test is to blame
+    NOT_REPRODUCED = "not-reproduced"  # bisect: no order tried made the victim fail
+
+
+# What `run` gives each test (in this order in the summaries), and what `bisect` gives a victim.
+RunVerdict = Literal[Verdict.PASS, Verdict.FAIL, Verdict.ORDER_DEPENDENT, Verdict.BRITTLE, Verdict.FLAKY,
+                     Verdict.HANG, Verdict.CRASH, Verdict.COLLECTION_ERROR]
+RUN_VERDICTS: tuple[RunVerdict, ...] = (
+    Verdict.PASS, Verdict.FAIL, Verdict.ORDER_DEPENDENT, Verdict.BRITTLE, Verdict.FLAKY, Verdict.HANG,
+    Verdict.CRASH, Verdict.COLLECTION_ERROR)
+BisectVerdict = Literal[Verdict.ORDER_DEPENDENT, Verdict.BRITTLE, Verdict.FAILS_ALONE, Verdict.FLAKY,
+                        Verdict.NOT_REPRODUCED]
+FOUND_BY_BISECT = frozenset({Verdict.ORDER_DEPENDENT, Verdict.BRITTLE})  # a culprit, proven
+
+
+class Scope(str, enum.Enum):
+    """What a bisect's polluters are."""
+
+    TEST = "test"  # one test
+    TESTS = "tests"  # several tests, needed together
+    FILE_IMPORT = "file-import"  # collecting a file is enough: its import pollutes
+
+
+class Confidence(str, enum.Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return _CONFIDENCE_RANKS.index(self)
+
+    def moved(self, steps: int) -> Confidence:
+        """``steps`` levels up (or down, when negative), within low..high."""
+        return _CONFIDENCE_RANKS[max(0, min(self.rank + steps, len(_CONFIDENCE_RANKS) - 1))]
+
+
+_CONFIDENCE_RANKS = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)
+
+
+class Isolation(str, enum.Enum):
+    """`run --isolate`: every file, or every test, in a child of its own."""
+
+    FILE = "file"
+    TEST = "test"
 
 
 class Context(str, enum.Enum):
@@ -194,7 +253,7 @@ class TestVerdict:
     __test__: ClassVar[bool] = False
 
     nodeid: str
-    verdict: Verdict
+    verdict: RunVerdict
     reason: str
     observations: tuple[Observation, ...] = ()
     reproduce: tuple[str, ...] = ()  # plain-pytest commands
@@ -218,13 +277,13 @@ class TestEvidence:
     __test__: ClassVar[bool] = False
 
     nodeid: str
-    verdict: str
+    verdict: Verdict
     message: str = ""
     text: str = ""  # the whole failure text: traceback, hang dump, collection error
     warnings: tuple[str, ...] = ()
     leaked: tuple[StateChange, ...] = ()
     polluters: tuple[str, ...] = ()
-    scope: str | None = None
+    scope: Scope | None = None
     static: tuple[StaticFinding, ...] = ()
     outcomes: tuple[str, ...] = ()  # "suite failed ×2 · alone passed ×2", "bisect: ..."
     commands: tuple[str, ...] = ()  # plain-pytest commands that show it
@@ -249,7 +308,7 @@ class RunOptions:
     reverse: bool = False
     shuffle: int | None = None
     repeat: int = 1
-    isolate: str | None = None
+    isolate: Isolation | None = None
     workers: int = 1
     timeout: float = 60.0
     audit: bool = False  # record the state every test leaves changed
@@ -259,18 +318,52 @@ class RunOptions:
 @dataclass(frozen=True, slots=True)
 class BisectResult:
     victim: str
-    verdict: str  # order-dependent | brittle | fails-alone | flaky | not-reproduced
+    verdict: BisectVerdict
     summary: str
     polluters: tuple[str, ...] = ()
-    scope: str | None = None  # test | tests | file-import
+    scope: Scope | None = None
     state_setters: tuple[str, ...] = ()
     leaked_state: tuple[StateChange, ...] = ()
     cleaners: tuple[str, ...] = ()
-    confidence: str = ""
-    runs: int = 0  # child runs of tests (collection not counted)
+    confidence: Confidence | None = None  # of a culprit found: how reliably the proof reproduced
+    confidence_detail: str = ""  # the counts behind it
+    trials: int = 0  # child runs of tests (collection not counted)
     seconds: float = 0.0
     reproduce: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()  # what was tried, in order
+    failure: TestResult | None = None  # the victim's, in the failing order (or alone, if brittle)
+
+
+@dataclass(frozen=True, slots=True)
+class BisectOptions:
+    victim: str
+    paths: tuple[str, ...] = ()
+    pytest_args: tuple[str, ...] = ()
+    python: str = "python"
+    workers: int = 2
+    timeout: float = 60.0
+    budget: float = 600.0
+    repeat: int = 1  # every trial run this often
+    from_run: str | None = None  # the run whose failing order it started from
+    order_file: str | None = None
+    randomly_seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BisectRecord:
+    """One `wsdoctor bisect` (or one victim of `run --bisect`), kept in a directory of its own."""
+
+    id: str
+    wsdoctor_version: str
+    cwd: str
+    options: BisectOptions
+    status: RecordStatus
+    created: float = 0.0  # time.time(): records are ordered by it
+    collection: Collection | None = None
+    versions: Versions | None = None
+    result: BisectResult | None = None
+    kind: Literal[RecordKind.BISECT] = RecordKind.BISECT
+    schema: int = RECORD_SCHEMA
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +372,7 @@ class RunRecord:
     wsdoctor_version: str
     cwd: str
     options: RunOptions
-    status: str  # running | complete | interrupted
+    status: RecordStatus
     versions: Versions | None = None
     collection: Collection | None = None
     plan_results: tuple[PlanResult, ...] = ()
@@ -287,6 +380,9 @@ class RunRecord:
     seconds: float = 0.0
     children_started: int = 0
     bisects: tuple[BisectResult, ...] = ()
+    created: float = 0.0  # time.time(): records are ordered by it
+    kind: Literal[RecordKind.RUN] = RecordKind.RUN
+    schema: int = RECORD_SCHEMA
 
     def findings(self) -> tuple[TestVerdict, ...]:
         return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
@@ -302,66 +398,4 @@ class RunRecord:
         return tuple(changes)
 
 
-# --- JSON codec ---------------------------------------------------------------
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _dataclass_fields(value: Any) -> dict[str, Any]:
-    """json's ``default``: a record as a dict; the C encoder takes care of what is inside."""
-    names = _FIELD_NAMES.get(type(value))
-    if names is None:
-        if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            raise TypeError(f"{type(value).__name__} is not a record")
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: getattr(value, name) for name in names}
-
-
-def from_jsonable(kind: Any, data: Any) -> Any:
-    """Rebuild a value of type ``kind`` (a dataclass, enum, tuple, list or union) from JSON."""
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        return _from_union(typing.get_args(kind), data)
-    if origin in (tuple, list):
-        item_kind = typing.get_args(kind)[0]
-        return origin(from_jsonable(item_kind, item) for item in data)
-    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        hints = typing.get_type_hints(kind)
-        known = {f.name for f in dataclasses.fields(kind)}
-        return kind(**{k: from_jsonable(hints[k], v) for k, v in data.items() if k in known})
-    if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind(data)
-    return data
-
-
-def _from_union(options: tuple[Any, ...], data: Any) -> Any:
-    if data is None:
-        return None
-    for option in options:
-        if option is not type(None):
-            return from_jsonable(option, data)
-    return data
-
-
-def dump_json(value: Any) -> str:
-    # No indent: with it, json falls back to its pure-Python encoder (records reach megabytes).
-    # The enums are str enums: the encoder writes their values.
-    return json.dumps(value, default=_dataclass_fields, check_circular=False) + "\n"
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write so that a reader never sees half a file, even if we are interrupted."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def load_record(path: Path) -> RunRecord:
-    record: RunRecord = from_jsonable(RunRecord, json.loads(path.read_text(encoding="utf-8")))
-    return record
-
-
-def load_bisect(path: Path) -> BisectResult:
-    result: BisectResult = from_jsonable(BisectResult, json.loads(path.read_text(encoding="utf-8")))
-    return result
+Record = RunRecord | BisectRecord

@@ -1,56 +1,134 @@
-"""Run records on disk: .wsdoctor/runs/<id>/run.json, written atomically."""
+"""Records on disk: .wsdoctor/runs/<id>/ holds one record, run.json (a run) or bisect.json (a bisect).
+
+Records are ordered by when they were created (recorded in them), not by their ids: an id
+names the second it was made in, and two made in the same second sort by their random tail.
+"""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
+from collections.abc import Collection
 from pathlib import Path
 
+from wsdoctor.codec import dump_json, from_jsonable, write_atomic
 from wsdoctor.errors import UsageError
-from wsdoctor.records import RunRecord, dump_json, load_record, write_atomic
+from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Record, RecordKind, RunRecord
 
 STATE_DIR = ".wsdoctor"
-RECORD_FILE = "run.json"
+RECORD_FILES = {RecordKind.RUN: "run.json", RecordKind.BISECT: "bisect.json"}
+RECORD_FILE = RECORD_FILES[RecordKind.RUN]
 GITIGNORE = "# Created by wsdoctor automatically.\n*\n"
+EVERY_KIND = frozenset(RecordKind)
+_STAMP = len("20260101-000000")  # the part of an id that names its second
+_NOT_FOUND = {
+    frozenset({RecordKind.RUN}): "no wsdoctor run is recorded here or above; start one with `wsdoctor run`",
+    frozenset({RecordKind.BISECT}): "no wsdoctor bisect is recorded here or above",
+    EVERY_KIND: "no wsdoctor run or bisect is recorded here or above; start one with `wsdoctor run`",
+}
 
 
-def create_run_dir(cwd: Path) -> tuple[str, Path]:
+def create_record_dir(cwd: Path) -> tuple[str, Path]:
     state = cwd / STATE_DIR
     state.mkdir(exist_ok=True)
     ignore = state / ".gitignore"
     if not ignore.exists():
         ignore.write_text(GITIGNORE, encoding="utf-8")
-    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-    run_dir = state / "runs" / run_id
-    run_dir.mkdir(parents=True)
-    return run_id, run_dir
+    record_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    record_dir = state / "runs" / record_id
+    record_dir.mkdir(parents=True)
+    return record_id, record_dir
 
 
-def save_record(run_dir: Path, record: RunRecord) -> None:
-    write_atomic(run_dir / RECORD_FILE, dump_json(record))
+def save_record(record_dir: Path, record: Record) -> None:
+    write_atomic(record_dir / RECORD_FILES[record.kind], dump_json(record))
 
 
-def find_run(cwd: Path, run_id: str | None = None) -> Path:
-    """The record of run ``run_id``, or of the newest run, searching cwd and its parents."""
-    for base in (cwd, *cwd.parents):
-        runs = base / STATE_DIR / "runs"
-        if not runs.is_dir():
-            continue
-        if run_id is not None:
-            candidate = runs / run_id / RECORD_FILE
-            if candidate.exists():
-                return candidate
-            raise UsageError(f"no run {run_id!r} in {runs}; `ls {runs}` lists the recorded runs")
-        records = sorted(runs.glob(f"*/{RECORD_FILE}"))
-        if records:
-            return records[-1]
-    raise UsageError("no wsdoctor run is recorded here or above; start one with `wsdoctor run`")
+def records_dir(cwd: Path) -> Path | None:
+    """.wsdoctor/runs in cwd or the nearest of its parents that has one."""
+    return next((base / STATE_DIR / "runs" for base in (cwd, *cwd.parents)
+                 if (base / STATE_DIR / "runs").is_dir()), None)
+
+
+def find_record(cwd: Path, record_id: str | None = None, kinds: Collection[RecordKind] = EVERY_KIND) -> Path:
+    """The file of record ``record_id``, or of the newest record of one of ``kinds``."""
+    runs = records_dir(cwd)
+    wanted = frozenset(kinds)
+    if runs is None:
+        raise UsageError(_NOT_FOUND[wanted])
+    if record_id is None:
+        newest = newest_record(runs, wanted)
+        if newest is None:
+            raise UsageError(_NOT_FOUND[wanted])
+        return newest
+    return _record_file(runs, record_id, wanted)
+
+
+def _record_file(runs: Path, record_id: str, kinds: frozenset[RecordKind]) -> Path:
+    for kind, name in RECORD_FILES.items():
+        path = runs / record_id / name
+        if path.exists():
+            if kind not in kinds:
+                raise UsageError(f"{record_id} is a {kind.value}, not a {' or '.join(k.value for k in kinds)}")
+            return path
+    raise UsageError(f"no record {record_id!r} in {runs}; `ls {runs}` lists the recorded ones")
+
+
+def newest_record(runs: Path, kinds: Collection[RecordKind] = EVERY_KIND) -> Path | None:
+    """The newest record file of these kinds; same-second ids are told apart by their creation time."""
+    candidates = [path for kind in kinds for path in runs.glob(f"*/{RECORD_FILES[kind]}")]
+    if not candidates:
+        return None
+    last_second = max(path.parent.name[:_STAMP] for path in candidates)
+    latest = [path for path in candidates if path.parent.name[:_STAMP] == last_second]
+    if len(latest) == 1:
+        return latest[0]
+    return max(latest, key=lambda path: load_record(path).created)
+
+
+def load_record(path: Path) -> Record:
+    """A record, or a one-line error naming the file when it cannot be read."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise _unreadable(path, f"{type(error).__name__}: {error}") from None
+    if not isinstance(data, dict):
+        raise _unreadable(path, "not a JSON object")
+    if data.get("schema") != RECORD_SCHEMA:
+        raise UsageError(f"{path} was written by another wsdoctor version (record schema {data.get('schema', 1)}, "
+                         f"this one reads {RECORD_SCHEMA}); remove {path.parent} or record it again")
+    kind = RunRecord if path.name == RECORD_FILES[RecordKind.RUN] else BisectRecord
+    try:
+        record: Record = from_jsonable(kind, data)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _unreadable(path, f"{type(error).__name__}: {error}") from None
+    return record
+
+
+def _unreadable(path: Path, why: str) -> UsageError:
+    return UsageError(f"{path} is not a readable wsdoctor record ({why}); remove {path.parent} or record it again")
 
 
 def load_run(cwd: Path, run_id: str | None = None) -> RunRecord:
-    path = find_run(cwd, run_id)
-    try:
-        return load_record(path)
-    except (ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"{path} is not a readable wsdoctor record ({type(error).__name__}: {error}); "
-                         "run `wsdoctor run` again or remove that directory") from None
+    """Run ``run_id``, or the newest run (bisects are not runs)."""
+    record = load_record(find_record(cwd, run_id, (RecordKind.RUN,)))
+    assert isinstance(record, RunRecord)  # run.json holds a run
+    return record
+
+
+def bisects_from(runs: Path, run_id: str) -> list[BisectRecord]:
+    """The bisects started from run ``run_id`` (`run --bisect`, `bisect --from-run`), oldest first."""
+    found = [record for path in runs.glob(f"*/{RECORD_FILES[RecordKind.BISECT]}")
+             for record in [load_record(path)]
+             if isinstance(record, BisectRecord) and record.options.from_run == run_id]
+    return sorted(found, key=lambda record: record.created)
+
+
+def newest_bisect_of(cwd: Path, victim: str) -> tuple[Path, BisectRecord] | None:
+    """The newest bisect of ``victim``, and its directory (for `bisect --resume`)."""
+    runs = records_dir(cwd)
+    found = [(path.parent, record) for path in (runs.glob(f"*/{RECORD_FILES[RecordKind.BISECT]}") if runs else ())
+             for record in [load_record(path)]
+             if isinstance(record, BisectRecord) and record.options.victim == victim]
+    return max(found, key=lambda item: item[1].created, default=None)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from wsdoctor.analysis.observations import is_ordered, order_label
-from wsdoctor.records import Observation, Outcome, Verdict
+from wsdoctor.records import Observation, Outcome, RunVerdict, Verdict
 
-Decision = tuple[Verdict, str]
+Decision = tuple[RunVerdict, str]
 
 
 def classify(observations: Sequence[Observation]) -> Decision:

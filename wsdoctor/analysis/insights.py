@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsdoctor.playbook import Condition, Playbook, version_satisfies
-from wsdoctor.records import StateChange, TestEvidence
-
-CONFIDENCE_ORDER = ("low", "medium", "high")
+from wsdoctor.records import Confidence, StateChange, TestEvidence, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +19,7 @@ class Insight:
     cause: str
     solution: str
     lesson: str
-    confidence: str
+    confidence: Confidence
     tests: tuple[str, ...]
     evidence: tuple[TestEvidence, ...]
     references: tuple[str, ...] = ()
@@ -44,11 +42,11 @@ def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook]
         matches = [(p, found) for p in usable for found in [_match(p, item, versions)] if found is not None]
         for playbook, (groups, condition) in matches:
             grouped.setdefault(playbook.id, []).append((item, groups, condition))
-        if not matches and item.verdict != "pass":
+        if not matches and item.verdict is not Verdict.PASS:
             unmatched.append(item)
     by_id = {p.id: p for p in usable}
     insights = [_insight(by_id[pid], hits, versions) for pid, hits in grouped.items()]
-    insights.sort(key=lambda i: (-CONFIDENCE_ORDER.index(i.confidence), i.playbook or ""))
+    insights.sort(key=lambda i: (-i.confidence.rank, i.playbook or ""))
     return insights + [_unmatched(item) for item in unmatched]
 
 
@@ -122,20 +120,21 @@ def _fill(template: str, values: _Values) -> str:
     return template.format_map(values).strip()
 
 
-def _confidence(playbook: Playbook, condition: Condition, item: TestEvidence) -> str:
-    level = CONFIDENCE_ORDER.index(playbook.confidence)
+def _confidence(playbook: Playbook, condition: Condition, item: TestEvidence) -> Confidence:
+    steps = 0
     if condition.leaked or condition.scopes:
-        level += 1  # bisect proved the polluter and named the state
+        steps += 1  # bisect proved the polluter and named the state
     if not item.from_run or (condition.static and not (condition.failure or condition.verdicts)):
-        level -= 1  # text or source alone, nothing reproduced
-    return CONFIDENCE_ORDER[max(0, min(level, 2))]
+        steps -= 1  # text or source alone, nothing reproduced
+    return playbook.confidence.moved(steps)
 
 
 def _placeholders(item: TestEvidence, versions: dict[str, str]) -> dict[str, str]:
     leak = item.leaked[0] if item.leaked else None
     values = {
-        "victim": item.nodeid, "verdict": item.verdict, "message": item.message or "(no message)",
-        "polluters": ", ".join(item.polluters) or "(not bisected)", "scope": item.scope or "(not bisected)",
+        "victim": item.nodeid, "verdict": item.verdict.value, "message": item.message or "(no message)",
+        "polluters": ", ".join(item.polluters) or "(not bisected)",
+        "scope": item.scope.value if item.scope else "(not bisected)",
         "python": versions.get("python", ""), "pytest": versions.get("pytest", ""),
         "pytest_asyncio": versions.get("pytest-asyncio", ""), "websockets": versions.get("websockets", "")}
     if leak is not None:
@@ -150,14 +149,14 @@ def _unmatched(item: TestEvidence) -> Insight:
     leaked = "; ".join(f"{c.kind} {c.name}: {c.before or '(absent)'} → {c.after or '(absent)'}"
                        for c in item.leaked[:3])
     return Insight(
-        playbook=None, title=f"{item.verdict}: {item.nodeid}",
-        phenomenon=f"{item.nodeid} is {item.verdict}{after}: {item.message or '(no message)'}",
+        playbook=None, title=f"{item.verdict.value}: {item.nodeid}",
+        phenomenon=f"{item.nodeid} is {item.verdict.value}{after}: {item.message or '(no message)'}",
         cause=(f"No playbook explains this failure yet. It leaves behind or finds: {leaked}."
                if leaked else "No playbook explains this failure yet; the evidence below is what is known."),
         solution="Reproduce it with the commands below, read the failure text, and, if it is a family "
                  "worth naming, write a playbook for it (`wsdoctor playbooks show ID` shows the format).",
         lesson="Every unexplained failure is a playbook not yet written.",
-        confidence="low", tests=(item.nodeid,), evidence=(item,), needs_run=not item.from_run)
+        confidence=Confidence.LOW, tests=(item.nodeid,), evidence=(item,), needs_run=not item.from_run)
 
 
 def versions_map(python: str, pytest: str, packages: Iterable[tuple[str, str]]) -> dict[str, str]:

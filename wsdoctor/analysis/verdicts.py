@@ -16,6 +16,7 @@ from wsdoctor.records import (
     Outcome,
     PlanResult,
     RunOptions,
+    RunVerdict,
     TestVerdict,
     Verdict,
 )
@@ -78,7 +79,7 @@ def _collection_verdict(error: CollectionError, collection: Collection, options:
         detail=error_summary(error.message))
 
 
-def _reproduce(nodeid: str, verdict: Verdict, found: Sequence[Observation], plan_results: Sequence[PlanResult],
+def _reproduce(nodeid: str, verdict: RunVerdict, found: Sequence[Observation], plan_results: Sequence[PlanResult],
                options: RunOptions, style: CommandStyle) -> tuple[str, ...]:
     if verdict is Verdict.PASS:
         return ()

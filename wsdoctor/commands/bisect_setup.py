@@ -1,65 +1,97 @@
-"""Setting up a bisect: the request, the victim, the failing order, and where it is recorded."""
+"""Setting up a bisect: the request, its record and directory, the victim, and the failing order."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
+from wsdoctor import __version__
 from wsdoctor.collect import collect_suite
 from wsdoctor.errors import UsageError
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.pool import Executor
 from wsdoctor.planner import files_in_order
-from wsdoctor.records import Collection, Context, RunOptions, RunRecord
-from wsdoctor.store import create_run_dir, find_run, load_run, save_record
+from wsdoctor.records import BisectOptions, BisectRecord, Collection, Context, RecordStatus, RunRecord, Versions
+from wsdoctor.store import create_record_dir, load_run, newest_bisect_of
+
+JOURNAL_FILE = "journal.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
 class BisectRequest:
-    victim: str
+    options: BisectOptions
     cwd: Path
-    paths: tuple[str, ...] = ()
-    pytest_args: tuple[str, ...] = ()
-    python: str = "python"
     python_given: bool = False
-    workers: int = 2
-    timeout: float = 60.0
-    budget: float = 600.0
-    repeat: int = 1
-    from_run: str | None = None
-    order_file: Path | None = None
-    randomly_seed: int | None = None
     json_path: Path | None = None
     resume: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A bisect's record and the directory that holds it, its journal and its children."""
 
-def run_dir_and_collection(request: BisectRequest, err: Console) -> tuple[Path, Collection]:
-    if request.resume or request.from_run:
-        record = load_run(request.cwd, request.from_run) if request.from_run else resumable_run(request)
-        if record.collection is None:
-            raise UsageError(f"run {record.id} never finished collecting; start a new `wsdoctor bisect`")
-        return find_run(request.cwd, record.id).parent, record.collection
-    run_id, run_dir = create_run_dir(request.cwd)
-    err.print(f"collecting (run {run_id})", highlight=False)
-    settings = ChildSettings(python=request.python, cwd=request.cwd, pytest_args=request.pytest_args,
-                             timeout=request.timeout, artifacts=run_dir)
-    collection, _ = collect_suite(Executor(settings, 1, None), request.paths)
-    options = RunOptions(paths=request.paths, pytest_args=request.pytest_args, python=request.python)
-    save_record(run_dir, RunRecord(id=run_id, wsdoctor_version="", cwd=str(request.cwd), options=options,
-                                   status="bisect", collection=collection))
-    return run_dir, collection
+    record: BisectRecord
+    directory: Path
+    made_now: bool  # by this invocation: removed again if the bisect is refused
+
+    @property
+    def journal(self) -> Path:
+        return self.directory / JOURNAL_FILE
+
+    @property
+    def collection(self) -> Collection:
+        if self.record.collection is None:
+            raise UsageError(f"bisect {self.record.id} never finished collecting; start a new `wsdoctor bisect`")
+        return self.record.collection
+
+    def discard(self) -> None:
+        """A refused bisect leaves no record."""
+        if self.made_now:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def resumable_run(request: BisectRequest) -> RunRecord:
-    runs = sorted(request.cwd.glob(f".wsdoctor/runs/*/bisect-{slug(request.victim)}.jsonl"))
-    if not runs:
-        raise UsageError(f"no interrupted bisect of {request.victim} to resume; drop --resume")
-    return load_run(request.cwd, runs[-1].parent.name)
+def open_workspace(request: BisectRequest, err: Console) -> Workspace:
+    """The bisect to resume, or a new one (collected, or with the collection of its run)."""
+    if request.resume:
+        return _resumed(request)
+    run = load_run(request.cwd, request.options.from_run) if request.options.from_run else None
+    if run is not None and run.collection is None:
+        raise UsageError(f"run {run.id} never finished collecting; start a new `wsdoctor bisect`")
+    record_id, directory = create_record_dir(request.cwd)
+    record = BisectRecord(id=record_id, wsdoctor_version=__version__, cwd=str(request.cwd),
+                          options=request.options, status=RecordStatus.RUNNING, created=time.time())
+    workspace = Workspace(record=record, directory=directory, made_now=True)
+    try:
+        collection, versions = _collection(request, run, directory, record_id, err)
+    except BaseException:
+        workspace.discard()
+        raise
+    record = dataclasses.replace(record, collection=collection, versions=versions)
+    return Workspace(record=record, directory=directory, made_now=True)
+
+
+def _collection(request: BisectRequest, run: RunRecord | None, directory: Path, record_id: str,
+                err: Console) -> tuple[Collection, Versions | None]:
+    if run is not None and run.collection is not None:
+        return run.collection, run.versions
+    err.print(f"collecting (bisect {record_id})", highlight=False)
+    settings = ChildSettings.of(request.options, request.cwd, directory)
+    return collect_suite(Executor(settings, 1, None), request.options.paths)
+
+
+def _resumed(request: BisectRequest) -> Workspace:
+    found = newest_bisect_of(request.cwd, request.options.victim)
+    if found is None:
+        raise UsageError(f"no interrupted bisect of {request.options.victim} to resume; drop --resume")
+    directory, record = found
+    return Workspace(record=record, directory=directory, made_now=False)
 
 
 def check_victim(victim: str, ids: Sequence[str], paths: Sequence[str]) -> None:
@@ -71,20 +103,21 @@ def check_victim(victim: str, ids: Sequence[str], paths: Sequence[str]) -> None:
     raise UsageError(f"unknown test {victim!r}{where}{hint}")
 
 
-def failing_order(request: BisectRequest, collection: Collection, executor: Executor,
-                   run_dir: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def failing_order(request: BisectRequest, collection: Collection,
+                  executor: Executor) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The tests to run before the victim, and what to collect for that order."""
+    options = request.options
     ids = [t.nodeid for t in collection.tests]
-    if request.order_file is not None:
-        order = read_order_file(request.order_file, ids)
-    elif request.randomly_seed is not None:
-        order = randomly_order(request, executor)
-    elif request.from_run:
+    if options.order_file is not None:
+        order = read_order_file(Path(options.order_file), ids)
+    elif options.randomly_seed is not None:
+        order = randomly_order(options, executor)
+    elif options.from_run:
         return order_from_run(request, ids)
     else:
-        return tuple(ids[: ids.index(request.victim)]), request.paths
-    before = tuple(order[: order.index(request.victim)]) if request.victim in order else tuple(order)
-    return before, files_in_order(collection, [*before, request.victim])
+        return tuple(ids[: ids.index(options.victim)]), options.paths
+    before = tuple(order[: order.index(options.victim)]) if options.victim in order else tuple(order)
+    return before, files_in_order(collection, [*before, options.victim])
 
 
 def read_order_file(path: Path, ids: Sequence[str]) -> list[str]:
@@ -100,26 +133,22 @@ def read_order_file(path: Path, ids: Sequence[str]) -> list[str]:
     return order
 
 
-def randomly_order(request: BisectRequest, executor: Executor) -> list[str]:
+def randomly_order(options: BisectOptions, executor: Executor) -> list[str]:
     """The order pytest-randomly gives the suite with that seed (collected with it enabled)."""
-    _, output = executor.collect(request.paths, label="collect randomly",
-                                     randomly_seed=request.randomly_seed)
+    _, output = executor.collect(options.paths, label="collect randomly", randomly_seed=options.randomly_seed)
     if output.collected is None:
-        raise UsageError(f"pytest-randomly did not order the suite with seed {request.randomly_seed}: "
-                         f"install pytest-randomly for {request.python}, or use --order-file")
+        raise UsageError(f"pytest-randomly did not order the suite with seed {options.randomly_seed}: "
+                         f"install pytest-randomly for {options.python}, or use --order-file")
     return [t.nodeid for t in output.collected]
 
 
 def order_from_run(request: BisectRequest, ids: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    record = load_run(request.cwd, request.from_run)
-    for run in record.plan_results:
-        result = run.result_of(request.victim)
-        if run.plan.context is not Context.ALONE and result is not None and result.outcome.is_bad:
-            index = run.plan.test_ids.index(request.victim)
-            return tuple(run.plan.test_ids[:index]), run.plan.collect_args
-    return tuple(ids[: list(ids).index(request.victim)]), request.paths
-
-
-def slug(nodeid: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in nodeid).strip("-")[:120]
-
+    """The order in which the run saw the victim fail (not alone), else the suite order."""
+    victim = request.options.victim
+    record = load_run(request.cwd, request.options.from_run)
+    for plan_result in record.plan_results:
+        result = plan_result.result_of(victim)
+        if plan_result.plan.context is not Context.ALONE and result is not None and result.outcome.is_bad:
+            index = plan_result.plan.test_ids.index(victim)
+            return tuple(plan_result.plan.test_ids[:index]), plan_result.plan.collect_args
+    return tuple(ids[: list(ids).index(victim)]), request.options.paths

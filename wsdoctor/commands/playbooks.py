@@ -18,7 +18,7 @@ def list_playbooks(cwd: Path, extra: tuple[Path, ...], out: Console) -> int:
     for column in ("id", "#", "confidence", "title", "source"):
         table.add_column(column, overflow="fold")
     for playbook in playbooks:
-        table.add_row(playbook.id, str(playbook.catalogue or ""), playbook.confidence, playbook.title,
+        table.add_row(playbook.id, str(playbook.catalogue or ""), playbook.confidence.value, playbook.title,
                       Path(playbook.source).parent.name)
     out.print(table)
     for problem in problems:

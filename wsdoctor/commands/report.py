@@ -11,12 +11,13 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
+from wsdoctor.codec import write_atomic
 from wsdoctor.errors import EXIT_OK, UsageError
-from wsdoctor.evidence import from_json_report, from_junit, from_record
+from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
 from wsdoctor.playbook import Playbook, load_all
-from wsdoctor.records import TestEvidence, write_atomic
+from wsdoctor.records import BisectRecord, Record, TestEvidence, Versions
 from wsdoctor.render.report import html_page, json_text, render_terminal, write_markdown
-from wsdoctor.store import find_run, load_run
+from wsdoctor.store import bisects_from, find_record, load_record, load_run
 
 
 class ReportFormat(str, enum.Enum):
@@ -29,7 +30,7 @@ class ReportFormat(str, enum.Enum):
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
     cwd: Path
-    run_id: str | None = None
+    record_id: str | None = None  # a run or a bisect; None: the newest
     format: ReportFormat = ReportFormat.terminal
     out: Path | None = None
     from_junit: Path | None = None
@@ -82,11 +83,30 @@ def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str
             if not artifact.exists():
                 raise UsageError(f"no such file: {artifact}")
             return reader(artifact), {}, f"wsdoctor postmortem of {artifact.name}"
-    record = load_run(request.cwd, request.run_id)
-    run_dir = find_run(request.cwd, record.id).parent
-    versions = record.versions
-    known = versions_map(versions.python, versions.pytest, versions.packages) if versions else {}
-    return from_record(record, run_dir), known, f"wsdoctor report of run {record.id}"
+    path = find_record(request.cwd, request.record_id)
+    record = _reported(request, load_record(path))
+    known = _versions(record.versions)
+    if isinstance(record, BisectRecord):
+        if record.result is None:
+            raise UsageError(f"bisect {record.id} has no result ({record.status.value}); "
+                             f"`wsdoctor bisect {record.options.victim} --resume` finishes it")
+        return from_bisect(record), known, f"wsdoctor report of bisect {record.id}"
+    later = [b.result for b in bisects_from(path.parent.parent, record.id) if b.result is not None]
+    return from_run(record, later), known, f"wsdoctor report of run {record.id}"
+
+
+def _reported(request: ReportRequest, record: Record) -> Record:
+    """The newest record, except that a bisect started from a run is reported with its run."""
+    if request.record_id is None and isinstance(record, BisectRecord) and record.options.from_run:
+        try:
+            return load_run(request.cwd, record.options.from_run)
+        except UsageError:  # the run was removed: the bisect alone, then
+            return record
+    return record
+
+
+def _versions(versions: Versions | None) -> dict[str, str]:
+    return versions_map(versions.python, versions.pytest, versions.packages) if versions else {}
 
 
 def _write(insights: list[Insight], request: ReportRequest, title: str, out: Console) -> None:

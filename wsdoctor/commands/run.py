@@ -10,6 +10,7 @@ from pathlib import Path
 from wsdoctor.commands.run_start import Consoles, RunRequest, exit_code_of, start_run
 from wsdoctor.errors import EXIT_INTERRUPTED
 from wsdoctor.paths import shown_path
+from wsdoctor.records import RecordStatus
 from wsdoctor.store import RECORD_FILE, load_run, save_record
 
 
@@ -22,7 +23,7 @@ def run_suite(request: RunRequest, consoles: Consoles) -> int:
     except KeyboardInterrupt:  # outside the session's own handling: before it, or at its very end
         record = start.run_dir / RECORD_FILE
         if not record.exists():
-            save_record(start.run_dir, dataclasses.replace(start.record, status="interrupted"))
+            save_record(start.run_dir, dataclasses.replace(start.record, status=RecordStatus.INTERRUPTED))
         sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, request.cwd)}\n")
         return EXIT_INTERRUPTED
     finally:

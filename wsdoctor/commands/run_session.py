@@ -14,6 +14,7 @@ from rich.console import Console
 
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.run_start import RunRequest, StartedRun, discovering_plan, exit_code_of
 from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
@@ -21,7 +22,7 @@ from wsdoctor.execution.child import LiveChild
 from wsdoctor.execution.pool import RunInterrupted, missing_result
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
-from wsdoctor.records import Collection, Plan, PlanResult, RunRecord, Verdict, Versions, write_atomic
+from wsdoctor.records import BisectOptions, Collection, Plan, PlanResult, RecordStatus, RunRecord, Verdict, Versions
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
@@ -37,12 +38,12 @@ def complete_run(start: StartedRun, out: Console, err: Console) -> int:
         shutil.rmtree(start.run_dir)  # bad input found while collecting: nothing worth keeping yet
         raise
     except KeyboardInterrupt:
-        session.finish("interrupted")
+        session.finish(RecordStatus.INTERRUPTED)
         _write_json(request, session.record, EXIT_INTERRUPTED)  # CI reads "interrupted", not a missing file
         err.print(f"interrupted: kept what was recorded in {session.record_path}")
         return EXIT_INTERRUPTED
     except Exception:
-        session.finish("failed")  # an internal error: what the children reported stays recorded
+        session.finish(RecordStatus.FAILED)  # an internal error: what the children reported stays recorded
         raise
     if request.options.bisect:
         session.bisect_victims(err)
@@ -103,7 +104,7 @@ class RunSession:
         self._write_orders()
         verdicts = all_verdicts(collection, self.plan_results, self.request.options, self._command_style())
         self.record = dataclasses.replace(self.record, verdicts=verdicts)
-        self.finish("complete")
+        self.finish(RecordStatus.COMPLETE)
 
     def _collection(self) -> Collection:
         if self.record.collection is None:
@@ -166,19 +167,17 @@ class RunSession:
                    if v.verdict is Verdict.ORDER_DEPENDENT and "::" in v.nodeid]
         results = []
         for victim in victims:
-            request = BisectRequest(victim=victim, cwd=self.request.cwd, paths=options.paths,
-                                    pytest_args=options.pytest_args, python=options.python,
-                                    python_given=self.request.python_given, workers=options.workers,
-                                    timeout=options.timeout, from_run=self.record.id)
-            session = BisectSession.prepare(request, err)
-            result = session.execute()
-            session.save(result)
-            results.append(result)
+            bisect_options = BisectOptions(victim=victim, paths=options.paths, pytest_args=options.pytest_args,
+                                           python=options.python, workers=options.workers,
+                                           timeout=options.timeout, from_run=self.record.id)
+            request = BisectRequest(options=bisect_options, cwd=self.request.cwd,
+                                    python_given=self.request.python_given)
+            results.append(BisectSession.prepare(request, err).conclude())
         self.record = dataclasses.replace(self.record, bisects=tuple(results))
         save_record(self.run_dir, self.record)
 
-    def finish(self, status: str) -> None:
-        if status != "complete":
+    def finish(self, status: RecordStatus) -> None:
+        if status is not RecordStatus.COMPLETE:
             self.executor.kill_all()
         self.record = dataclasses.replace(self.record, status=status)
         self._save()

@@ -17,8 +17,8 @@ from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT
 from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
-from wsdoctor.records import Context, Plan, RunOptions, RunRecord
-from wsdoctor.store import create_run_dir
+from wsdoctor.records import Context, Plan, RecordStatus, RunOptions, RunRecord
+from wsdoctor.store import create_record_dir
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,21 +52,19 @@ def start_run(request: RunRequest) -> StartedRun:
     _check_paths(request.cwd, options.paths)
     # wsdoctor's own interpreter has pytest (a dependency): only another one needs checking.
     versions = check_interpreter(options.python, request.cwd) if request.python_given else None
-    run_id, run_dir = create_run_dir(request.cwd)
+    run_id, run_dir = create_record_dir(request.cwd)
     record = RunRecord(id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=options,
-                       status="running", versions=versions)
-    settings = ChildSettings(python=options.python, cwd=request.cwd, pytest_args=options.pytest_args,
-                             timeout=options.timeout, artifacts=run_dir)
-    executor = Executor(settings, options.workers)
+                       status=RecordStatus.RUNNING, versions=versions, created=time.time())
+    executor = Executor(ChildSettings.of(options, request.cwd, run_dir), options.workers)
     suite_child = executor.start_discovering(discovering_plan(options)) if only_the_suite_order(options) else None
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
                       began=began, suite_child=suite_child)
 
 
 def exit_code_of(record: RunRecord) -> int:
-    if record.status == "interrupted":
+    if record.status is RecordStatus.INTERRUPTED:
         return EXIT_INTERRUPTED
-    if record.status != "complete":
+    if record.status is not RecordStatus.COMPLETE:
         return EXIT_INTERNAL
     return EXIT_FINDINGS if record.findings() or record.audit() else EXIT_OK
 

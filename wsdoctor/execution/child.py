@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from wsdoctor import child as child_package
 from wsdoctor.child import protocol
 from wsdoctor.childio import ChildOutput, EventTail, apply_event, read_child_dir
-from wsdoctor.records import ChildProcess, ChildStatus, Outcome
+from wsdoctor.records import ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
 
 COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
@@ -33,6 +34,19 @@ PLUGIN = "wsdoctor.child.plugin"
 STAGED_INIT = '"""wsdoctor, staged for its child processes: only the wsdoctor.child package is here."""\n'
 
 ProgressCallback = Callable[[str, Outcome], None]
+
+
+class SuiteOptions(Protocol):
+    """What run and bisect options say about running the suite."""
+
+    @property
+    def python(self) -> str: ...
+
+    @property
+    def pytest_args(self) -> tuple[str, ...]: ...
+
+    @property
+    def timeout(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +60,14 @@ class ChildSettings:
     artifacts: Path  # where each child gets a directory of its own
     rootdir: str | None = None
     inifile: str | None = None
+
+    @classmethod
+    def of(cls, options: SuiteOptions, cwd: Path, artifacts: Path,
+           collection: Collection | None = None) -> ChildSettings:
+        """Children for these options; once collected, rooted where the collection was."""
+        return cls(python=options.python, cwd=cwd, pytest_args=options.pytest_args, timeout=options.timeout,
+                   artifacts=artifacts, rootdir=collection.rootdir if collection else None,
+                   inifile=collection.inifile if collection else None)
 
 
 def stage_child_package(target: Path) -> Path:

@@ -13,16 +13,18 @@ MAX_LEAKS_SHOWN = 8
 
 
 def render_bisect(result: BisectResult, console: Console) -> None:
-    console.print(f"\n[bold]{result.verdict}[/] {escape(result.victim)}", soft_wrap=True)
+    console.print(f"\n[bold]{result.verdict.value}[/] {escape(result.victim)}", soft_wrap=True)
     console.print(f"  {escape(result.summary)}", highlight=False, soft_wrap=True)
     if result.polluters:
-        console.print(f"  polluters ({result.scope}): {escape(', '.join(result.polluters))}", highlight=False)
+        scope = result.scope.value if result.scope else ""
+        console.print(f"  polluters ({scope}): {escape(', '.join(result.polluters))}", highlight=False)
     if result.state_setters:
         console.print(f"  state-setters: {escape(', '.join(result.state_setters))}", highlight=False)
     if result.cleaners:
         console.print(f"  cleaners in the suite order: {escape(', '.join(result.cleaners))}", highlight=False)
     if result.confidence:
-        console.print(f"  confidence: {escape(result.confidence)}", highlight=False)
+        detail = f" ({result.confidence_detail})" if result.confidence_detail else ""
+        console.print(f"  confidence: {result.confidence.value}{escape(detail)}", highlight=False)
     if result.leaked_state:
         console.print(_leak_table(result))
     for command in result.reproduce:
@@ -31,7 +33,7 @@ def render_bisect(result: BisectResult, console: Console) -> None:
         console.print("  [dim]steps:[/]")
         for step in result.steps:
             console.print(f"  [dim]- {escape(step)}[/]", soft_wrap=True)
-    console.print(f"  {result.runs} child run(s) in {result.seconds:.1f} s", highlight=False)
+    console.print(f"  {result.trials} child run(s) in {result.seconds:.1f} s", highlight=False)
 
 
 def _leak_table(result: BisectResult) -> Table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from wsdoctor.records import BisectResult, RunRecord, StateChange, Verdict
+from wsdoctor.records import RUN_VERDICTS, BisectResult, RunRecord, StateChange
 
 SCHEMA_VERSION = 1
 
@@ -18,7 +18,7 @@ def run_document(record: RunRecord, exit_code: int) -> dict[str, Any]:
         "run_id": record.id,
         "status": record.status,
         "exit_code": exit_code,
-        "summary": {v.value: counts[v] for v in Verdict},
+        "summary": {v.value: counts[v] for v in RUN_VERDICTS},
         "tests": [
             {"nodeid": v.nodeid, "verdict": v.verdict.value, "reason": v.reason,
              "detail": v.detail, "reproduce": list(v.reproduce),
@@ -42,6 +42,7 @@ def bisect_document(result: BisectResult) -> dict[str, object]:
         "polluters": list(result.polluters), "scope": result.scope,
         "state_setters": list(result.state_setters),
         "leaked_state": [change_document(c) for c in result.leaked_state],
-        "cleaners": list(result.cleaners), "confidence": result.confidence, "runs": result.runs,
+        "cleaners": list(result.cleaners), "confidence": result.confidence,
+        "confidence_detail": result.confidence_detail, "runs": result.trials,
         "seconds": result.seconds, "reproduce": list(result.reproduce), "steps": list(result.steps)}
 

@@ -19,7 +19,7 @@ SECTIONS = (("Phenomenon", "phenomenon"), ("Cause", "cause"), ("Solution", "solu
 
 def insight_markdown(insight: Insight, number: int) -> str:
     lines = [f"# {number}. {insight.title}", "",
-             f"*Playbook:* `{insight.playbook or 'none (unmatched)'}` · *confidence:* {insight.confidence}"
+             f"*Playbook:* `{insight.playbook or 'none (unmatched)'}` · *confidence:* {insight.confidence.value}"
              + (" · *needs a `wsdoctor run` to confirm*" if insight.needs_run else ""), ""]
     lines += ["*Tests:* " + ", ".join(f"`{t}`" for t in insight.tests), ""]
     for heading, key in SECTIONS:
@@ -33,7 +33,7 @@ def insight_markdown(insight: Insight, number: int) -> str:
 def _evidence_lines(evidence: Sequence[TestEvidence]) -> list[str]:
     lines: list[str] = []
     for item in evidence:
-        lines.append(f"{item.nodeid}: {item.verdict}")
+        lines.append(f"{item.nodeid}: {item.verdict.value}")
         lines += [f"  {outcome}" for outcome in item.outcomes]
         if item.message:
             lines.append(f"  error: {item.message}")
@@ -51,7 +51,7 @@ def write_markdown(insights: Sequence[Insight], directory: Path, title: str) -> 
     for number, insight in enumerate(insights, 1):
         name = f"{number:02d}-{insight.playbook or 'unmatched'}.md"
         (directory / name).write_text(insight_markdown(insight, number), encoding="utf-8")
-        index.append(f"{number}. [{insight.title}]({name}) — {insight.confidence} confidence, "
+        index.append(f"{number}. [{insight.title}]({name}) — {insight.confidence.value} confidence, "
                      f"{len(insight.tests)} test(s)")
     path = directory / "README.md"
     path.write_text("\n".join(index) + "\n", encoding="utf-8")
@@ -67,7 +67,7 @@ def html_page(insights: Sequence[Insight], title: str) -> str:
     for number, insight in enumerate(insights, 1):
         parts.append(f"<section id='insight-{number}'><h2>{number}. {html.escape(insight.title)}</h2>")
         parts.append(f"<p class='meta'>playbook {html.escape(insight.playbook or 'none')} · "
-                     f"confidence {html.escape(insight.confidence)} · tests: "
+                     f"confidence {insight.confidence.value} · tests: "
                      f"{html.escape(', '.join(insight.tests))}</p>")
         for heading, key in SECTIONS:
             parts.append(f"<h3>{heading}</h3><pre>{html.escape(getattr(insight, key))}</pre>")
@@ -80,7 +80,7 @@ def html_page(insights: Sequence[Insight], title: str) -> str:
 def json_document(insights: Sequence[Insight]) -> dict[str, Any]:
     return {"schema": 1, "insights": [{
         "playbook": i.playbook, "title": i.title, "phenomenon": i.phenomenon, "cause": i.cause,
-        "solution": i.solution, "lesson": i.lesson, "confidence": i.confidence, "needs_run": i.needs_run,
+        "solution": i.solution, "lesson": i.lesson, "confidence": i.confidence.value, "needs_run": i.needs_run,
         "references": list(i.references),
         "evidence": [{"test": e.nodeid, "verdict": e.verdict, "message": e.message,
                       "outcomes": list(e.outcomes), "commands": list(e.commands),

@@ -10,11 +10,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from wsdoctor.analysis.observations import summarize
-from wsdoctor.records import Outcome, RunRecord, StateChange, TestVerdict, Verdict
+from wsdoctor.records import (
+    RUN_VERDICTS,
+    Outcome,
+    RecordStatus,
+    RunRecord,
+    RunVerdict,
+    StateChange,
+    TestVerdict,
+    Verdict,
+)
 from wsdoctor.render.bisect_view import render_bisect
 from wsdoctor.text import first_line, shown_value
 
-STYLES = {
+STYLES: dict[RunVerdict, str] = {
     Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ORDER_DEPENDENT: "magenta",
     Verdict.BRITTLE: "magenta", Verdict.FLAKY: "yellow", Verdict.HANG: "red",
     Verdict.CRASH: "red", Verdict.COLLECTION_ERROR: "red",
@@ -22,7 +31,7 @@ STYLES = {
 
 
 def render_run(record: RunRecord, console: Console, record_path: str) -> None:
-    if record.status != "complete":
+    if record.status is not RecordStatus.COMPLETE:
         _print_unfinished(record, console, record_path)
         return
     findings = record.findings()
@@ -49,7 +58,7 @@ def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> 
     planned = sum(len(plan_result.plan.test_ids) for plan_result in record.plan_results)
     counts = Counter(result.outcome.value for _, result in ran)
     done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "none"
-    console.print(f"wsdoctor: run {record.status}, no verdicts: {len(ran)} of {planned} test run(s) "
+    console.print(f"wsdoctor: run {record.status.value}, no verdicts: {len(ran)} of {planned} test run(s) "
                   f"done ({done}) · {record.children_started} child run(s) in {record.seconds:.1f} s · "
                   f"record {record_path}", highlight=False)
 
@@ -79,7 +88,7 @@ def _findings_table(findings: Sequence[TestVerdict]) -> Table:
     return table
 
 
-def _verdict_text(verdict: Verdict) -> str:
+def _verdict_text(verdict: RunVerdict) -> str:
     return f"[{STYLES[verdict]}]{verdict.value}[/]"
 
 
@@ -96,7 +105,7 @@ def _print_details(finding: TestVerdict, console: Console) -> None:
 
 def _summary_line(record: RunRecord, record_path: str) -> str:
     counts = Counter(v.verdict for v in record.verdicts)
-    parts = [f"{counts[v]} {v.value}" for v in Verdict if counts[v]]
+    parts = [f"{counts[v]} {v.value}" for v in RUN_VERDICTS if counts[v]]
     tests = sum(counts.values())
     return (f"wsdoctor: {tests} test(s): {', '.join(parts) or 'nothing ran'} · "
             f"{record.children_started} child run(s) in {record.seconds:.1f} s · record {record_path}")

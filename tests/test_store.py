@@ -1,0 +1,135 @@
+"""Records on disk: kinds, the newest by creation, and records that cannot be read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wsdoctor.codec import dump_json
+from wsdoctor.errors import UsageError
+from wsdoctor.records import (
+    BisectOptions,
+    BisectRecord,
+    BisectResult,
+    RecordKind,
+    RecordStatus,
+    RunOptions,
+    RunRecord,
+    Scope,
+    StateChange,
+    Verdict,
+)
+from wsdoctor.store import (
+    RECORD_FILES,
+    bisects_from,
+    create_record_dir,
+    find_record,
+    load_record,
+    load_run,
+    newest_bisect_of,
+    save_record,
+)
+
+OPTIONS = RunOptions(paths=("tests",), pytest_args=(), python="python")
+VICTIM = "tests/test_b.py::test_env_clean"
+
+
+def a_run(cwd: Path, record_id: str, created: float) -> RunRecord:
+    record = RunRecord(id=record_id, wsdoctor_version="0", cwd=str(cwd), options=OPTIONS,
+                       status=RecordStatus.COMPLETE, created=created)
+    (cwd / ".wsdoctor" / "runs" / record_id).mkdir(parents=True)
+    save_record(cwd / ".wsdoctor" / "runs" / record_id, record)
+    return record
+
+
+def a_bisect(cwd: Path, record_id: str, created: float, from_run: str | None = None) -> BisectRecord:
+    result = BisectResult(victim=VICTIM, verdict=Verdict.ORDER_DEPENDENT, summary="fails after a",
+                          polluters=("tests/test_a.py::test_sets_env",), scope=Scope.TEST,
+                          leaked_state=(StateChange("environ", "DEMO", None, "1", "tests/test_a.py::test_sets_env"),))
+    record = BisectRecord(id=record_id, wsdoctor_version="0", cwd=str(cwd), created=created,
+                          options=BisectOptions(victim=VICTIM, from_run=from_run),
+                          status=RecordStatus.COMPLETE, result=result)
+    (cwd / ".wsdoctor" / "runs" / record_id).mkdir(parents=True)
+    save_record(cwd / ".wsdoctor" / "runs" / record_id, record)
+    return record
+
+
+def test_a_record_survives_its_json(tmp_path: Path) -> None:
+    run = a_run(tmp_path, "20260101-000000-aaaa", 1.5)
+    bisect = a_bisect(tmp_path, "20260101-000001-bbbb", 2.5, from_run=run.id)
+    assert load_record(tmp_path / ".wsdoctor/runs/20260101-000000-aaaa/run.json") == run
+    assert load_record(tmp_path / ".wsdoctor/runs/20260101-000001-bbbb/bisect.json") == bisect
+
+
+def test_the_newest_run_is_the_last_created_not_the_last_id(tmp_path: Path) -> None:
+    # Two runs in one second: the id of the later one sorts first.
+    a_run(tmp_path, "20260101-120000-ffff", created=100.0)
+    a_run(tmp_path, "20260101-120000-0000", created=100.5)
+    assert load_run(tmp_path).id == "20260101-120000-0000"
+
+
+def test_a_bisect_is_not_the_last_run_but_is_the_newest_record(tmp_path: Path) -> None:
+    a_run(tmp_path, "20260101-000000-aaaa", 1.0)
+    a_bisect(tmp_path, "20260101-000005-bbbb", 5.0)
+    assert load_run(tmp_path).id == "20260101-000000-aaaa"
+    assert find_record(tmp_path).parent.name == "20260101-000005-bbbb"
+    assert find_record(tmp_path, "20260101-000005-bbbb").name == RECORD_FILES[RecordKind.BISECT]
+
+
+def test_a_bisect_id_is_not_a_run(tmp_path: Path) -> None:
+    a_bisect(tmp_path, "20260101-000005-bbbb", 5.0)
+    with pytest.raises(UsageError, match="20260101-000005-bbbb is a bisect, not a run"):
+        load_run(tmp_path, "20260101-000005-bbbb")
+
+
+def test_no_record_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no wsdoctor run is recorded here or above"):
+        load_run(tmp_path)
+    a_bisect(tmp_path, "20260101-000005-bbbb", 5.0)
+    with pytest.raises(UsageError, match="no wsdoctor run is recorded here or above"):
+        load_run(tmp_path)
+    with pytest.raises(UsageError, match="no record 'nope'"):
+        find_record(tmp_path, "nope")
+
+
+def test_records_are_found_from_a_subdirectory(tmp_path: Path) -> None:
+    a_run(tmp_path, "20260101-000000-aaaa", 1.0)
+    (tmp_path / "tests" / "deep").mkdir(parents=True)
+    assert load_run(tmp_path / "tests" / "deep").id == "20260101-000000-aaaa"
+
+
+def test_bisects_of_a_run_and_of_a_victim(tmp_path: Path) -> None:
+    run = a_run(tmp_path, "20260101-000000-aaaa", 1.0)
+    a_bisect(tmp_path, "20260101-000002-cccc", 2.0)
+    later = a_bisect(tmp_path, "20260101-000003-dddd", 3.0, from_run=run.id)
+    runs = tmp_path / ".wsdoctor" / "runs"
+    assert [b.id for b in bisects_from(runs, run.id)] == [later.id]
+    found = newest_bisect_of(tmp_path, VICTIM)
+    assert found is not None and found[1].id == later.id and found[0] == runs / later.id
+    assert newest_bisect_of(tmp_path, "tests/test_x.py::test_other") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{not json", "is not a readable wsdoctor record (JSONDecodeError"),
+    ("[]", "is not a readable wsdoctor record (not a JSON object)"),
+    (json.dumps({"id": "x", "status": "complete"}), "written by another wsdoctor version (record schema 1"),
+    (json.dumps({"schema": 2, "id": "x"}), "is not a readable wsdoctor record (TypeError"),
+    (json.dumps({"schema": 2, "id": "x", "wsdoctor_version": "0", "cwd": ".", "options": OPTIONS,
+                 "status": "bisect"}, default=lambda o: json.loads(dump_json(o))), "'bisect' is not a valid"),
+])
+def test_a_record_that_cannot_be_read_is_one_line_that_names_it(tmp_path: Path, text: str, expected: str) -> None:
+    record_dir = tmp_path / ".wsdoctor" / "runs" / "20260101-000000-dead"
+    record_dir.mkdir(parents=True)
+    (record_dir / "run.json").write_text(text)
+    with pytest.raises(UsageError) as caught:
+        load_run(tmp_path)
+    assert expected in str(caught.value) and str(record_dir) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_new_record_directory_is_ignored_by_git(tmp_path: Path) -> None:
+    record_id, directory = create_record_dir(tmp_path)
+    assert directory == tmp_path / ".wsdoctor" / "runs" / record_id
+    assert (tmp_path / ".wsdoctor" / ".gitignore").read_text().splitlines()[-1] == "*"
