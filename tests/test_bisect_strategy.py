@@ -1,0 +1,334 @@
+"""Every branch of the bisect strategy, against a suite kept in a dictionary (no process is started).
+
+The fake runner stands where the executor does (wsdoctor.analysis.trials.PlanRunner): it says
+which trials fail the victim and which state each test, or each file's import, leaves changed,
+and it keeps every trial it was asked, so the cost of each answer is checked too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from wsdoctor.analysis.bisect import Case, bisect
+from wsdoctor.analysis.search import SearchExhausted
+from wsdoctor.analysis.trials import Trials, trial_key, victim_failed
+from wsdoctor.errors import UsageError
+from wsdoctor.execution.trial_runner import load_journal
+from wsdoctor.records import (
+    ChildProcess,
+    ChildStatus,
+    CollectedTest,
+    Collection,
+    Confidence,
+    Context,
+    Outcome,
+    Plan,
+    PlanResult,
+    Scope,
+    StateChange,
+    TestResult,
+    Verdict,
+)
+
+VICTIM = "tests/test_z.py::test_victim"
+FILES = {"tests/test_a.py": ["a1", "a2", "a3"], "tests/test_b.py": ["b1", "b2", "b3"],
+         "tests/test_c.py": ["c1", "c2"], "tests/test_z.py": ["test_victim"]}
+COLLECTION = Collection(rootdir="/p", inifile=None, tests=tuple(
+    CollectedTest(nodeid=f"{path}::{name}", path=path) for path, names in FILES.items() for name in names))
+IDS = [t.nodeid for t in COLLECTION.tests]
+A1, A2, A3, B1, B2, B3, C1, C2 = IDS[:-1]
+FLAG = "module-attr:app.FLAGS"
+DIRTY = "dict len=1 {'beta': True}"
+FAILURE = "AssertionError: assert app.FLAGS['beta'] is False"
+
+Fails = Callable[[Plan], bool]
+
+
+def change(key: str, after: str | None, before: str | None = "dict len=1 {'beta': False}") -> StateChange:
+    kind, _, name = key.partition(":")
+    return StateChange(kind=kind, name=name, before=before, after=after)
+
+
+@dataclass
+class FakeSuite:
+    """A suite in a dictionary: which trials fail the victim, what each test or import leaves changed."""
+
+    fails: Fails
+    changes: Mapping[str, Sequence[StateChange]] = field(default_factory=dict)  # by test id or file
+    budget: int | None = None  # trials before the budget runs out
+    asked: list[Plan] = field(default_factory=list)
+
+    def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        if self.budget is not None and len(self.asked) >= self.budget:
+            raise SearchExhausted("the --budget ran out")
+        self.asked += plans
+        return [self._result(plan) for plan in plans]
+
+    def _result(self, plan: Plan) -> PlanResult:
+        failed = self.fails(plan)
+        results = tuple(TestResult(
+            nodeid=nodeid, outcome=Outcome.FAILED if nodeid == VICTIM and failed else Outcome.PASSED,
+            message=FAILURE if nodeid == VICTIM and failed else "",
+            state_changes=self._left_by(nodeid) if plan.state_probes else ()) for nodeid in plan.test_ids)
+        imports = tuple(c for path in plan.collect_args for c in self._left_by(path)) if plan.state_probes else ()
+        child = ChildProcess(status=ChildStatus.COMPLETED, exit_code=int(failed), seconds=0.0, artifacts="",
+                             started=plan.test_ids)
+        return PlanResult(plan=plan, results=results, children=(child,), import_changes=imports)
+
+    def _left_by(self, author: str) -> tuple[StateChange, ...]:
+        return tuple(StateChange(c.kind, c.name, c.before, c.after, by=author) for c in self.changes.get(author, ()))
+
+
+def before_victim(plan: Plan) -> list[str]:
+    return list(plan.test_ids[: plan.test_ids.index(VICTIM)])
+
+
+def flag_left_dirty(changes: Mapping[str, Sequence[StateChange]]) -> Fails:
+    """The victim fails when the flag is changed as it starts: the state tells the fake what fails."""
+    def fails(plan: Plan) -> bool:
+        value = None
+        for author in [*plan.collect_args, *before_victim(plan)]:
+            value = next((c.after for c in changes.get(author, ()) if c.key == FLAG), value)
+        return value == DIRTY
+    return fails
+
+
+def after_all_of(*polluters: str) -> Fails:
+    """The victim fails when every polluter ran before it (a file: when it was collected)."""
+    def fails(plan: Plan) -> bool:
+        return all(p in before_victim(plan) or p in plan.collect_args for p in polluters)
+    return fails
+
+
+def unless_after(*setters: str) -> Fails:
+    """A brittle victim: it fails, unless a state-setter ran before it."""
+    return lambda plan: not any(s in before_victim(plan) for s in setters)
+
+
+def every_other(fails: Fails) -> Fails:
+    """Fails as ``fails`` says, but only every other time it would: a victim that fails sometimes."""
+    turns = itertools.count()
+    return lambda plan: fails(plan) and next(turns) % 2 == 0
+
+
+def suite_case(victim_first: bool = False, workers: int = 2, source: str = "") -> Case:
+    collection = COLLECTION
+    if victim_first:
+        collection = Collection(rootdir="/p", inifile=None,
+                                tests=(COLLECTION.tests[-1], *COLLECTION.tests[:-1]))
+    ids = [t.nodeid for t in collection.tests]
+    return Case(victim=VICTIM, collection=collection, order=tuple(ids[: ids.index(VICTIM)]),
+                collect_args=("tests",), workers=workers, source=source)
+
+
+def run_bisect(suite: FakeSuite, case: Case | None = None, repeat: int = 1,
+               known: Mapping[str, bool] | None = None, said: list[str] | None = None):  # type: ignore[no-untyped-def]
+    case = case or suite_case()
+    trials = Trials(suite, case.collection, VICTIM, repeat, known=known)
+    result = bisect(case, trials, said.append if said is not None else None)
+    assert result.trials == len(suite.asked)  # every trial asked is counted, no more
+    return result
+
+
+# --- confirming ---------------------------------------------------------------------------------
+
+
+def test_a_victim_that_fails_alone_too_is_nobody_elses_fault() -> None:
+    suite = FakeSuite(fails=lambda plan: True)
+    said: list[str] = []
+    result = run_bisect(suite, said=said)
+    assert (result.verdict, result.polluters, result.trials) == (Verdict.FAILS_ALONE, (), 2)
+    assert result.summary == f"{VICTIM} fails alone too: no other test is to blame"
+    assert result.failure is not None and result.failure.message == FAILURE
+    assert said[0].startswith(f"bisecting {VICTIM}: confirming that it fails in the given order (8 test(s)")
+
+
+def test_a_victim_that_fails_alone_only_sometimes_is_flaky() -> None:
+    alone = every_other(lambda plan: len(plan.test_ids) == 1)
+    result = run_bisect(FakeSuite(fails=alone), repeat=2)
+    assert (result.verdict, result.summary) == (Verdict.FLAKY, "alone it failed 1 of 2 runs")
+
+
+def test_the_confirming_trials_run_the_given_order_with_probes_and_the_victim_alone() -> None:
+    suite = FakeSuite(fails=lambda plan: True)
+    run_bisect(suite)
+    order, alone = suite.asked
+    assert (order.test_ids, order.collect_args, order.state_probes) == ((*IDS[:-1], VICTIM), ("tests",), True)
+    assert (alone.test_ids, alone.collect_args) == ((VICTIM,), ("tests/test_z.py",))
+
+
+# --- brittle: a state-setter ---------------------------------------------------------------------
+
+
+def test_a_brittle_victim_gets_its_state_setter_and_what_it_sets() -> None:
+    changes = {B2: [change(FLAG, DIRTY)]}
+    result = run_bisect(FakeSuite(fails=unless_after(B2), changes=changes))
+    assert (result.verdict, result.state_setters, result.polluters) == (Verdict.BRITTLE, (B2,), ())
+    assert [(c.key, c.after, c.by) for c in result.leaked_state] == [(FLAG, DIRTY, B2)]
+    assert result.reproduce == (f"python -m pytest -p no:randomly {VICTIM}  # fails",
+                                f"python -m pytest -p no:randomly {B2} {VICTIM}  # passes")
+    assert (result.confidence, result.confidence_detail) == (
+        Confidence.HIGH, "passed in 1 of 1 run(s) after the state-setters")
+    assert result.summary == f"{VICTIM} passes only after {B2}"
+
+
+def test_a_brittle_victim_whose_setter_is_not_found_in_the_budget_fails_alone() -> None:
+    result = run_bisect(FakeSuite(fails=unless_after(B2), budget=2))
+    assert result.verdict is Verdict.FAILS_ALONE
+    assert result.summary == "fails alone; no state-setter found (the --budget ran out)"
+
+
+def test_a_victim_first_in_its_order_that_fails_alone_fails_alone() -> None:
+    # Alone it fails; in the suite order it passes, but nothing runs before it there.
+    result = run_bisect(FakeSuite(fails=lambda plan: plan.collect_args != ("tests",)),
+                        suite_case(victim_first=True))
+    assert (result.verdict, result.summary) == (Verdict.FAILS_ALONE, f"{VICTIM} fails alone and in the order")
+
+
+# --- order-dependent: polluters -------------------------------------------------------------------
+
+
+def test_a_suspect_the_evidence_names_is_tried_first_and_costs_one_trial() -> None:
+    changes = {B1: [change(FLAG, DIRTY)], A2: [change("environ:HOME", "/elsewhere", "/root")]}
+    result = run_bisect(FakeSuite(fails=flag_left_dirty(changes), changes=changes))
+    assert (result.verdict, result.polluters, result.scope) == (Verdict.ORDER_DEPENDENT, (B1,), Scope.TEST)
+    assert result.steps[0] == f"suspect {B1}, alone before the victim, is enough"
+    assert result.trials == 3  # the order, the victim alone, the suspect (also the proof)
+    assert [(c.key, c.after, c.by) for c in result.leaked_state] == [(FLAG, DIRTY, B1)]
+    assert (result.confidence, result.confidence_detail) == (
+        Confidence.HIGH, "failed in 1 of 1 run(s) after the polluters; the failing order failed 1 of 1 run(s)")
+    assert result.reproduce == (f"python -m pytest -p no:randomly {B1} {VICTIM}  # fails",
+                                f"python -m pytest -p no:randomly {VICTIM}  # passes")
+    assert result.failure is not None and result.failure.outcome is Outcome.FAILED
+
+
+def test_without_evidence_imports_are_ruled_out_first_then_the_tests_are_searched() -> None:
+    result = run_bisect(FakeSuite(fails=after_all_of(A3)))
+    assert (result.polluters, result.scope) == ((A3,), Scope.TEST)
+    assert ("collecting the other files without running their tests does not fail the victim: "
+            "the polluter is a test") in result.steps
+    assert result.leaked_state == ()  # the probes saw nothing: nothing is named
+
+
+def test_a_file_whose_import_pollutes_is_found_as_an_import() -> None:
+    changes = {"tests/test_b.py": [change("sys.modules:websockets", "MagicMock @1", "module @2")]}
+    suite = FakeSuite(fails=after_all_of("tests/test_b.py"), changes=changes)
+    result = run_bisect(suite, suite_case(source="import websockets"))
+    assert (result.polluters, result.scope) == (("tests/test_b.py",), Scope.FILE_IMPORT)
+    assert result.summary == f"{VICTIM} fails after importing tests/test_b.py"
+    assert result.reproduce[0] == ("python -m pytest -p no:randomly tests/test_b.py "
+                                   f"{VICTIM} --deselect tests/test_b.py  # fails: importing is enough")
+    assert [(c.key, c.by) for c in result.leaked_state] == [("sys.modules:websockets", "tests/test_b.py")]
+    proof = suite.asked[-1]
+    assert (proof.test_ids, proof.collect_args) == ((VICTIM,), ("tests/test_b.py", "tests/test_z.py"))
+
+
+def test_polluters_needed_together_are_a_conjunction() -> None:
+    result = run_bisect(FakeSuite(fails=after_all_of(A2, C1)))
+    assert (result.polluters, result.scope) == ((A2, C1), Scope.TESTS)
+    assert result.summary == f"{VICTIM} fails after {A2}, {C1}"
+
+
+def test_a_test_that_puts_the_state_back_is_named_a_cleaner() -> None:
+    changes = {A1: [change(FLAG, DIRTY)], A3: [change(FLAG, "dict len=1 {'beta': False}", DIRTY)],
+               B2: [change(FLAG, DIRTY)]}
+    result = run_bisect(FakeSuite(fails=flag_left_dirty(changes), changes=changes))
+    assert (result.polluters, result.cleaners) == ((B2,), (A3,))
+
+
+def test_a_victim_failing_only_sometimes_after_its_polluter_has_medium_confidence() -> None:
+    suite = FakeSuite(fails=every_other(after_all_of(B3)))
+    result = run_bisect(suite, repeat=2)
+    assert (result.verdict, result.polluters, result.confidence) == (
+        Verdict.ORDER_DEPENDENT, (B3,), Confidence.MEDIUM)
+    assert result.confidence_detail.startswith("failed in 1 of 2 run(s) after the polluters")
+
+
+def test_a_search_stopped_by_the_budget_is_not_reproduced() -> None:
+    result = run_bisect(FakeSuite(fails=after_all_of(A3), budget=3))
+    assert (result.verdict, result.summary) == (Verdict.NOT_REPRODUCED, "the search stopped: the --budget ran out")
+
+
+# --- an order that fails ---------------------------------------------------------------------------
+
+
+def cleaned_after_polluting(cleaners: Sequence[str]) -> dict[str, list[StateChange]]:
+    clean = "dict len=1 {'beta': False}"
+    return {B1: [change(FLAG, DIRTY)], **{c: [change(FLAG, clean, DIRTY)] for c in cleaners}}
+
+
+def test_a_victim_passing_in_its_order_is_tried_after_all_others_reversed() -> None:
+    changes = cleaned_after_polluting([C1])  # the cleaner runs after the polluter in the suite
+    said: list[str] = []
+    result = run_bisect(FakeSuite(fails=flag_left_dirty(changes), changes=changes), said=said)
+    assert result.steps[:2] == ("all other tests before it: victim passes",
+                                "all other tests, reversed, before it: victim fails")
+    assert (result.verdict, result.polluters) == (Verdict.ORDER_DEPENDENT, (B1,))
+    assert result.confidence_detail.endswith("found by running all other tests, reversed, before it")
+    assert f"{VICTIM} passes in the given order: looking for an order that fails it" in said
+
+
+def test_groups_part_a_polluter_from_the_cleaners_around_it() -> None:
+    changes = cleaned_after_polluting([A1, C1])  # cleaners on both sides: neither whole order fails
+    result = run_bisect(FakeSuite(fails=flag_left_dirty(changes), changes=changes))
+    assert any(step.endswith("fail the victim") and "group(s) of up to" in step for step in result.steps)
+    assert (result.verdict, result.polluters) == (Verdict.ORDER_DEPENDENT, (B1,))
+    assert result.confidence_detail.endswith("found in a group of tests run before it")
+
+
+def test_nothing_fails_the_victim_it_is_not_reproduced_with_what_was_tried() -> None:
+    suite = FakeSuite(fails=lambda plan: False)
+    result = run_bisect(suite)
+    assert (result.verdict, result.summary) == (
+        Verdict.NOT_REPRODUCED, f"no order tried within the budget fails {VICTIM}")
+    assert result.steps[:2] == ("all other tests before it: victim passes",
+                                "all other tests, reversed, before it: victim passes")
+    assert result.steps[-1] == "8 group(s) of up to 1 test(s): 0 fail the victim"
+    assert result.failure is None
+
+
+def test_the_budget_running_out_while_looking_for_an_order_is_said() -> None:
+    result = run_bisect(FakeSuite(fails=lambda plan: False, budget=3))
+    assert result.verdict is Verdict.NOT_REPRODUCED
+    assert result.steps[-1] == "the --budget ran out"
+
+
+# --- resuming ------------------------------------------------------------------------------------------
+
+
+def test_a_resumed_bisect_replays_its_answers_instead_of_asking_again() -> None:
+    first = FakeSuite(fails=after_all_of(A2, C1))
+    case = suite_case()
+    trials = Trials(first, case.collection, VICTIM)
+    answer = bisect(case, trials)
+    again = FakeSuite(fails=after_all_of(A2, C1))
+    resumed = run_bisect(again, case, known=trials.answers)
+    assert resumed.polluters == answer.polluters == (A2, C1)
+    assert len(again.asked) < len(first.asked)
+
+
+def test_the_journal_replays_a_failure_seen_once_and_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    key = trial_key(Plan(label="x", context=Context.SUITE, collect_args=("a.py",), test_ids=(VICTIM,)))
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text("".join(json.dumps({"key": key, "failed": failed}) + "\n" for failed in (False, True, False)))
+    assert load_journal(journal) == {key: True}
+    assert load_journal(tmp_path / "none.jsonl") == {}
+    journal.write_text(journal.read_text() + "junk\n")
+    with pytest.raises(UsageError, match=r"journal.jsonl:4 is not a journal entry"):
+        load_journal(journal)
+
+
+@pytest.mark.parametrize(("outcome", "failed"), [
+    (Outcome.FAILED, True), (Outcome.ERROR, True), (Outcome.CRASH, True), (Outcome.HANG, False),
+    (Outcome.PASSED, False), (Outcome.NOT_RUN, False)])
+def test_what_counts_as_the_victim_failing(outcome: Outcome, failed: bool) -> None:
+    plan = Plan(label="x", context=Context.SUITE, collect_args=(), test_ids=(VICTIM,))
+    result = PlanResult(plan=plan, results=(TestResult(nodeid=VICTIM, outcome=outcome),), children=())
+    assert victim_failed(result, VICTIM) is failed
+    assert victim_failed(PlanResult(plan=plan, results=(), children=()), VICTIM) is False

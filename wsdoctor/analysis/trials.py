@@ -1,0 +1,123 @@
+"""A bisect's trials: its questions as plans, run through a PlanRunner, and what they answered.
+
+A trial is one child run of the bisect: "does the victim fail after these tests (or after
+collecting these files)?". The PlanRunner is the seam where the strategy meets processes: the
+real one (wsdoctor.execution.trial_runner) runs children, journals every answer and stops at the
+budget; tests give a dictionary-backed one that says which orders fail. Nothing here starts a
+process, reads a file or looks at a clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from wsdoctor.planner import files_in_order
+from wsdoctor.records import Collection, Context, Outcome, Plan, PlanResult
+
+STATE_PROBES_UP_TO = 60  # trials this small also record state changes: cheap, and they name the leak
+
+
+class PlanRunner(Protocol):
+    def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        """Each plan once, in a fresh child: the results in the plans' order.
+
+        Raises SearchExhausted (wsdoctor.analysis.search) when the budget is spent.
+        """
+        ...
+
+
+def trial_key(plan: Plan) -> str:
+    """Trials with the same key ask the same question: what was collected, what ran."""
+    return json.dumps([plan.collect_args, plan.test_ids])
+
+
+def victim_failed(result: PlanResult, victim: str) -> bool:
+    outcome = result.result_of(victim)
+    return outcome is not None and (outcome.outcome.is_bad or outcome.outcome is Outcome.CRASH)
+
+
+class Trials:
+    """The trials of one bisect; ``known`` answers (replayed from a journal) are not asked again."""
+
+    def __init__(self, runner: PlanRunner, collection: Collection, victim: str, repeat: int = 1,
+                 known: Mapping[str, bool] | None = None) -> None:
+        self.runner = runner
+        self.collection = collection
+        self.victim = victim
+        self.victim_file = collection.path_of(victim)
+        self.all_files = files_in_order(collection, [t.nodeid for t in collection.tests])
+        self.repeat = max(1, repeat)
+        self.count = 0  # trials run (collection not counted)
+        self.answers: dict[str, bool] = dict(known or {})
+        self.seen: dict[str, list[PlanResult]] = {}  # every trial of this session, by key
+
+    # --- batch questions, as the search asks them --------------------------------
+
+    def tests_fail(self, sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        """Does the victim fail after each set of tests (their files collected, in order)?"""
+        return self._ask([self.order_plan(chosen) for chosen in sets])
+
+    def imports_fail(self, sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        """Does the victim fail when only these files are collected and only it runs?"""
+        return self._ask([self.import_plan(files) for files in sets])
+
+    def passes_after(self, sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        """For a brittle victim: does it pass after each set (the state-setter search)?"""
+        return [not failed for failed in self.tests_fail(sets)]
+
+    # --- plans ----------------------------------------------------------------------
+
+    def order_plan(self, before: Sequence[str], state_probes: bool | None = None) -> Plan:
+        ids = (*before, self.victim)
+        context = Context.ALONE if len(ids) == 1 else Context.SUITE
+        probes = len(ids) <= STATE_PROBES_UP_TO if state_probes is None else state_probes
+        return Plan(label=f"bisect {len(before)} test(s) + victim", context=context,
+                    collect_args=files_in_order(self.collection, ids), test_ids=ids, state_probes=probes)
+
+    def import_plan(self, files: Sequence[str]) -> Plan:
+        collect = self.in_collection_order([*files, self.victim_file])
+        return Plan(label=f"bisect imports of {len(files)} file(s) + victim", context=Context.SUITE,
+                    collect_args=collect, test_ids=(self.victim,), state_probes=True)
+
+    def in_collection_order(self, paths: Sequence[str]) -> tuple[str, ...]:
+        """Files in the order the suite imports them: import-time pollution depends on it."""
+        rank = {path: i for i, path in enumerate(self.all_files)}
+        return tuple(sorted(dict.fromkeys(paths), key=lambda path: rank.get(path, len(rank))))
+
+    def alone_plan(self) -> Plan:
+        return Plan(label="bisect victim alone", context=Context.ALONE,
+                    collect_args=(self.victim_file,), test_ids=(self.victim,))
+
+    # --- running --------------------------------------------------------------------
+
+    def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        """Plans (each ``repeat`` times) for their full results, e.g. to read state changes."""
+        results = self.runner.run([plan for plan in plans for _ in range(self.repeat)])
+        self.count += len(results)
+        for result in results:
+            key = trial_key(result.plan)
+            # With repeats, one failure is enough: the victim fails only sometimes.
+            self.answers[key] = self.answers.get(key, False) or self.failed(result)
+            self.seen.setdefault(key, []).append(result)
+        return results
+
+    def proving_run(self, plan: Plan, expect_failure: bool) -> PlanResult:
+        """A run of ``plan`` with state probes showing the expected outcome, if one was seen."""
+        results = [r for r in self.seen.get(trial_key(plan), []) if r.plan.state_probes] or self.run([plan])
+        matching = [r for r in results if self.failed(r) == expect_failure]
+        return (matching or results)[-1]
+
+    def failure_rate(self, plan: Plan) -> tuple[int, int]:
+        results = self.seen.get(trial_key(plan), [])
+        return sum(self.failed(r) for r in results), len(results)
+
+    def failed(self, result: PlanResult) -> bool:
+        return victim_failed(result, self.victim)
+
+    def _ask(self, plans: Sequence[Plan]) -> list[bool]:
+        missing = [p for p in plans if trial_key(p) not in self.answers]
+        if missing:
+            self.run(missing)
+        return [self.answers[trial_key(p)] for p in plans]
