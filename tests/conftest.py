@@ -82,6 +82,22 @@ def _fast_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: py
 
 
 @pytest.fixture
+def wsdoctor_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """The command line in this process: for the fast layer, where no child may start."""
+    from wsdoctor.cli import run_command_line
+
+    def invoke(cwd: Path, *args: str) -> Completed:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setenv("COLUMNS", "200")
+        capsys.readouterr()
+        code = run_command_line(list(args))
+        out, err = capsys.readouterr()
+        return Completed(int(code), out, err, cwd)
+
+    return invoke
+
+
+@pytest.fixture
 def scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
     def make(name: str) -> Path:
         return copy_scenario(name, tmp_path)

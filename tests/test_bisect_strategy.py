@@ -18,8 +18,8 @@ import pytest
 from wsdoctor.analysis.bisect import Case, bisect
 from wsdoctor.analysis.search import SearchExhausted
 from wsdoctor.analysis.trials import Trials, trial_key, victim_failed
-from wsdoctor.errors import UsageError
 from wsdoctor.execution.trial_runner import load_journal
+from wsdoctor.exits import UsageError
 from wsdoctor.records import (
     ChildProcess,
     ChildStatus,

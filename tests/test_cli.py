@@ -32,22 +32,48 @@ def assert_one_line_usage_error(done_stderr: str, exit_code: int, expected: str)
     assert "Traceback" not in done_stderr
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize(("args", "expected"), [
+BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "no/such/dir"], "path not found: no/such/dir"),
-    (["run", "--python", "/no/such/python"], "cannot be run"),
-    (["run", "--python", sys.executable.replace("python", "no-python")], "cannot be run"),
-    (["run", "--frobnicate"], "No such option: --frobnicate"),
+    (["run", "--frobnicate"], "No such option: --frobnicate (see `wsdoctor run --help`)"),
     (["run", "--isolate", "module"], "'module' is not one of"),
     (["run", "--repeat", "0"], "--repeat"),
-    (["run", "--", "--no-such-pytest-flag"], "unrecognized arguments: --no-such-pytest-flag"),
     (["run", "--last"], "no wsdoctor run is recorded"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--resume"], "no interrupted bisect of"),
+    (["report", "--format", "xml"], "--format 'xml': use terminal, markdown, html or json"),
+    (["report"], "no wsdoctor run or bisect is recorded here or above"),
+    (["playbooks", "list", "--frob"], "No such option: --frob (see `wsdoctor playbooks list --help`)"),
+    (["frobnicate"], "No such command 'frobnicate'. (see `wsdoctor --help`)"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), BAD_INPUT_WITHOUT_A_CHILD)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str,
+                                          wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    done = wsdoctor_in_process(project, *args)
+    assert_one_line_usage_error(done.stderr, done.exit_code, expected)
+    assert list(project.glob(".wsdoctor/runs/*")) == []  # bad input leaves no half-made run behind
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "no/such/dir"], "path not found: no/such/dir"),  # the console script itself, once
+    (["run", "--python", "/no/such/python"], "cannot be run"),
+    (["run", "--python", sys.executable.replace("python", "no-python")], "cannot be run"),
+    (["run", "--", "--no-such-pytest-flag"], "unrecognized arguments: --no-such-pytest-flag"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
+def test_bad_input_found_by_a_child_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
     project = make_project(tmp_path, PASSING_AND_POLLUTED)
     done = run_wsdoctor(project, *args)
     assert_one_line_usage_error(done.stderr, done.exit_code, expected)
     assert list(project.glob(".wsdoctor/runs/*")) == []  # bad input leaves no half-made run behind
+
+
+def test_a_bare_command_shows_its_help_and_exits_2(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    for args in ((), ("playbooks",)):
+        done = wsdoctor_in_process(tmp_path, *args)
+        assert (done.exit_code, done.stderr) == (2, "")
+        assert "Usage: wsdoctor" in done.stdout
 
 
 @pytest.mark.e2e
@@ -180,13 +206,13 @@ def test_interrupt_kills_every_child_and_keeps_what_they_finished(tmp_path: Path
             f"({children} passed, {children} failed)") in shown.stdout
 
 
-@pytest.mark.e2e
-def test_corrupted_record_is_bad_input(tmp_path: Path) -> None:
+def test_corrupted_record_is_bad_input(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / ".wsdoctor" / "runs" / "20260101-000000-dead"
     broken.mkdir(parents=True)
     (broken / "run.json").write_text("{not json")
-    done = run_wsdoctor(tmp_path, "run", "--last")
-    assert_one_line_usage_error(done.stderr, done.exit_code, "is not a readable wsdoctor record")
+    for args in (("run", "--last"), ("report",), ("report", "20260101-000000-dead")):
+        done = wsdoctor_in_process(tmp_path, *args)
+        assert_one_line_usage_error(done.stderr, done.exit_code, "is not a readable wsdoctor record")
 
 
 COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_wsdoctor
 from wsdoctor.playbook import builtin_dir, load_all, load_file, version_satisfies
 
 GOOD = """\
@@ -83,23 +82,21 @@ def test_a_users_playbook_replaces_ours_with_the_same_id(tmp_path: Path) -> None
     assert len(merged) == len(builtin)
 
 
-@pytest.mark.e2e
-def test_validate_command_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
+def test_validate_command_lists_every_problem_and_exits_1(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path, GOOD.replace("confidence: medium", "confidence: certain"), "bad.yaml")
     write(tmp_path, GOOD, "good.yaml")
-    done = run_wsdoctor(tmp_path, "playbooks", "validate", str(tmp_path))
+    done = wsdoctor_in_process(tmp_path, "playbooks", "validate", str(tmp_path))
     assert done.exit_code == 1
     assert f"{tmp_path / 'bad.yaml'}:3: confidence: must be one of high, medium, low" in done.stdout
     assert "2 playbook file(s), 1 problem(s)" in done.stdout
 
 
-@pytest.mark.e2e
-def test_pyproject_playbook_dirs_are_used(tmp_path: Path) -> None:
+def test_pyproject_playbook_dirs_are_used(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "team").mkdir()
     write(tmp_path / "team", GOOD, "my-leak.yaml")
     (tmp_path / "pyproject.toml").write_text('[tool.wsdoctor]\nplaybooks = ["team"]\n')
-    listed = run_wsdoctor(tmp_path, "playbooks", "list")
-    shown = run_wsdoctor(tmp_path, "playbooks", "show", "my-leak")
+    listed = wsdoctor_in_process(tmp_path, "playbooks", "list")
+    shown = wsdoctor_in_process(tmp_path, "playbooks", "show", "my-leak")
     assert (listed.exit_code, shown.exit_code) == (0, 0)
     assert "my-leak" in listed.stdout and "A leak of ours" in shown.stdout
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wsdoctor.codec import dump_json
-from wsdoctor.errors import UsageError
+from wsdoctor.exits import UsageError
 from wsdoctor.records import (
     BisectOptions,
     BisectRecord,

@@ -1,4 +1,5 @@
-"""Command line: parse options into a request, dispatch, map errors to exit codes."""
+"""Command line: parse options into a request, dispatch, and map what ended a command to its exit
+code in one handler (the policy is wsdoctor.exits)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-
-# typer vendors click since 0.20; its exceptions are reachable only under typer._click.
-from typer._click.exceptions import ClickException
-from typer._click.exceptions import UsageError as ClickUsageError
-from typer.core import TyperCommand, TyperGroup
+import typer.main
+from typer.core import TyperCommand
 
 from wsdoctor import __version__
-from wsdoctor.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WsdoctorError
+from wsdoctor.exits import ExitCode, UsageError, exit_for
 from wsdoctor.records import BisectOptions, Isolation, RunOptions
 
 if TYPE_CHECKING:
@@ -27,32 +25,8 @@ if TYPE_CHECKING:
 PYTEST_ARGS_KEY = "pytest_args"
 
 
-class WsdoctorGroup(TyperGroup):
-    """Usage errors as one line with exit code 2, never a traceback or a panel."""
-
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
-        try:
-            code = super().main(args=args, prog_name=prog_name or "wsdoctor", complete_var=complete_var,
-                                standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
-        except ClickUsageError as error:
-            if not error.format_message().strip():  # bare `wsdoctor`: the help is already shown
-                sys.exit(EXIT_USAGE)
-            command = f"wsdoctor {error.ctx.info_name} --help" if error.ctx else "wsdoctor --help"
-            hint = "" if "--help" in error.format_message() else f" (see `{command}`)"
-            _fail(f"{error.format_message()}{hint}", EXIT_USAGE)
-        except ClickException as error:
-            _fail(error.format_message(), error.exit_code)
-        except typer.Abort:
-            _fail("aborted", EXIT_INTERRUPTED)
-        except Exception as error:  # the last resort: exit 3, traceback to a file
-            _fail(f"internal error: {type(error).__name__}: {error} (traceback in "
-                  f"{_save_traceback()}; please report it)", EXIT_INTERNAL)
-        sys.exit(code if isinstance(code, int) else 0)
-
-
 class PassthroughCommand(TyperCommand):
-    """Everything after `--` goes to every child pytest unchanged."""
+    """Everything after `--` goes to every child pytest unchanged (click would take it as paths)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if "--" in args:
@@ -86,15 +60,13 @@ def _consoles() -> tuple[Console, Console]:
     return _stdout(), Console(stderr=True)
 
 
-def _fail(message: str, code: int) -> None:
+def _say_error(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True, highlight=False).print(f"wsdoctor: error: {message}", markup=False,
-                                                soft_wrap=True)
-    sys.exit(code)
+    Console(stderr=True, highlight=False).print(f"wsdoctor: error: {message}", markup=False, soft_wrap=True)
 
 
-app = typer.Typer(cls=WsdoctorGroup, no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False,
                   help="A doctor for pytest suites: finds order-dependent, brittle, flaky, "
                        "hanging and crashing tests, and proves it.")
@@ -144,13 +116,13 @@ def run(
 
     cwd = Path.cwd()
     if last:
-        raise typer.Exit(_guarded(lambda: show_last(cwd, _consoles)))
+        raise typer.Exit(int(show_last(cwd, _consoles)))
     options = RunOptions(paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
                          python=python or sys.executable, reverse=reverse, shuffle=shuffle,
                          repeat=repeat, isolate=isolate,
                          workers=workers, timeout=timeout, audit=audit, bisect=bisect_found)
     request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=python is not None)
-    raise typer.Exit(_guarded(lambda: run_suite(request, _consoles)))
+    raise typer.Exit(int(run_suite(request, _consoles)))
 
 
 @app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,7 +157,7 @@ def bisect(
         from_run=from_run, order_file=str(order_file) if order_file else None, randomly_seed=randomly_seed)
     request = BisectRequest(options=options, cwd=Path.cwd(), python_given=python is not None,
                             json_path=json_path, resume=resume)
-    raise typer.Exit(_guarded(lambda: bisect_command(request, *_consoles())))
+    raise typer.Exit(int(bisect_command(request, *_consoles())))
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -209,10 +181,10 @@ def report(
     try:
         chosen = ReportFormat(output_format)
     except ValueError:
-        _fail(f"--format {output_format!r}: use terminal, markdown, html or json", EXIT_USAGE)
+        raise UsageError(f"--format {output_format!r}: use terminal, markdown, html or json") from None
     request = ReportRequest(cwd=Path.cwd(), record_id=record_id, format=chosen, out=out_path, from_junit=from_junit,
                             from_json_report=from_json_report, playbook_dirs=tuple(playbooks or ()))
-    raise typer.Exit(_guarded(lambda: report_command(request, _stdout())))
+    raise typer.Exit(int(report_command(request, _stdout())))
 
 
 playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True)
@@ -225,7 +197,7 @@ def playbooks_list(playbooks: ExtraDirs = None) -> None:
     """Every playbook in use: ours, then the project's (theirs win on the same id)."""
     from wsdoctor.commands.playbooks import list_playbooks
 
-    raise typer.Exit(_guarded(lambda: list_playbooks(Path.cwd(), tuple(playbooks or ()), _stdout())))
+    raise typer.Exit(int(list_playbooks(Path.cwd(), tuple(playbooks or ()), _stdout())))
 
 
 @playbooks_app.command("show")
@@ -233,7 +205,7 @@ def playbooks_show(playbook_id: Annotated[str, typer.Argument(metavar="ID")], pl
     """Print one playbook's YAML."""
     from wsdoctor.commands.playbooks import show_playbook
 
-    raise typer.Exit(_guarded(lambda: show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), _stdout())))
+    raise typer.Exit(int(show_playbook(Path.cwd(), playbook_id, tuple(playbooks or ()), _stdout())))
 
 
 @playbooks_app.command("validate")
@@ -242,7 +214,7 @@ def playbooks_validate(paths: Annotated[list[Path] | None, typer.Argument(
     """Check playbooks: every problem with its file, line and key."""
     from wsdoctor.commands.playbooks import validate_playbooks
 
-    raise typer.Exit(_guarded(lambda: validate_playbooks(tuple(paths or ()), Path.cwd(), _stdout())))
+    raise typer.Exit(int(validate_playbooks(tuple(paths or ()), Path.cwd(), _stdout())))
 
 
 @app.command()
@@ -254,23 +226,31 @@ def demo(
     """Run wsdoctor on its bundled demo: a small WebSocket app with real test pollution."""
     from wsdoctor.commands.demo import run_demo
 
-    raise typer.Exit(_guarded(lambda: run_demo(directory, workers, *_consoles())))
+    raise typer.Exit(int(run_demo(directory, workers, *_consoles())))
 
 
-def _guarded(action: Any) -> int:
+def main(args: list[str] | None = None) -> None:
+    """Run the command line (wsdoctor.entry calls this once it is imported) and exit."""
     try:
-        code: int = action()
-    except WsdoctorError as error:
-        _fail(str(error), error.exit_code)
-        raise AssertionError("unreachable") from None
-    return code
-
-
-def main() -> None:
-    """Run the command line (wsdoctor.entry calls this once it is imported)."""
-    try:
-        app(prog_name="wsdoctor")
+        code = run_command_line(args)
     finally:
         # The interpreter's last collection would walk every record object on the way out
         # (20-30 ms after a large run); frozen objects are left to the end of the process.
         gc.freeze()
+    sys.exit(code)
+
+
+def run_command_line(args: list[str] | None = None) -> int:
+    """The exit code of one command: what it returned, or what ended it, said in one line."""
+    try:
+        code = typer.main.get_command(app).main(args=args, prog_name="wsdoctor", standalone_mode=False)
+    except typer.Abort:
+        return ExitCode.INTERRUPTED
+    except Exception as error:
+        exit_code, message = exit_for(error)
+        if exit_code is ExitCode.INTERNAL:  # the last resort: the traceback to a file
+            message += f" (traceback in {_save_traceback()}; please report it)"
+        if message:
+            _say_error(message)
+        return exit_code
+    return code if isinstance(code, int) else ExitCode.OK

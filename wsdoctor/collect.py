@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wsdoctor.childio import ChildOutput
-from wsdoctor.errors import UsageError
 from wsdoctor.execution.pool import Executor
+from wsdoctor.exits import UsageError
 from wsdoctor.paths import shown_path
 from wsdoctor.records import ChildProcess, CollectedTest, Collection, CollectionError, Versions
 

@@ -12,7 +12,7 @@ import signal
 import sys
 from types import FrameType
 
-from wsdoctor.errors import EXIT_INTERRUPTED
+from wsdoctor.exits import ExitCode
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     try:
         from wsdoctor.cli import main as command_line
     except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     command_line()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from wsdoctor.analysis.observations import summarize
 from wsdoctor.analysis.static import scan_source
 from wsdoctor.childio import test_result
-from wsdoctor.errors import UsageError
+from wsdoctor.exits import UsageError
 from wsdoctor.records import (
     BisectRecord,
     BisectResult,

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from wsdoctor.codec import dump_json, from_jsonable, write_atomic
-from wsdoctor.errors import UsageError
+from wsdoctor.exits import UsageError
 from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Record, RecordKind, RunRecord
 
 STATE_DIR = ".wsdoctor"

@@ -14,26 +14,26 @@ from wsdoctor.analysis.trials import Trials
 from wsdoctor.analysis.verdicts import CommandStyle
 from wsdoctor.codec import write_atomic
 from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
-from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
 from wsdoctor.execution.trial_runner import TrialRunner, load_journal
-from wsdoctor.records import FOUND_BY_BISECT, BisectResult, Collection, RecordStatus
+from wsdoctor.exits import ExitCode, UsageError, bisect_exit
+from wsdoctor.records import BisectResult, Collection, RecordStatus
 from wsdoctor.render.bisect_view import render_bisect
 from wsdoctor.render.json_out import bisect_document
 from wsdoctor.store import save_record
 
 
-def bisect_command(request: BisectRequest, out: Console, err: Console) -> int:
+def bisect_command(request: BisectRequest, out: Console, err: Console) -> ExitCode:
     session = BisectSession.prepare(request, err)
     try:
         result = session.conclude()
     except KeyboardInterrupt:
         err.print(f"interrupted: the journal in {session.workspace.journal} lets `--resume` pick up from here")
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     render_bisect(result, out)
-    return EXIT_OK if result.verdict in FOUND_BY_BISECT else EXIT_FINDINGS
+    return bisect_exit(result)
 
 
 class BisectSession:

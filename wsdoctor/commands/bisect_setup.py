@@ -14,9 +14,9 @@ from rich.console import Console
 
 from wsdoctor import __version__
 from wsdoctor.collect import collect_suite
-from wsdoctor.errors import UsageError
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.pool import Executor
+from wsdoctor.exits import UsageError
 from wsdoctor.planner import files_in_order
 from wsdoctor.records import BisectOptions, BisectRecord, Collection, Context, RecordStatus, RunRecord, Versions
 from wsdoctor.store import create_record_dir, load_run, newest_bisect_of

@@ -12,14 +12,14 @@ from rich.console import Console
 from wsdoctor.commands.report import ReportRequest, report_command
 from wsdoctor.commands.run import run_suite
 from wsdoctor.commands.run_start import RunRequest
-from wsdoctor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from wsdoctor.exits import ExitCode, UsageError, WsdoctorError
 from wsdoctor.records import RunOptions
 
 SUITE = Path(__file__).resolve().parent.parent / "demo" / "suite"
 DEMO_NEEDS = ("websockets", "pytest_asyncio")
 
 
-def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> int:
+def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> ExitCode:
     _check_demo_dependencies()
     directory = target or Path(tempfile.mkdtemp(prefix="wsdoctor-demo-"))
     if target is not None and any(target.iterdir() if target.exists() else ()):
@@ -31,16 +31,15 @@ def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> i
     options = RunOptions(paths=(), pytest_args=(), python=sys.executable, workers=workers, timeout=30.0,
                          bisect=True)
     code = run_suite(RunRequest(options=options, cwd=directory), lambda: (out, err))
-    if code == EXIT_OK:
-        err.print("wsdoctor: error: the demo suite is polluted on purpose, yet nothing was found")
-        return EXIT_FINDINGS
-    if code != EXIT_FINDINGS:
+    if code is ExitCode.OK:  # a bug of wsdoctor's: exit 3
+        raise WsdoctorError("the demo suite is polluted on purpose, yet nothing was found")
+    if code is not ExitCode.FINDINGS:
         return code
     out.rule("insight report")
     report_command(ReportRequest(cwd=directory), out)
     out.print(f"\nThe demo suite is in {directory}: cd there and run the commands above, "
               "`wsdoctor run --last` or `wsdoctor report --format html --out report.html`.", highlight=False)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _check_demo_dependencies() -> None:

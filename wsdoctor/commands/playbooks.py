@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.table import Table
 
 from wsdoctor.commands.report import configured_dirs
-from wsdoctor.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from wsdoctor.exits import ExitCode, UsageError, problems_exit
 from wsdoctor.playbook import find, load_all, load_file
 
 
-def list_playbooks(cwd: Path, extra: tuple[Path, ...], out: Console) -> int:
+def list_playbooks(cwd: Path, extra: tuple[Path, ...], out: Console) -> ExitCode:
     playbooks, problems = load_all([*configured_dirs(cwd), *extra])
     table = Table(title=f"{len(playbooks)} playbook(s)", title_justify="left")
     for column in ("id", "#", "confidence", "title", "source"):
@@ -23,20 +23,20 @@ def list_playbooks(cwd: Path, extra: tuple[Path, ...], out: Console) -> int:
     out.print(table)
     for problem in problems:
         out.print(f"[red]{problem}[/]", highlight=False)
-    return EXIT_FINDINGS if problems else EXIT_OK
+    return problems_exit(problems)
 
 
-def show_playbook(cwd: Path, playbook_id: str, extra: tuple[Path, ...], out: Console) -> int:
+def show_playbook(cwd: Path, playbook_id: str, extra: tuple[Path, ...], out: Console) -> ExitCode:
     playbooks, _ = load_all([*configured_dirs(cwd), *extra])
     playbook = find(playbooks, playbook_id)
     if playbook is None:
         known = ", ".join(p.id for p in playbooks)
         raise UsageError(f"no playbook {playbook_id!r}; `wsdoctor playbooks list` shows them ({known})")
     out.print(Path(playbook.source).read_text(encoding="utf-8"), markup=False, highlight=False)
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def validate_playbooks(paths: tuple[Path, ...], cwd: Path, out: Console) -> int:
+def validate_playbooks(paths: tuple[Path, ...], cwd: Path, out: Console) -> ExitCode:
     files = []
     for path in paths or (cwd / "playbooks",):
         if not path.exists():
@@ -46,4 +46,4 @@ def validate_playbooks(paths: tuple[Path, ...], cwd: Path, out: Console) -> int:
     for problem in problems:
         out.print(str(problem), markup=False, highlight=False)
     out.print(f"{len(files)} playbook file(s), {len(problems)} problem(s)", highlight=False)
-    return EXIT_FINDINGS if problems else EXIT_OK
+    return problems_exit(problems)

@@ -12,8 +12,8 @@ from rich.console import Console
 
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.codec import write_atomic
-from wsdoctor.errors import EXIT_OK, UsageError
 from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
+from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.playbook import Playbook, load_all
 from wsdoctor.records import BisectRecord, Record, TestEvidence, Versions
 from wsdoctor.render.report import html_page, json_text, render_terminal, write_markdown
@@ -38,12 +38,12 @@ class ReportRequest:
     playbook_dirs: tuple[Path, ...] = ()
 
 
-def report_command(request: ReportRequest, out: Console) -> int:
+def report_command(request: ReportRequest, out: Console) -> ExitCode:
     playbooks = load_playbooks(request.cwd, request.playbook_dirs)
     evidence, versions, title = _evidence(request)
     insights = insights_for(evidence, playbooks, versions)
     _write(insights, request, title, out)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def load_playbooks(cwd: Path, extra: Sequence[Path]) -> list[Playbook]:

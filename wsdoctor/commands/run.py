@@ -7,14 +7,14 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from wsdoctor.commands.run_start import Consoles, RunRequest, exit_code_of, start_run
-from wsdoctor.errors import EXIT_INTERRUPTED
+from wsdoctor.commands.run_start import Consoles, RunRequest, start_run
+from wsdoctor.exits import ExitCode, run_exit
 from wsdoctor.paths import shown_path
 from wsdoctor.records import RecordStatus
 from wsdoctor.store import RECORD_FILE, load_run, save_record
 
 
-def run_suite(request: RunRequest, consoles: Consoles) -> int:
+def run_suite(request: RunRequest, consoles: Consoles) -> ExitCode:
     start = start_run(request)
     try:
         from wsdoctor.commands.run_session import complete_run
@@ -25,15 +25,15 @@ def run_suite(request: RunRequest, consoles: Consoles) -> int:
         if not record.exists():
             save_record(start.run_dir, dataclasses.replace(start.record, status=RecordStatus.INTERRUPTED))
         sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, request.cwd)}\n")
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     finally:
         start.executor.kill_all()  # no child outlives the run, whatever ended it
 
 
-def show_last(cwd: Path, consoles: Consoles) -> int:
+def show_last(cwd: Path, consoles: Consoles) -> ExitCode:
     """Show the newest record; exit with the code its run had."""
     from wsdoctor.render.terminal import render_run
 
     record = load_run(cwd)
     render_run(record, consoles()[0], f"{record.id}")
-    return exit_code_of(record)
+    return run_exit(record)

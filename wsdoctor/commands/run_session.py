@@ -16,10 +16,10 @@ from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
-from wsdoctor.commands.run_start import RunRequest, StartedRun, discovering_plan, exit_code_of
-from wsdoctor.errors import EXIT_INTERRUPTED, UsageError, WsdoctorError
+from wsdoctor.commands.run_start import RunRequest, StartedRun, discovering_plan
 from wsdoctor.execution.child import LiveChild
 from wsdoctor.execution.pool import RunInterrupted, missing_result
+from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, run_exit
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
 from wsdoctor.records import BisectOptions, Collection, Plan, PlanResult, RecordStatus, RunRecord, Verdict, Versions
@@ -29,7 +29,7 @@ from wsdoctor.render.terminal import render_run
 from wsdoctor.store import RECORD_FILE, save_record
 
 
-def complete_run(start: StartedRun, out: Console, err: Console) -> int:
+def complete_run(start: StartedRun, out: Console, err: Console) -> ExitCode:
     request = start.request
     session = RunSession(start, ProgressUI(err))
     try:
@@ -39,15 +39,15 @@ def complete_run(start: StartedRun, out: Console, err: Console) -> int:
         raise
     except KeyboardInterrupt:
         session.finish(RecordStatus.INTERRUPTED)
-        _write_json(request, session.record, EXIT_INTERRUPTED)  # CI reads "interrupted", not a missing file
+        _write_json(request, session.record, ExitCode.INTERRUPTED)  # CI reads "interrupted", not a missing file
         err.print(f"interrupted: kept what was recorded in {session.record_path}")
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except Exception:
         session.finish(RecordStatus.FAILED)  # an internal error: what the children reported stays recorded
         raise
     if request.options.bisect:
         session.bisect_victims(err)
-    exit_code = exit_code_of(session.record)
+    exit_code = run_exit(session.record)
     _write_json(request, session.record, exit_code)
     render_run(session.record, out, session.record_path)
     return exit_code

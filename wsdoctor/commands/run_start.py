@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsdoctor import __version__
-from wsdoctor.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
+from wsdoctor.exits import UsageError
 from wsdoctor.records import Context, Plan, RecordStatus, RunOptions, RunRecord
 from wsdoctor.store import create_record_dir
 
@@ -59,14 +59,6 @@ def start_run(request: RunRequest) -> StartedRun:
     suite_child = executor.start_discovering(discovering_plan(options)) if only_the_suite_order(options) else None
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
                       began=began, suite_child=suite_child)
-
-
-def exit_code_of(record: RunRecord) -> int:
-    if record.status is RecordStatus.INTERRUPTED:
-        return EXIT_INTERRUPTED
-    if record.status is not RecordStatus.COMPLETE:
-        return EXIT_INTERNAL
-    return EXIT_FINDINGS if record.findings() or record.audit() else EXIT_OK
 
 
 def only_the_suite_order(options: RunOptions) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from wsdoctor.errors import UsageError
+from wsdoctor.exits import UsageError
 from wsdoctor.records import Versions
 
 MIN_PYTHON = (3, 9)

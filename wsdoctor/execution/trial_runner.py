@@ -13,8 +13,8 @@ from pathlib import Path
 
 from wsdoctor.analysis.search import SearchExhausted
 from wsdoctor.analysis.trials import trial_key, victim_failed
-from wsdoctor.errors import UsageError
 from wsdoctor.execution.pool import Executor
+from wsdoctor.exits import UsageError
 from wsdoctor.records import Plan, PlanResult
 
 

@@ -1,0 +1,94 @@
+"""The exit policy, in one place: one exception family, and the exit code of every command's outcome.
+
+| code | every command                                                                     |
+| ---- | ----------------------------------------------------------------------------------- |
+| 0    | it did its job and found nothing wrong (bisect: it found the culprit and proved it) |
+| 1    | it found something: findings (run), no culprit proven (bisect), playbook problems   |
+| 2    | bad input, or a record on disk that cannot be read: one line says what to do        |
+| 3    | wsdoctor's own bug: the traceback goes to a file                                    |
+| 130  | interrupted (Ctrl-C, SIGTERM, SIGHUP): what was recorded is kept                    |
+
+Commands return an ExitCode; errors are raised as WsdoctorError (or come from the command
+line parser) and the command line maps them with ``exit_for`` in its one handler.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sized
+from typing import Protocol, runtime_checkable
+
+from wsdoctor.records import FOUND_BY_BISECT, BisectResult, RecordStatus, RunRecord
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    INTERNAL = 3
+    INTERRUPTED = 130
+
+
+class WsdoctorError(Exception):
+    """A failure of wsdoctor itself (exit 3), unless a subclass says otherwise."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class UsageError(WsdoctorError):
+    """Bad input: the message says what to do instead."""
+
+    exit_code = ExitCode.USAGE
+
+
+# --- each command's outcome ------------------------------------------------------------------
+
+
+def run_exit(record: RunRecord) -> ExitCode:
+    """`run` (and `run --last`, which exits with the code its run had)."""
+    if record.status is RecordStatus.INTERRUPTED:
+        return ExitCode.INTERRUPTED
+    if record.status is not RecordStatus.COMPLETE:
+        return ExitCode.INTERNAL
+    return ExitCode.FINDINGS if record.findings() or record.audit() else ExitCode.OK
+
+
+def bisect_exit(result: BisectResult) -> ExitCode:
+    """`bisect` exits 0 when it proved a culprit (as git bisect does), 1 when the verdict says why not."""
+    return ExitCode.OK if result.verdict in FOUND_BY_BISECT else ExitCode.FINDINGS
+
+
+def problems_exit(problems: Sized) -> ExitCode:
+    """`playbooks list` and `playbooks validate`, as a linter: 1 when a playbook has problems."""
+    return ExitCode.FINDINGS if len(problems) else ExitCode.OK
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class ParserError(Protocol):
+    """What the command line parser (click, inside typer) raises for bad usage."""
+
+    exit_code: int
+
+    def format_message(self) -> str: ...
+
+
+def exit_for(error: BaseException) -> tuple[ExitCode, str]:
+    """The exit code for an error that ended a command, and the one line to print ("": none)."""
+    if isinstance(error, WsdoctorError):
+        return error.exit_code, str(error)
+    if isinstance(error, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED, "interrupted"
+    if isinstance(error, ParserError):
+        return _parser_exit(error)
+    return ExitCode.INTERNAL, f"internal error: {type(error).__name__}: {error}"
+
+
+def _parser_exit(error: ParserError) -> tuple[ExitCode, str]:
+    message = error.format_message().strip()
+    context = getattr(error, "ctx", None)
+    if not message or context is None or "--help" in message:  # no message: a bare group showed its help
+        return ExitCode.USAGE, message
+    return ExitCode.USAGE, f"{message} (see `{context.command_path} --help`)"
