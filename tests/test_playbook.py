@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from wsdoctor.playbook import builtin_dir, load_all, load_file, version_satisfies
+from wsdoctor.playbook import builtin_dir, load_all, load_file
+from wsdoctor.versions import version_satisfies
 
 GOOD = """\
 id: my-leak

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
 
@@ -13,12 +14,7 @@ VERDICT_SCENARIOS = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yam
 
 
 def version_matches(spec: str, version: tuple[int, int]) -> bool:
-    for operator in ("<=", ">=", "<", ">", "=="):
-        if spec.startswith(operator):
-            wanted = tuple(int(part) for part in spec[len(operator):].split("."))
-            return {"<=": version <= wanted, ">=": version >= wanted, "<": version < wanted,
-                    ">": version > wanted, "==": version == wanted}[operator]
-    raise ValueError(f"unknown version spec {spec!r}")
+    return SpecifierSet(spec).contains(".".join(map(str, version)))
 
 
 def expected_verdict(value: str | dict[str, str]) -> str:

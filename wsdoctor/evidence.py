@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-import re
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+from defusedxml import ElementTree as SafeElementTree
 
 from wsdoctor.analysis.observations import summarize
 from wsdoctor.analysis.static import scan_source
@@ -25,8 +27,6 @@ from wsdoctor.records import (
     Verdict,
 )
 from wsdoctor.text import error_summary
-
-_UNSAFE_XML = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> list[TestEvidence]:
@@ -159,16 +159,16 @@ def from_junit(path: Path) -> list[TestEvidence]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read {path}: {error}") from None
-    if _UNSAFE_XML.search(text):
-        raise UsageError(f"{path} declares a DOCTYPE or entities; a JUnit report needs neither")
     try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError as error:
+        root = SafeElementTree.fromstring(text, forbid_dtd=True)
+    except defusedxml.DefusedXmlException:
+        raise UsageError(f"{path} declares a DOCTYPE or entities; a JUnit report needs neither") from None
+    except ParseError as error:
         raise UsageError(f"{path} is not JUnit XML ({error}); pass the file pytest --junitxml wrote") from None
     return [item for case in root.iter("testcase") for item in [_junit_case(case)] if item is not None]
 
 
-def _junit_case(case: Any) -> TestEvidence | None:
+def _junit_case(case: Element) -> TestEvidence | None:
     problem = case.find("failure")
     if problem is None:
         problem = case.find("error")

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from wsdoctor.records import Confidence, Scope, Verdict
+from wsdoctor.versions import specifier
 
 TEXT_KEYS = ("phenomenon", "cause", "solution", "lesson")
 REQUIRED = ("id", "title", "confidence", "match", *TEXT_KEYS)
@@ -25,7 +26,6 @@ PLACEHOLDERS = frozenset({
     "victim", "verdict", "message", "polluters", "scope", "leaked_kind", "leaked_name",
     "leaked_before", "leaked_after", "python", "pytest", "pytest_asyncio", "websockets"})
 CLOSED_SETS = {"verdict": tuple(v.value for v in Verdict), "scope": tuple(s.value for s in Scope)}
-_SPECIFIER = re.compile(r"^\s*(==|!=|<=|>=|<|>)\s*(\d+(?:\.\d+)*)\s*$")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -208,7 +208,7 @@ def _requires_problem(guards: Any) -> tuple[str, str]:
     for package, spec in guards.items():
         if package not in GUARDED:
             return str(package), f"no version guard for {package!r}; known: {', '.join(GUARDED)}"
-        if not all(_SPECIFIER.match(part) for part in str(spec).split(",")):
+        if specifier(str(spec)) is None:
             return str(package), f"{spec!r} is not a version specifier like '>=3.12' or '>=1.0,<2'"
     return "", ""
 
@@ -263,33 +263,6 @@ def _condition(raw: dict[str, Any]) -> Condition:
                      leaked=tuple((k, str(v)) for k, v in (raw.get("leaked") or {}).items()),
                      scopes=tuple(Scope(s) for s in raw.get("scope", ())), static=tuple(raw.get("static", ())),
                      requires=tuple((str(k), str(v)) for k, v in (raw.get("requires") or {}).items()))
-
-
-def version_satisfies(version: str, specifier: str) -> bool:
-    """'3.12.1' against '>=3.12' or '>=1.0,<2'; an unknown version never satisfies."""
-    have = _numbers(version)
-    if not have:
-        return False
-    for part in specifier.split(","):
-        found = _SPECIFIER.match(part)
-        if found is None:
-            return False
-        operator, wanted = found.group(1), _numbers(found.group(2))
-        size = max(len(have), len(wanted))
-        a, b = have + (0,) * (size - len(have)), wanted + (0,) * (size - len(wanted))
-        if not {"==": a == b, "!=": a != b, "<=": a <= b, ">=": a >= b, "<": a < b, ">": a > b}[operator]:
-            return False
-    return True
-
-
-def _numbers(version: str) -> tuple[int, ...]:
-    numbers = []
-    for part in version.split("."):
-        digits = re.match(r"\d+", part)
-        if digits is None:
-            break
-        numbers.append(int(digits.group()))
-    return tuple(numbers)
 
 
 def find(playbooks: Sequence[Playbook], playbook_id: str) -> Playbook | None:

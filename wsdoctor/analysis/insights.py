@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wsdoctor.playbook import Condition, Playbook, version_satisfies
+from wsdoctor.playbook import Condition, Playbook
 from wsdoctor.records import Confidence, StateChange, TestEvidence, Verdict
+from wsdoctor.versions import version_satisfies
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from wsdoctor.exits import UsageError
 from wsdoctor.records import Versions
+from wsdoctor.versions import version_satisfies
 
-MIN_PYTHON = (3, 9)
-MIN_PYTEST = (7, 0)
+SUPPORTED = {"Python": ">=3.9", "pytest": ">=7.0"}  # by the child side
 _PROBE = ("import platform, sys, pytest; "
           "print(platform.python_version(), pytest.__version__, platform.platform(), sys.executable)")
 
@@ -25,16 +25,12 @@ def check_interpreter(python: str, cwd: Path) -> Versions:
     if done.returncode != 0:
         raise UsageError(f"--python {python} has no importable pytest; install pytest there or {hint}")
     python_version, pytest_version, platform_name, executable = done.stdout.split()[:4]
-    if _version_tuple(python_version) < MIN_PYTHON or _version_tuple(pytest_version) < MIN_PYTEST:
+    if not (_supported("Python", python_version) and _supported("pytest", pytest_version)):
         raise UsageError(f"--python {python} has Python {python_version} with pytest {pytest_version}; "
                          "wsdoctor's child plugin needs Python 3.9+ and pytest 7.0+")
     return Versions(python=python_version, pytest=pytest_version, platform=platform_name,
                     executable=executable)
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    numbers = []
-    for part in text.split(".")[:2]:
-        digits = "".join(c for c in part if c.isdigit())
-        numbers.append(int(digits or 0))
-    return tuple(numbers)
+def _supported(name: str, version: str) -> bool:
+    return version_satisfies(version, SUPPORTED[name])
