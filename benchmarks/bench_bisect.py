@@ -70,7 +70,12 @@ from bench_common import (  # next to this script: run it as a file
     CONFTEST,
     PYTEST_INI,
     child_environment,
+    class_tests,
+    fixture_tests,
     in_work_dir,
+    param_tests,
+    plain_tests,
+    tests_per_file,
 )
 
 try:
@@ -396,12 +401,6 @@ class Project:
     polluters: tuple[str, ...]  # node ids, or the file whose import pollutes
 
 
-def tests_per_file(tests: int) -> list[int]:
-    files = max(1, round(tests / TESTS_PER_FILE))
-    base, extra = divmod(tests, files)
-    return [base + (1 if index < extra else 0) for index in range(files)]
-
-
 def function_name(source: str) -> str:
     found = re.search(r"^def (test_\w+)\(", source, re.MULTILINE)
     if found is None:
@@ -417,41 +416,6 @@ def innocent_tests(index: int, count: int) -> list[str]:
     fixture, methods, params = rest // 4, rest // 4, rest // 4
     blocks = [*state, *plain_tests(index, rest - fixture - methods - params)]
     return blocks + fixture_tests(index, fixture) + class_tests(index, methods) + param_tests(index, params)
-
-
-def plain_tests(index: int, count: int) -> list[str]:
-    return [f'def test_slugify_{n}():\n    assert text.slugify("Module {index} Case {n}!") == '
-            f'"module-{index}-case-{n}"\n' for n in range(count)]
-
-
-def fixture_tests(index: int, count: int) -> list[str]:
-    if count == 0:
-        return []
-    fixture = ("@pytest.fixture\ndef stock(catalog):\n    inventory = Inventory()\n"
-               f"    for name, amount in sorted(catalog.items())[:{index % 5 + 3}]:\n"
-               "        inventory.add(name, amount)\n    return inventory\n")
-    return [fixture, *(f"def test_stock_{n}(stock):\n    before = stock.total()\n"
-                       f"    stock.add('extra-{n}', {n + 1})\n    assert stock.total() == before + {n + 1}\n"
-                       for n in range(count))]
-
-
-def class_tests(index: int, count: int) -> list[str]:
-    if count == 0:
-        return []
-    methods = "".join(f"\n    def test_remove_{n}(self):\n        inventory = self.make()\n"
-                      f"        inventory.remove('thing', {n % 3 + 1})\n"
-                      f"        assert inventory.count('thing') == {9 - n % 3}\n" for n in range(count))
-    return [f"class TestInventory{index}:\n    def make(self):\n        inventory = Inventory()\n"
-            f"        inventory.add('thing', 10)\n        return inventory\n{methods}"]
-
-
-def param_tests(index: int, count: int) -> list[str]:
-    if count == 0:
-        return []
-    cases = "".join(f'    ("a={n}; b={index}", {{"a": {n}, "b": {index}}}),\n' for n in range(count))
-    ids = ", ".join(f'"case{n}"' for n in range(count))
-    return [f'@pytest.mark.parametrize(("raw", "expected"), [\n{cases}], ids=[{ids}])\n'
-            "def test_parse_pairs(raw, expected):\n    assert text.parse_pairs(raw) == expected\n"]
 
 
 def module_text(index: int, count: int, planted: Sequence[str], poison: bool) -> str:
@@ -470,7 +434,7 @@ def write_project(root: Path, kind: Kind, size: int) -> Project:
         (root / "app" / name).write_text(textwrap.dedent(text), encoding="utf-8")
     (root / "tests" / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     (root / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
-    counts = tests_per_file(size)
+    counts = tests_per_file(size, max(1, round(size / TESTS_PER_FILE)))
     width = max(3, len(str(len(counts) - 1)))  # names sort as they are numbered: collection order
     files = [f"tests/test_mod_{index:0{width}d}.py" for index in range(len(counts))]
     victim_file = len(files) - 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,3 +100,74 @@ def child_environment(project: Path) -> dict[str, str]:
         env.pop(name, None)
     env["PYTHONPYCACHEPREFIX"] = str(project / PYCACHE_DIR)
     return env
+
+
+# --- the generated tests: all pass, each kind in a file of its own share ----------------------------------
+
+
+def tests_per_file(tests: int, files: int) -> list[int]:
+    base, extra = divmod(tests, files)
+    return [base + (1 if index < extra else 0) for index in range(files)]
+
+
+def plain_tests(index: int, count: int) -> list[str]:
+    return [textwrap.dedent(f'''\
+        def test_slugify_{n}():
+            assert text.slugify("Module {index} Case {n}!") == "module-{index}-case-{n}"
+            assert text.initials("module {index} case {n}") == "M{str(index)[0]}C{str(n)[0]}"
+        ''') for n in range(count)]
+
+
+def fixture_tests(index: int, count: int) -> list[str]:
+    if count == 0:
+        return []
+    fixture = textwrap.dedent(f'''\
+        @pytest.fixture
+        def stock(catalog):
+            inventory = Inventory()
+            for name, amount in sorted(catalog.items())[:{index % 5 + 3}]:
+                inventory.add(name, amount)
+            return inventory
+        ''')
+    tests = [textwrap.dedent(f'''\
+        def test_stock_{n}(stock):
+            before = stock.total()
+            stock.add("extra-{n}", {n + 1})
+            assert stock.total() == before + {n + 1}
+            stock.remove("extra-{n}", {n + 1})
+            assert stock.count("extra-{n}") == 0
+        ''') for n in range(count)]
+    return [fixture, *tests]
+
+
+def class_tests(index: int, count: int) -> list[str]:
+    if count == 0:
+        return []
+    methods = "".join(textwrap.indent(textwrap.dedent(f'''\
+        def test_remove_{n}(self):
+            inventory = self.make()
+            inventory.remove("thing", {n % 3 + 1})
+            assert inventory.count("thing") == {10 - (n % 3 + 1)}
+            with pytest.raises(KeyError):
+                inventory.remove("thing", 100)
+
+        '''), "    ") for n in range(count))
+    header = textwrap.dedent(f'''\
+        class TestInventory{index}:
+            def make(self):
+                inventory = Inventory()
+                inventory.add("thing", 10)
+                return inventory
+
+        ''')
+    return [header + methods.rstrip() + "\n"]
+
+
+def param_tests(index: int, count: int) -> list[str]:
+    if count == 0:
+        return []
+    cases = "".join(f'    ("a={n}; b={index}", {{"a": {n}, "b": {index}}}),\n' for n in range(count))
+    ids = ", ".join(f'"case{n}"' for n in range(count))
+    return [f'@pytest.mark.parametrize(("raw", "expected"), [\n{cases}], ids=[{ids}])\n'
+            "def test_parse_pairs(raw, expected):\n"
+            "    assert text.parse_pairs(raw) == expected\n"]

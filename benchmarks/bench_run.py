@@ -31,7 +31,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +43,12 @@ from bench_common import (  # next to this script: run it as a file
     CONFTEST,
     PYTEST_INI,
     child_environment,
+    class_tests,
+    fixture_tests,
     in_work_dir,
+    param_tests,
+    plain_tests,
+    tests_per_file,
 )
 
 COMMAND_TIMEOUT = 3600.0
@@ -71,11 +75,6 @@ class FileShape:
         return self.plain + self.fixture + self.methods + self.params
 
 
-def tests_per_file(tests: int, files: int) -> list[int]:
-    base, extra = divmod(tests, files)
-    return [base + (1 if index < extra else 0) for index in range(files)]
-
-
 def file_shape(count: int) -> FileShape:
     if count < 4:
         return FileShape(plain=count, fixture=0, methods=0, params=0)
@@ -83,72 +82,10 @@ def file_shape(count: int) -> FileShape:
     return FileShape(plain=count - 3 * quarter, fixture=quarter, methods=quarter, params=quarter)
 
 
-def plain_tests(index: int, count: int) -> list[str]:
-    return [textwrap.dedent(f'''\
-        def test_slugify_{n}():
-            assert text.slugify("Module {index} Case {n}!") == "module-{index}-case-{n}"
-            assert text.initials("module {index} case {n}") == "M{str(index)[0]}C{str(n)[0]}"
-        ''') for n in range(count)]
-
-
-def fixture_tests(index: int, count: int) -> list[str]:
-    if count == 0:
-        return []
-    fixture = textwrap.dedent(f'''\
-        @pytest.fixture
-        def stock(catalog):
-            inventory = Inventory()
-            for name, amount in sorted(catalog.items())[:{index % 5 + 3}]:
-                inventory.add(name, amount)
-            return inventory
-        ''')
-    tests = [textwrap.dedent(f'''\
-        def test_stock_{n}(stock):
-            before = stock.total()
-            stock.add("extra-{n}", {n + 1})
-            assert stock.total() == before + {n + 1}
-            stock.remove("extra-{n}", {n + 1})
-            assert stock.count("extra-{n}") == 0
-        ''') for n in range(count)]
-    return [fixture, *tests]
-
-
-def class_tests(index: int, count: int) -> list[str]:
-    if count == 0:
-        return []
-    methods = "".join(textwrap.indent(textwrap.dedent(f'''\
-        def test_remove_{n}(self):
-            inventory = self.make()
-            inventory.remove("thing", {n % 3 + 1})
-            assert inventory.count("thing") == {10 - (n % 3 + 1)}
-            with pytest.raises(KeyError):
-                inventory.remove("thing", 100)
-
-        '''), "    ") for n in range(count))
-    header = textwrap.dedent(f'''\
-        class TestInventory{index}:
-            def make(self):
-                inventory = Inventory()
-                inventory.add("thing", 10)
-                return inventory
-
-        ''')
-    return [header + methods.rstrip() + "\n"]
-
-
-def param_test(index: int, count: int) -> list[str]:
-    if count == 0:
-        return []
-    cases = "".join(f'    ("a={n}; b={index}", {{"a": {n}, "b": {index}}}),\n' for n in range(count))
-    return [f'@pytest.mark.parametrize(("raw", "expected"), [\n{cases}])\n'
-            "def test_parse_pairs(raw, expected):\n"
-            "    assert text.parse_pairs(raw) == expected\n"]
-
-
 def test_module(index: int, count: int) -> str:
     shape = file_shape(count)
     blocks = [*plain_tests(index, shape.plain), *fixture_tests(index, shape.fixture),
-              *class_tests(index, shape.methods), *param_test(index, shape.params)]
+              *class_tests(index, shape.methods), *param_tests(index, shape.params)]
     head = (f'"""Generated benchmark tests, module {index}."""\n\nimport pytest\n\n'
             "from app import text\nfrom app.inventory import Inventory\n")
     return head + "".join("\n\n" + block for block in blocks)

@@ -32,7 +32,7 @@ def collection_from(executor: Executor, paths: Sequence[str], child: ChildProces
         error = CollectionError(path=" ".join(paths) or ".", message=child.stderr_tail,
                                 collects_alone=False, tests_in_file=0)
         return Collection(rootdir=str(executor.settings.cwd), inifile=None, tests=(),
-                          errors=(error,), pytest_exit_code=child.exit_code or 0), output.versions
+                          errors=(error,)), output.versions
     tests = list(output.collected)
     errors = []
     rootdir = Path(output.rootdir or executor.settings.cwd)
@@ -45,7 +45,7 @@ def collection_from(executor: Executor, paths: Sequence[str], child: ChildProces
         raise UsageError(f"no tests collected in {' '.join(paths) or '.'}: point wsdoctor at a "
                          "directory or file that has pytest tests")
     return Collection(rootdir=str(rootdir), inifile=output.inifile, tests=tuple(tests),
-                      errors=tuple(errors), pytest_exit_code=output.exitcode or 0), output.versions
+                      errors=tuple(errors)), output.versions
 
 
 def _collect_alone(executor: Executor, rootdir: Path, collector: str,
@@ -82,8 +82,7 @@ def _conftest_failure(child: ChildProcess) -> str | None:
 def _conftest_collection(conftest: str, child: ChildProcess) -> Collection:
     error = CollectionError(path=conftest, message=child.stderr_tail.strip(), collects_alone=False,
                             tests_in_file=0)
-    return Collection(rootdir=str(Path(conftest).parent), inifile=None, tests=(), errors=(error,),
-                      pytest_exit_code=PYTEST_USAGE_ERROR)
+    return Collection(rootdir=str(Path(conftest).parent), inifile=None, tests=(), errors=(error,))
 
 
 def _raise_on_usage_error(child: ChildProcess, output: ChildOutput) -> None:

@@ -163,7 +163,6 @@ class Collection:
     inifile: str | None
     tests: tuple[CollectedTest, ...]
     errors: tuple[CollectionError, ...] = ()
-    pytest_exit_code: int = 0
 
     def path_of(self, nodeid: str) -> str:
         for test in self.tests:
@@ -223,6 +222,7 @@ class PlanResult:
     results: tuple[TestResult, ...]
     children: tuple[ChildProcess, ...]
     collect_errors: tuple[str, ...] = ()  # collectors that failed in these children
+    missing: tuple[str, ...] = ()  # ids of the plan its children collected no test for
     import_changes: tuple[StateChange, ...] = ()  # what collecting each file changed
 
     def result_of(self, nodeid: str) -> TestResult | None:

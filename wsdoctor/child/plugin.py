@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import pytest
 
-from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, PROTOCOL_VERSION, REPORT_FILE
+from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -257,8 +257,7 @@ class ChildRecorder:
             "exitcode": int(exitstatus), "root": str(self.config.rootpath),
             "environment": environment, "summary": summary,
             "collectors": self.collectors, "tests": tests, "warnings": self.warnings,
-            "wsdoctor": {"protocol": PROTOCOL_VERSION, "order": self.order,
-                         "missing": self.missing, "pid": os.getpid()}})
+            "wsdoctor": {"order": self.order, "missing": self.missing, "pid": os.getpid()}})
         # What the parent needs of the report, so it need not parse the report again.
         self.emit("finished", exitcode=int(exitstatus), environment=environment,
                   warnings=self.warnings, tests=len(tests))

@@ -1,6 +1,9 @@
-"""File names shared by the child plugin and the parent (stdlib only: shipped to the child)."""
+"""File names shared by the child plugin and the parent (stdlib only: shipped to the child).
+
+There is no protocol version to check: every run stages this very package for its children,
+so both sides always come from the same wsdoctor.
+"""
 
 EVENTS_FILE = "events.jsonl"
 REPORT_FILE = "report.json"
 HANG_FILE = "hang.txt"
-PROTOCOL_VERSION = 1

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from wsdoctor import __version__
 from wsdoctor.collect import collect_suite
+from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
@@ -25,12 +26,8 @@ JOURNAL_FILE = "journal.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
-class BisectRequest:
-    options: BisectOptions
-    cwd: Path
-    python_given: bool = False
-    json_path: Path | None = None
-    resume: bool = False
+class BisectRequest(Request[BisectOptions]):
+    resume: bool = False  # continue the newest bisect of this victim
 
 
 @dataclass(frozen=True, slots=True)

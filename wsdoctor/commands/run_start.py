@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsdoctor import __version__
+from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
@@ -27,11 +28,8 @@ Consoles = Callable[[], "tuple[Console, Console]"]  # (out, err), made once the 
 
 
 @dataclass(frozen=True, slots=True)
-class RunRequest:
-    options: RunOptions
-    cwd: Path
-    json_path: Path | None = None
-    python_given: bool = False
+class RunRequest(Request[RunOptions]):
+    """What `wsdoctor run` was asked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import signal
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from wsdoctor.childio import ChildOutput
@@ -109,6 +109,7 @@ class Executor:
         results: dict[str, TestResult] = {}
         children: list[ChildProcess] = []
         collect_errors: dict[str, str] = {}
+        missing: dict[str, None] = {}
         import_changes: list[StateChange] = []
         stopping = self.supervisor.stopping
         while True:
@@ -122,14 +123,16 @@ class Executor:
                 break
             children.append(child)
             collect_errors.update(output.collect_errors)
+            missing.update(dict.fromkeys(output.missing))
             import_changes += output.import_changes if len(children) == 1 else ()
             results.update(_results_of(child, output, remaining, stopping.is_set()))
             remaining = _continuation(child, output, remaining)
         for nodeid in plan.test_ids:
-            results.setdefault(nodeid, missing_result(nodeid, collect_errors))
+            results.setdefault(nodeid, missing_result(nodeid, collect_errors, missing))
         ordered = tuple(results[nodeid] for nodeid in plan.test_ids)
         return PlanResult(plan=plan, results=ordered, children=tuple(children),
-                       collect_errors=tuple(sorted(collect_errors)), import_changes=tuple(import_changes))
+                          collect_errors=tuple(sorted(collect_errors)), missing=tuple(missing),
+                          import_changes=tuple(import_changes))
 
 
 def _state_probe_args(plan: Plan) -> tuple[str, ...]:
@@ -164,15 +167,17 @@ def _unfinished(output: ChildOutput) -> str | None:
     return None
 
 
-def missing_result(nodeid: str, collect_errors: dict[str, str]) -> TestResult:
-    """The result of a test its child never ran: an error if its file failed to collect there."""
+def missing_result(nodeid: str, collect_errors: dict[str, str], missing: Container[str] = ()) -> TestResult:
+    """The result of a test its child never ran: an error if its file failed to collect there;
+    not run, and why when it is known (its child collected no test with this id)."""
     path = nodeid.split("::", 1)[0]
     for collector, message in collect_errors.items():
         if collector and (path == collector or path.startswith(collector.rstrip("/") + "/")):
             return TestResult(nodeid=nodeid, outcome=Outcome.ERROR,
                               message=f"collection of {collector} failed: {error_summary(message)}",
                               longrepr=message)
-    return TestResult(nodeid=nodeid, outcome=Outcome.NOT_RUN)
+    why = "not collected: the child found no test with this id" if nodeid in missing else ""
+    return TestResult(nodeid=nodeid, outcome=Outcome.NOT_RUN, message=why)
 
 
 def _hang_message(child: ChildProcess) -> str:

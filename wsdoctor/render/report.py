@@ -13,6 +13,7 @@ from rich.markdown import Markdown
 
 from wsdoctor.analysis.insights import Insight
 from wsdoctor.records import TestEvidence
+from wsdoctor.render.json_out import change_document
 
 SECTIONS = (("Phenomenon", "phenomenon"), ("Cause", "cause"), ("Solution", "solution"), ("Lesson", "lesson"))
 
@@ -78,17 +79,19 @@ def html_page(insights: Sequence[Insight], title: str) -> str:
 
 
 def json_document(insights: Sequence[Insight]) -> dict[str, Any]:
+    """The documented `report --format json`."""
     return {"schema": 1, "insights": [{
         "playbook": i.playbook, "title": i.title, "phenomenon": i.phenomenon, "cause": i.cause,
         "solution": i.solution, "lesson": i.lesson, "confidence": i.confidence.value, "needs_run": i.needs_run,
-        "references": list(i.references),
-        "evidence": [{"test": e.nodeid, "verdict": e.verdict, "message": e.message,
-                      "outcomes": list(e.outcomes), "commands": list(e.commands),
-                      "warnings": list(e.warnings), "polluters": list(e.polluters), "scope": e.scope,
-                      "leaked_state": [{"kind": c.kind, "name": c.name, "before": c.before, "after": c.after,
-                                        "by": c.by} for c in e.leaked],
-                      "static": [{"id": f.id, "path": f.path, "line": f.line, "code": f.code} for f in e.static]}
-                     for e in i.evidence]} for i in insights]}
+        "references": list(i.references), "evidence": [_evidence_document(e) for e in i.evidence]}
+        for i in insights]}
+
+
+def _evidence_document(e: TestEvidence) -> dict[str, Any]:
+    return {"test": e.nodeid, "verdict": e.verdict.value, "message": e.message, "outcomes": list(e.outcomes),
+            "commands": list(e.commands), "warnings": list(e.warnings), "polluters": list(e.polluters),
+            "scope": e.scope.value if e.scope else None, "leaked_state": [change_document(c) for c in e.leaked],
+            "static": [{"id": f.id, "path": f.path, "line": f.line, "code": f.code} for f in e.static]}
 
 
 def json_text(insights: Sequence[Insight]) -> str:
