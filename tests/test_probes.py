@@ -1,0 +1,140 @@
+"""The state probes, in this process: snapshots of a project's modules and of the process, and their diff.
+
+The child plugin takes one snapshot per test; here a test changes state between two snapshots
+itself, on modules made under tmp_path (so they count as the project's own), and puts back
+whatever it changed through monkeypatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+import threading
+import types
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from wsdoctor.child.namespaces import clip, fingerprint
+from wsdoctor.child.snapshot import Snapshot, StateProbe, diff
+
+
+class Manager:
+    def __init__(self) -> None:
+        self.active: list[str] = []
+        self.name = "main"
+
+
+def project_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str = "probe_app") -> types.ModuleType:
+    """A module of the project under tmp_path, with a flag dict, a class and a singleton."""
+    module = types.ModuleType(name)
+    module.__file__ = str(tmp_path / f"{name}.py")
+    settings = type("Settings", (), {"retries": 3, "__module__": name})
+    module.__dict__.update(FLAGS={"beta": False}, DEBUG=False, Settings=settings, manager=Manager(), LOOP=None)
+    monkeypatch.setitem(sys.modules, name, module)
+    return module
+
+
+Changes = dict[str, tuple[str | None, str | None]]
+
+
+def changes(probe: StateProbe, before: Snapshot, test_module: object = None) -> Changes:
+    return {key: (old, new) for key, old, new in diff(before, probe.snapshot(test_module))}
+
+
+def test_a_flag_flipped_in_a_dict_a_rebound_global_and_a_class_attribute_are_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = project_module(tmp_path, monkeypatch)
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    app.FLAGS["beta"] = True
+    app.DEBUG = True
+    app.Settings.retries = 0
+    app.manager.active.append("ws-1")
+    found = changes(probe, before)
+    assert found["module-attr:probe_app.FLAGS"] == ("dict len=1 {'beta': False}", "dict len=1 {'beta': True}")
+    assert found["module-attr:probe_app.DEBUG"] == ("False", "True")
+    assert found["class-attr:probe_app.Settings.retries"] == ("3", "0")
+    assert found["module-attr:probe_app.manager.active"] == ("list len=0", "list len=1")
+
+
+def test_nothing_changed_is_nothing_said_and_a_section_is_reused(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    project_module(tmp_path, monkeypatch)
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    after = probe.snapshot()
+    assert diff(before, after) == []
+    assert after["project-modules"] is before["project-modules"]  # rebuilt only when something changed
+
+
+def test_process_state_left_changed_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    monkeypatch.setenv("WSDOCTOR_PROBE_LEAK", "1")
+    monkeypatch.syspath_prepend(str(tmp_path / "nowhere"))
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="probe-thread", daemon=True)
+    thread.start()
+    patcher = mock.patch("os.getpid", return_value=1)
+    patcher.start()
+    try:
+        found = changes(probe, before)
+    finally:
+        patcher.stop()
+        stop.set()
+        thread.join()
+    assert found["environ:WSDOCTOR_PROBE_LEAK"] == (None, "1")
+    assert found[f"sys.path:{tmp_path / 'nowhere'}"] == (None, "present")
+    assert found["thread:probe-thread"] == (None, "daemon")
+    assert found["patcher:os.getpid"] == (None, "active")
+
+
+def test_a_mock_put_into_sys_modules_is_named_and_a_new_import_is_not(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    monkeypatch.setitem(sys.modules, "json", mock.MagicMock())
+    monkeypatch.setitem(sys.modules, "probe_new_module", types.ModuleType("probe_new_module"))
+    found = changes(probe, before)
+    assert found["sys.modules:json"][1].startswith("MagicMock @")  # type: ignore[union-attr]
+    assert not any(key.startswith("sys.modules:probe_new_module") for key in found)
+
+
+def test_a_test_modules_own_globals_join_when_its_tests_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    test_module = project_module(tmp_path, monkeypatch, "test_probed")
+    test_module.LOCAL = []
+    probe = StateProbe(str(tmp_path))
+    before = probe.with_test_module(probe.snapshot(), test_module)
+    test_module.LOCAL.append(1)
+    assert changes(probe, before, test_module)["module-attr:test_probed.LOCAL"] == ("list len=0", "list len=1")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (None, "None"), (3, "3"), ("x" * 200, "'" + "x" * 116 + "..."),
+    ({"b": 1, "a": 2}, "dict len=2 {'a': 2, 'b': 1}"),
+    ({"k": [1, 2], "j": [3]}, "dict len=2 (holding 3) keys=['j', 'k']"),
+    ([1, 2, 3], "list len=3"), (set(), "set len=0"),
+])
+def test_fingerprints_show_what_tests_trip_over(value: object, expected: str) -> None:
+    assert fingerprint(value) == expected
+
+
+def test_fingerprints_of_mocks_caches_and_loops() -> None:
+    called = mock.MagicMock()
+    called()
+    assert fingerprint(called).startswith("MagicMock calls=1 @")
+
+    @functools.lru_cache
+    def cached(n: int) -> int:
+        return n
+
+    cached(1)
+    assert fingerprint(cached) == "lru_cache currsize=1"
+    loop = asyncio.new_event_loop()
+    loop.close()
+    assert fingerprint(loop) == "event loop (closed)"
+    assert fingerprint(object()).startswith("object @")
+    assert clip("short") == "short"
