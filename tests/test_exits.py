@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, bisect_exit, exit_for, problems_exit, run_exit
-from wsdoctor.records import (
-    BisectResult,
-    Context,
-    Outcome,
-    Plan,
-    PlanResult,
-    RecordStatus,
-    RunOptions,
-    RunRecord,
-    StateChange,
-    TestResult,
-    TestVerdict,
-    Verdict,
-)
+from wsdoctor.records import BisectResult, RecordStatus, RunOptions, RunRecord, TestVerdict, Verdict
 
 OPTIONS = RunOptions(paths=(), pytest_args=(), python="python")
 
@@ -41,16 +26,6 @@ def record(status: RecordStatus, *verdicts: Verdict) -> RunRecord:
 ])
 def test_run_exits_1_on_findings_like_a_linter(run: RunRecord, code: ExitCode) -> None:
     assert run_exit(run) is code
-
-
-def test_run_with_audit_exits_1_when_state_is_left_changed() -> None:
-    plan = Plan(label="suite", context=Context.SUITE, collect_args=(), test_ids=("t.py::test_0",), state_probes=True)
-    leak = StateChange(kind="environ", name="X", before=None, after="1", by="t.py::test_0")
-    result = PlanResult(plan=plan, children=(),
-                        results=(TestResult("t.py::test_0", Outcome.PASSED, state_changes=(leak,)),))
-    clean = record(RecordStatus.COMPLETE, Verdict.PASS)
-    assert run_exit(clean) is ExitCode.OK
-    assert run_exit(dataclasses.replace(clean, plan_results=(result,))) is ExitCode.FINDINGS
 
 
 @pytest.mark.parametrize(("verdict", "code"), [

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.exits import ExitCode, run_exit
 from wsdoctor.records import (
     BisectOptions,
     BisectRecord,
@@ -100,6 +101,16 @@ def record(tmp_path: Path, status: RecordStatus = RecordStatus.COMPLETE) -> RunR
                      status=status, collection=COLLECTION, plan_results=tuple(PLANS),
                      verdicts=tuple(all_verdicts(COLLECTION, PLANS, OPTIONS, STYLE)), seconds=1.5,
                      children_started=4, created=1.0)
+
+
+def test_run_with_audit_exits_1_when_state_is_left_changed(tmp_path: Path) -> None:
+    plan = Plan(label="suite", context=Context.SUITE, collect_args=(), test_ids=("t.py::test_0",), state_probes=True)
+    leak = StateChange(kind="environ", name="X", before=None, after="1", by="t.py::test_0")
+    result = PlanResult(plan=plan, children=(),
+                        results=(TestResult("t.py::test_0", Outcome.PASSED, state_changes=(leak,)),))
+    clean = dataclasses.replace(record(tmp_path), verdicts=(), plan_results=())
+    assert run_exit(clean) is ExitCode.OK
+    assert run_exit(dataclasses.replace(clean, plan_results=(result,))) is ExitCode.FINDINGS
 
 
 def printed(draw: object, *args: object) -> str:
