@@ -1,4 +1,4 @@
-"""Pure planning: collected tests + options -> ordered RunPlans."""
+"""Pure planning: collected tests + options -> ordered Plans."""
 
 from __future__ import annotations
 
