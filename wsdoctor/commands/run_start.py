@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 from wsdoctor import __version__
 from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings, LiveChild
-from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
-from wsdoctor.records import Context, Plan, RecordStatus, RunOptions, RunRecord
+from wsdoctor.records import Context, Plan, RecordStatus, RunOptions, RunRecord, Versions
 from wsdoctor.store import create_record_dir
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def start_run(request: RunRequest) -> StartedRun:
     options = request.options
     _check_paths(request.cwd, options.paths)
     # wsdoctor's own interpreter has pytest (a dependency): only another one needs checking.
-    versions = check_interpreter(options.python, request.cwd) if request.python_given else None
+    versions = _checked(options.python, request.cwd) if request.python_given else None
     run_id, run_dir = create_record_dir(request.cwd)
     record = RunRecord(id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=options,
                        status=RecordStatus.RUNNING, versions=versions, created=time.time())
@@ -74,3 +73,13 @@ def _check_paths(cwd: Path, paths: Sequence[str]) -> None:
     for path in paths:
         if not (cwd / path.split("::", 1)[0]).exists():
             raise UsageError(f"path not found: {path} (paths are relative to {cwd})")
+
+
+def _checked(python: str, cwd: Path) -> Versions:
+    """Another interpreter's versions, once it is known to run a pytest the child supports.
+
+    Imported here: packaging's import is not paid on the way to the suite child otherwise.
+    """
+    from wsdoctor.execution.interpreter import check_interpreter
+
+    return check_interpreter(python, cwd)
