@@ -184,9 +184,9 @@ def breakdown(project: Path, wall: float) -> dict[str, float]:
     record = json.loads((run_dirs[0] / "run.json").read_text(encoding="utf-8"))
     if record["status"] != "complete":
         raise SystemExit(f"bench_run: run record says {record['status']!r}, not 'complete'")
-    children = [child for run in record["runs"] for child in run["children"]]
+    children = [child for run in record["plan_results"] for child in run["children"]]
     by_context: dict[str, float] = {}
-    for run in record["runs"]:
+    for run in record["plan_results"]:
         context = run["plan"]["context"]
         by_context[context] = by_context.get(context, 0.0) + sum(c["seconds"] for c in run["children"])
     collect_dirs = [d for d in (run_dirs[0] / "children").iterdir() if d.name.split("-", 1)[1] == "collect"]
@@ -196,7 +196,7 @@ def breakdown(project: Path, wall: float) -> dict[str, float]:
         "collect_child": sum(child_span(d) for d in collect_dirs),
         "suite_children": by_context.get("suite", 0.0),
         "file_children": by_context.get("file", 0.0),
-        "children": float(record["children"]),
+        "children": float(record["children_started"]),
         "children_in_runs": float(len(children)),
     }
 
