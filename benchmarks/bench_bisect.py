@@ -414,8 +414,9 @@ def innocent_tests(index: int, count: int) -> list[str]:
              for step in (0, 3)][: min(2, count)]
     rest = count - len(state)
     fixture, methods, params = rest // 4, rest // 4, rest // 4
-    blocks = [*state, *plain_tests(index, rest - fixture - methods - params)]
-    return blocks + fixture_tests(index, fixture) + class_tests(index, methods) + param_tests(index, params)
+    blocks = [*state, *plain_tests(index, rest - fixture - methods - params, thorough=False)]
+    return [*blocks, *fixture_tests(index, fixture, thorough=False), *class_tests(index, methods, thorough=False),
+            *param_tests(index, params)]
 
 
 def module_text(index: int, count: int, planted: Sequence[str], poison: bool) -> str:
