@@ -16,7 +16,7 @@ import typer.main
 from typer.core import TyperCommand
 
 from wsdoctor import __version__
-from wsdoctor.exits import ExitCode, UsageError, exit_for
+from wsdoctor.exits import ExitCode, exit_for
 from wsdoctor.records import BisectOptions, Isolation, RunOptions
 
 if TYPE_CHECKING:
@@ -164,9 +164,10 @@ def bisect(
 def report(
     record_id: Annotated[str | None, typer.Argument(
         metavar="[ID]", help="A recorded run or bisect (default: the newest of either).")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="terminal, markdown, html or json.")] = "terminal",
+    output_format: Annotated[str | None, typer.Option(
+        "--format", help="terminal, markdown, html or json (default: from --out's name, else terminal).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH", help="Where to write: a directory "
-                                                  "for markdown, a file for html and json.")] = None,
+                                                  "or a .md file for markdown, a .html or .json file.")] = None,
     from_junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Postmortem of a JUnit XML file "
                                                     "(pytest --junitxml), without re-running anything.")] = None,
     from_json_report: Annotated[Path | None, typer.Option(metavar="FILE", help="Postmortem of a "
@@ -176,15 +177,12 @@ def report(
 ) -> None:
     """Insight reports (Phenomenon / Cause / Solution / Lesson / Test Evidence) from a run, or from a
     CI artifact."""
-    from wsdoctor.commands.report import ReportFormat, ReportRequest, report_command
+    from wsdoctor.commands.report import ReportRequest, chosen_format, report_command
 
-    try:
-        chosen = ReportFormat(output_format)
-    except ValueError:
-        raise UsageError(f"--format {output_format!r}: use terminal, markdown, html or json") from None
+    chosen = chosen_format(output_format, out_path)
     request = ReportRequest(cwd=Path.cwd(), record_id=record_id, format=chosen, out=out_path, from_junit=from_junit,
                             from_json_report=from_json_report, playbook_dirs=tuple(playbooks or ()))
-    raise typer.Exit(int(report_command(request, _stdout())))
+    raise typer.Exit(int(report_command(request, *_consoles())))
 
 
 playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -12,17 +13,21 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml import ElementTree as SafeElementTree
 
+from wsdoctor.analysis.causes import fold_alike
 from wsdoctor.analysis.observations import summarize
 from wsdoctor.analysis.static import scan_source
 from wsdoctor.childio import test_result
 from wsdoctor.exits import UsageError
+from wsdoctor.project_names import ProjectSources, names_for
 from wsdoctor.records import (
     BisectRecord,
     BisectResult,
+    Collection,
     PlanResult,
     RunRecord,
     StaticFinding,
     TestEvidence,
+    TestResult,
     TestVerdict,
     Verdict,
 )
@@ -34,12 +39,18 @@ def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> l
     what its bisects found; a bisect of the same victim made later wins."""
     bisects = {b.victim: b for b in (*record.bisects, *later_bisects)}
     static = _StaticIndex(Path(record.cwd))
+    project = _project(record.cwd, record.collection)
     found = []
     for verdict in record.verdicts:
         item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record)
         if item is not None:
-            found.append(item)
+            found.append(dataclasses.replace(item, facts=names_for(item, project)))
     return found
+
+
+def _project(cwd: str, collection: Collection | None) -> ProjectSources:
+    roots = [Path(cwd), *([Path(collection.rootdir)] if collection and collection.rootdir else [])]
+    return ProjectSources(roots)
 
 
 def from_bisect(record: BisectRecord) -> list[TestEvidence]:
@@ -50,12 +61,13 @@ def from_bisect(record: BisectRecord) -> list[TestEvidence]:
     collection = record.collection
     path = collection.path_of(result.victim) if collection else result.victim.split("::")[0]
     failure = result.failure
-    return [TestEvidence(
+    item = TestEvidence(
         nodeid=result.victim, verdict=result.verdict, message=failure.message if failure else "",
         text=failure.longrepr if failure else "", warnings=failure.warnings if failure else (),
         leaked=result.leaked_state, polluters=result.polluters, scope=result.scope,
         static=_StaticIndex(Path(record.cwd)).findings(result.victim, path),
-        outcomes=(_bisect_outcome(result),), commands=result.reproduce)]
+        outcomes=(_bisect_outcome(result),), commands=result.reproduce)
+    return [dataclasses.replace(item, facts=names_for(item, _project(record.cwd, collection)))]
 
 
 def _bisect_outcome(result: BisectResult) -> str:
@@ -131,41 +143,96 @@ def _collection_text(record: RunRecord, path: str) -> str:
 
 # --- CI artifacts -----------------------------------------------------------------------------
 
+MAX_ARTIFACT_TEXT = 20_000  # of one failure's text: its end, where the error is
+
 
 def from_json_report(path: Path) -> list[TestEvidence]:
     """pytest-json-report's file: failed tests, failed collectors, and warnings per test."""
     data = _read_json(path)
     warnings: dict[str, list[str]] = {}
-    for warning in data.get("warnings", ()):
+    for warning in _entries(data, "warnings", path):
         warnings.setdefault(str(warning.get("nodeid", "")), []).append(
             f"{warning.get('category', 'Warning')}: {warning.get('message', '')}")
-    found = [TestEvidence(nodeid=c["nodeid"], verdict=Verdict.COLLECTION_ERROR, text=str(c.get("longrepr", "")),
+    found = [TestEvidence(nodeid=str(c.get("nodeid", "")), verdict=Verdict.COLLECTION_ERROR,
+                          text=_clipped(str(c.get("longrepr", ""))),
                           message=error_summary(str(c.get("longrepr", ""))), from_run=False)
-             for c in data.get("collectors", ()) if c.get("outcome") == "failed"]
-    for entry in data.get("tests", ()):
-        result = test_result(entry)
+             for c in _entries(data, "collectors", path) if c.get("outcome") == "failed"]
+    for index, entry in enumerate(_entries(data, "tests", path)):
+        result = _json_test_result(entry, index, path)
         nodeid_warnings = tuple(warnings.get(result.nodeid, ()))
         if result.outcome.is_good and not nodeid_warnings:
             continue
         found.append(TestEvidence(nodeid=result.nodeid, verdict=Verdict.FAIL if result.outcome.is_bad else Verdict.PASS,
-                              message=result.message, text=result.longrepr, warnings=nodeid_warnings,
-                              outcomes=(f"CI: {result.outcome.value}",), from_run=False))
-    return found
+                                  message=result.message, text=_clipped(result.longrepr), warnings=nodeid_warnings,
+                                  outcomes=(f"CI: {result.outcome.value}",), from_run=False))
+    return fold_alike(found)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"cannot read {path} as a pytest-json-report file ({error})") from None
+    except RecursionError:
+        raise UsageError(f"{path} nests too deeply to be a pytest-json-report file") from None
+    if not isinstance(data, dict) or "tests" not in data:
+        raise UsageError(f"{path} has no 'tests': write it with pytest --json-report")
+    return data
+
+
+def _entries(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
+    """``data[key]``, a list of objects; anything else is not what pytest-json-report writes."""
+    entries = data.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError(f"{path}: '{key}' is not a list of objects, as pytest --json-report writes it")
+    return entries
+
+
+def _json_test_result(entry: dict[str, Any], index: int, path: Path) -> TestResult:
+    if not isinstance(entry.get("nodeid"), str):
+        raise UsageError(f"{path}: tests[{index}] has no text 'nodeid', as pytest --json-report writes it")
+    try:
+        return test_result(entry)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise UsageError(f"{path}: tests[{index}] ({entry['nodeid']}) is not a pytest-json-report test "
+                         f"entry ({error})") from None
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= MAX_ARTIFACT_TEXT else "[…]\n" + text[-MAX_ARTIFACT_TEXT:]
+
+
+_JUNIT_ROOTS = ("testsuites", "testsuite")
 
 
 def from_junit(path: Path) -> list[TestEvidence]:
-    """A JUnit XML file (pytest --junitxml): failures and errors; node ids are approximate."""
+    """A JUnit XML file (pytest --junitxml): failures and errors, read as a stream; node ids are approximate."""
+    return fold_alike(item for case in _junit_cases(path) for item in [_junit_case(case)] if item is not None)
+
+
+def _junit_cases(path: Path) -> Iterator[Element]:
+    """Each <testcase>, parsed as the file is read and then dropped, so memory does not grow with the file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        with path.open("rb") as stream:
+            opened: list[Element] = []
+            for event, element in SafeElementTree.iterparse(stream, events=("start", "end"), forbid_dtd=True):
+                if event == "start":
+                    if not opened and element.tag not in _JUNIT_ROOTS:
+                        raise UsageError(f"{path} is XML but not JUnit XML (its root is <{element.tag}>, not "
+                                         "<testsuites> or <testsuite>); pass the file pytest --junitxml wrote")
+                    opened.append(element)
+                    continue
+                opened.pop()
+                if element.tag == "testcase":
+                    yield element
+                    if opened:
+                        opened[-1].remove(element)
+    except OSError as error:
         raise UsageError(f"cannot read {path}: {error}") from None
-    try:
-        root = SafeElementTree.fromstring(text, forbid_dtd=True)
     except defusedxml.DefusedXmlException:
         raise UsageError(f"{path} declares a DOCTYPE or entities; a JUnit report needs neither") from None
     except ParseError as error:
         raise UsageError(f"{path} is not JUnit XML ({error}); pass the file pytest --junitxml wrote") from None
-    return [item for case in root.iter("testcase") for item in [_junit_case(case)] if item is not None]
 
 
 def _junit_case(case: Element) -> TestEvidence | None:
@@ -174,14 +241,14 @@ def _junit_case(case: Element) -> TestEvidence | None:
         problem = case.find("error")
     if problem is None:
         return None
-    body = (problem.text or "").strip()
+    body = _clipped((problem.text or "").strip())
     message = problem.get("message", "") or error_summary(body)
     name, classname = case.get("name", ""), case.get("classname", "")
     if (not name and "collection" in message.lower()) or "while importing test module" in body:
         return TestEvidence(nodeid=_junit_file(classname) or name, verdict=Verdict.COLLECTION_ERROR,
-                        message=error_summary(body) or message, text=body, from_run=False)
+                            message=error_summary(body) or message, text=body, from_run=False)
     return TestEvidence(nodeid=_junit_nodeid(classname, name), verdict=Verdict.FAIL, message=message.splitlines()[0]
-                    if message else "", text=body, outcomes=(f"CI: {problem.tag}",), from_run=False)
+                        if message else "", text=body, outcomes=(f"CI: {problem.tag}",), from_run=False)
 
 
 def _junit_nodeid(classname: str, name: str) -> str:
@@ -193,13 +260,3 @@ def _junit_nodeid(classname: str, name: str) -> str:
 
 def _junit_file(classname: str) -> str:
     return classname.replace(".", "/") + ".py" if classname else ""
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise UsageError(f"cannot read {path} as a pytest-json-report file ({error})") from None
-    if not isinstance(data, dict) or "tests" not in data:
-        raise UsageError(f"{path} has no 'tests': write it with pytest --json-report")
-    return data

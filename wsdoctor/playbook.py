@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
+from wsdoctor.pattern_risk import backtracking_risk
 from wsdoctor.records import Confidence, Scope, Verdict
 from wsdoctor.versions import specifier
 
@@ -64,9 +66,10 @@ class Problem:
     line: int
     key: str
     message: str
+    warning: bool = False  # the playbook still loads (a risky regex: matching is bounded anyway)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.key}: {self.message}"
+        return f"{self.path}:{self.line}: {self.key}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 def builtin_dir() -> Path:
@@ -97,7 +100,8 @@ def load_file(path: Path) -> tuple[Playbook | None, list[Problem]]:
         line = getattr(getattr(error, "problem_mark", None), "line", 0) + 1
         return None, [Problem(str(path), line, "-", f"not valid YAML: {getattr(error, 'problem', error)}")]
     problems = validate(data, _Lines(node), str(path))
-    return (None if problems else _build(data, str(path))), problems
+    errors = [problem for problem in problems if not problem.warning]
+    return (None if errors else _build(data, str(path))), problems
 
 
 class _Lines:
@@ -179,7 +183,16 @@ def _check_match(match: Any, lines: _Lines, path: str) -> list[Problem]:
             problem = _check_condition(key, value)
             if problem:
                 problems.append(Problem(path, lines.of(*where, key), f"match.{index}.{key}", problem))
+            else:
+                problems += [Problem(path, lines.of(*where, key), f"match.{index}.{key}", risk, warning=True)
+                             for risk in _pattern_risks(key, value)]
     return problems
+
+
+def _pattern_risks(key: str, value: Any) -> list[str]:
+    patterns = [value] if key in ("failure", "warning") else (
+        [v for k, v in value.items() if k != "kind"] if key == "leaked" else [])
+    return [risk for pattern in patterns for risk in [backtracking_risk(str(pattern))] if risk]
 
 
 def _check_condition(key: str, value: Any) -> str:
@@ -217,8 +230,8 @@ def _regex_problem(pattern: Any) -> str:
     if not isinstance(pattern, str):
         return "must be a regular expression (text)"
     try:
-        re.compile(pattern)
-    except re.error as error:
+        regex.compile(pattern, regex.VERSION0)  # the engine that matches them (analysis/patterns.py)
+    except regex.error as error:
         return f"not a valid regular expression: {error}"
     return ""
 
@@ -231,7 +244,7 @@ def _named_groups(match: Any) -> set[str] | None:
             if isinstance(pattern, str):
                 if _regex_problem(pattern):
                     return None
-                groups |= set(re.compile(pattern).groupindex)
+                groups |= set(regex.compile(pattern, regex.VERSION0).groupindex)
     return groups
 
 

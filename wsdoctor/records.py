@@ -288,6 +288,12 @@ class TestEvidence:
     outcomes: tuple[str, ...] = ()  # "suite failed ×2 · alone passed ×2", "bisect: ..."
     commands: tuple[str, ...] = ()  # plain-pytest commands that show it
     from_run: bool = True  # False: from a CI artifact only, nothing was re-run
+    others: tuple[str, ...] = ()  # more tests with the same evidence, folded into this one
+    facts: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # names from the user's code, for advice
+
+    @property
+    def tests(self) -> tuple[str, ...]:
+        return (self.nodeid, *self.others)
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,3 +54,20 @@ def blocked_frame(hang_dump: str, project_root: str) -> str:
 
 def _describe(frame: re.Match[str]) -> str:
     return f"{frame['func']} ({frame['path']}:{frame['line']})"
+
+
+# ANSI/VT escape sequences (CSI, OSC ended by BEL or ST, and two-byte ESC sequences), then any
+# other control character but newline and tab: test output must not drive the terminal.
+_CONTROL_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks, clipboard
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[@-Z\\-_]?"  # other ESC sequences, or a lone ESC
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 and C1 controls but \t and \n
+)
+
+
+def printable(text: str) -> str:
+    """``text`` without control sequences: what a test printed can neither retitle nor hide."""
+    return _CONTROL_SEQUENCE.sub("", text) if text else text

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wsdoctor.analysis.causes import cause_key
+from wsdoctor.analysis.patterns import BoundedMatcher
+from wsdoctor.analysis.templates import Value, fill
 from wsdoctor.playbook import Condition, Playbook
 from wsdoctor.records import Confidence, StateChange, TestEvidence, Verdict
+from wsdoctor.text import shown_value
 from wsdoctor.versions import version_satisfies
 
 
@@ -27,42 +31,41 @@ class Insight:
     needs_run: bool = False  # matched on text alone; a `wsdoctor run` (and bisect) would confirm
 
 
-class _Values(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "(unknown)"
-
-
-def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook],
-                 versions: dict[str, str]) -> list[Insight]:
-    """One insight per playbook that matched (grouping its tests), plus one per unmatched finding."""
+def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook], versions: dict[str, str],
+                 matcher: BoundedMatcher | None = None) -> list[Insight]:
+    """One insight per cause: per playbook that matched, and within it per bisected cause (same
+    polluters, same leaked state); failures no playbook explains are grouped by their cause too."""
+    matcher = matcher if matcher is not None else BoundedMatcher()
     usable = [p for p in playbooks if all(version_satisfies(versions.get(name, ""), spec)
                                           for name, spec in p.requires)]
-    grouped: dict[str, list[tuple[TestEvidence, dict[str, str], Condition]]] = {}
-    unmatched: list[TestEvidence] = []
+    grouped: dict[tuple[str, Hashable], list[tuple[TestEvidence, dict[str, str], Condition]]] = {}
+    unmatched: dict[Hashable, list[TestEvidence]] = {}
     for item in evidence:
-        matches = [(p, found) for p in usable for found in [_match(p, item, versions)] if found is not None]
+        matches = [(p, found) for p in usable for found in [_match(p, item, versions, matcher)] if found is not None]
         for playbook, (groups, condition) in matches:
-            grouped.setdefault(playbook.id, []).append((item, groups, condition))
+            cause = cause_key(item) if item.polluters else None
+            grouped.setdefault((playbook.id, cause), []).append((item, groups, condition))
         if not matches and item.verdict is not Verdict.PASS:
-            unmatched.append(item)
+            unmatched.setdefault(cause_key(item), []).append(item)
     by_id = {p.id: p for p in usable}
-    insights = [_insight(by_id[pid], hits, versions) for pid, hits in grouped.items()]
-    insights.sort(key=lambda i: (-i.confidence.rank, i.playbook or ""))
-    return insights + [_unmatched(item) for item in unmatched]
+    insights = [_insight(by_id[pid], hits, versions) for (pid, _), hits in grouped.items()]
+    insights.sort(key=lambda i: (-i.confidence.rank, i.playbook or "", -len(i.tests)))
+    return insights + [_unmatched(items) for items in unmatched.values()]
 
 
-def _match(playbook: Playbook, item: TestEvidence,
-           versions: dict[str, str]) -> tuple[dict[str, str], Condition] | None:
+def _match(playbook: Playbook, item: TestEvidence, versions: dict[str, str],
+           matcher: BoundedMatcher) -> tuple[dict[str, str], Condition] | None:
     for condition in playbook.match:
         if not all(version_satisfies(versions.get(name, ""), spec) for name, spec in condition.requires):
             continue
-        groups = _condition_groups(condition, item)
+        groups = _condition_groups(condition, item, matcher, playbook.id)
         if groups is not None:
             return groups, condition
     return None
 
 
-def _condition_groups(condition: Condition, item: TestEvidence) -> dict[str, str] | None:
+def _condition_groups(condition: Condition, item: TestEvidence, matcher: BoundedMatcher,
+                      owner: str) -> dict[str, str] | None:
     """The named groups the condition captured, or None when it does not hold."""
     groups: dict[str, str] = {}
     if condition.verdicts and item.verdict not in condition.verdicts:
@@ -75,11 +78,11 @@ def _condition_groups(condition: Condition, item: TestEvidence) -> dict[str, str
     for pattern, texts in ((condition.failure, failure_texts), (condition.warning, item.warnings)):
         if pattern is None:
             continue
-        found = _search(pattern, texts)
+        found = matcher.search(pattern, texts, owner)
         if found is None:
             return None
         groups.update({k: v for k, v in found.groupdict().items() if v is not None})
-    if condition.leaked and not any(_leak_matches(condition.leaked, leak) for leak in item.leaked):
+    if condition.leaked and not any(_leak_matches(condition.leaked, leak, matcher, owner) for leak in item.leaked):
         return None
     return groups
 
@@ -92,33 +95,26 @@ def _without_error_prefixes(text: str) -> str:
     return _ERROR_PREFIX.sub("", text)
 
 
-def _search(pattern: str, texts: Iterable[str]) -> re.Match[str] | None:
-    compiled = re.compile(pattern, re.MULTILINE)
-    return next((m for text in texts if text for m in [compiled.search(text)] if m), None)
-
-
-def _leak_matches(wanted: tuple[tuple[str, str], ...], leak: StateChange) -> bool:
+def _leak_matches(wanted: tuple[tuple[str, str], ...], leak: StateChange, matcher: BoundedMatcher,
+                  owner: str) -> bool:
     fields = {"kind": leak.kind, "name": leak.name, "before": leak.before or "", "after": leak.after or ""}
-    return all(fields[key] == pattern if key == "kind" else re.search(pattern, fields[key]) is not None
+    return all(fields[key] == pattern if key == "kind"
+               else matcher.search(pattern, [fields[key]], owner, skip_empty=False) is not None
                for key, pattern in wanted)
 
 
 def _insight(playbook: Playbook, hits: list[tuple[TestEvidence, dict[str, str], Condition]],
              versions: dict[str, str]) -> Insight:
     first, groups, condition = max(hits, key=lambda hit: len(hit[0].leaked))  # the best-proven one
-    values = _Values(_placeholders(first, versions))
-    values.update(groups)
+    tests = tuple(dict.fromkeys(test for hit in hits for test in hit[0].tests))
+    values = {**placeholders(first, versions, tests), **groups}
     needs_run = not first.from_run and not (condition.leaked or condition.scopes or condition.static)
     return Insight(
         playbook=playbook.id, title=playbook.title,
-        phenomenon=_fill(playbook.phenomenon, values), cause=_fill(playbook.cause, values),
-        solution=_fill(playbook.solution, values), lesson=_fill(playbook.lesson, values),
-        confidence=_confidence(playbook, condition, first), tests=tuple(dict.fromkeys(h[0].nodeid for h in hits)),
+        phenomenon=fill(playbook.phenomenon, values), cause=fill(playbook.cause, values),
+        solution=fill(playbook.solution, values), lesson=fill(playbook.lesson, values),
+        confidence=_confidence(playbook, condition, first), tests=tests,
         evidence=tuple(h[0] for h in hits), references=playbook.references, needs_run=needs_run)
-
-
-def _fill(template: str, values: _Values) -> str:
-    return template.format_map(values).strip()
 
 
 def _confidence(playbook: Playbook, condition: Condition, item: TestEvidence) -> Confidence:
@@ -130,34 +126,54 @@ def _confidence(playbook: Playbook, condition: Condition, item: TestEvidence) ->
     return playbook.confidence.moved(steps)
 
 
-def _placeholders(item: TestEvidence, versions: dict[str, str]) -> dict[str, str]:
+def placeholders(item: TestEvidence, versions: dict[str, str], tests: tuple[str, ...] = ()) -> dict[str, Value]:
+    """What a template may say about this evidence; a name with no evidence is simply absent."""
     leak = item.leaked[0] if item.leaked else None
-    values = {
-        "victim": item.nodeid, "verdict": item.verdict.value, "message": item.message or "(no message)",
-        "polluters": ", ".join(item.polluters) or "(not bisected)",
-        "scope": item.scope.value if item.scope else "(not bisected)",
+    others = tuple(t for t in tests if t != item.nodeid)
+    values: dict[str, Value] = {
+        "victim": item.nodeid, "verdict": item.verdict.value, "message": item.message,
+        "polluters": item.polluters, "scope": item.scope.value if item.scope else "",
         "python": versions.get("python", ""), "pytest": versions.get("pytest", ""),
-        "pytest_asyncio": versions.get("pytest-asyncio", ""), "websockets": versions.get("websockets", "")}
+        "pytest_asyncio": versions.get("pytest-asyncio", ""), "websockets": versions.get("websockets", ""),
+        "other_tests": others[:MAX_TESTS_NAMED] + ((f"{len(others) - MAX_TESTS_NAMED} more",)
+                                                    if len(others) > MAX_TESTS_NAMED else ()),
+        "tests_count": str(len(tests)) if len(tests) > 1 else ""}
     if leak is not None:
-        values.update(leaked_kind=leak.kind, leaked_name=leak.name, leaked_before=leak.before or "(absent)",
-                      leaked_after=leak.after or "(absent)")
+        values.update(leaked_kind=leak.kind, leaked_name=leak.name, leaked_before=shown_value(leak.before),
+                      leaked_after=shown_value(leak.after))
+    values.update(dict(item.facts))
     return {k: v for k, v in values.items() if v}
 
 
-def _unmatched(item: TestEvidence) -> Insight:
-    """Never silence: what failed, where, after what."""
-    after = f" after {', '.join(item.polluters)}" if item.polluters else ""
-    leaked = "; ".join(f"{c.kind} {c.name}: {c.before or '(absent)'} → {c.after or '(absent)'}"
-                       for c in item.leaked[:3])
+MAX_TESTS_NAMED = 10
+
+
+def _unmatched(items: list[TestEvidence]) -> Insight:
+    """Never silence: what failed, where, after what; alike failures together, with their count."""
+    item = max(items, key=lambda i: len(i.leaked))
+    tests = tuple(dict.fromkeys(test for i in items for test in i.tests))
+    values = placeholders(item, {}, tests)
+    values["leaked"] = tuple(f"{c.kind} {c.name}: {shown_value(c.before)} → {shown_value(c.after)}"
+                             for c in item.leaked[:3])
+    more = f" and {len(tests) - 1} more" if len(tests) > 1 else ""
     return Insight(
-        playbook=None, title=f"{item.verdict.value}: {item.nodeid}",
-        phenomenon=f"{item.nodeid} is {item.verdict.value}{after}: {item.message or '(no message)'}",
-        cause=(f"No playbook explains this failure yet. It leaves behind or finds: {leaked}."
-               if leaked else "No playbook explains this failure yet; the evidence below is what is known."),
-        solution="Reproduce it with the commands below, read the failure text, and, if it is a family "
-                 "worth naming, write a playbook for it (`wsdoctor playbooks show ID` shows the format).",
-        lesson="Every unexplained failure is a playbook not yet written.",
-        confidence=Confidence.LOW, tests=(item.nodeid,), evidence=(item,), needs_run=not item.from_run)
+        playbook=None, title=f"{item.verdict.value}: {item.nodeid}{more}",
+        phenomenon=fill(UNMATCHED_PHENOMENON, values), cause=fill(UNMATCHED_CAUSE, values),
+        solution=UNMATCHED_SOLUTION, lesson="Every unexplained failure is a playbook not yet written.",
+        confidence=Confidence.LOW, tests=tests, evidence=tuple(items), needs_run=not item.from_run)
+
+
+UNMATCHED_PHENOMENON = """\
+{victim} is {verdict}: {message:it gave no failure message}
+It fails after {polluters}.
+{tests_count} tests fail the same way; besides this one: {other_tests}.
+"""
+UNMATCHED_CAUSE = """\
+No playbook explains this failure yet; the evidence below is what is known.
+It leaves behind or finds: {leaked}.
+"""
+UNMATCHED_SOLUTION = ("Reproduce it with the commands below, read the failure text, and, if it is a family "
+                      "worth naming, write a playbook for it (`wsdoctor playbooks show ID` shows the format).")
 
 
 def versions_map(python: str, pytest: str, packages: Iterable[tuple[str, str]]) -> dict[str, str]:

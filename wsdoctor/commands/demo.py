@@ -36,7 +36,7 @@ def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> E
     if code is not ExitCode.FINDINGS:
         return code
     out.rule("insight report")
-    report_command(ReportRequest(cwd=directory), out)
+    report_command(ReportRequest(cwd=directory), out, err)
     out.print(f"\nThe demo suite is in {directory}: cd there and run the commands above, "
               "`wsdoctor run --last` or `wsdoctor report --format html --out report.html`.", highlight=False)
     return ExitCode.OK

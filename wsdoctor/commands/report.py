@@ -11,12 +11,13 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
+from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.codec import write_atomic
 from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.playbook import Playbook, load_all
 from wsdoctor.records import BisectRecord, Record, TestEvidence, Versions
-from wsdoctor.render.report import html_page, json_text, render_terminal, write_markdown
+from wsdoctor.render.report import html_page, json_text, markdown_document, render_terminal, write_markdown
 from wsdoctor.store import bisects_from, find_record, load_record, load_run
 
 
@@ -25,6 +26,32 @@ class ReportFormat(str, enum.Enum):
     markdown = "markdown"
     html = "html"
     json = "json"
+
+
+_FORMAT_OF_SUFFIX = {".md": ReportFormat.markdown, ".markdown": ReportFormat.markdown,
+                     ".html": ReportFormat.html, ".htm": ReportFormat.html, ".json": ReportFormat.json}
+
+
+def chosen_format(given: str | None, out: Path | None) -> ReportFormat:
+    """--format as given, else inferred from --out; never an option ignored in silence."""
+    if given is not None:
+        try:
+            chosen = ReportFormat(given)
+        except ValueError:
+            raise UsageError(f"--format {given!r}: use terminal, markdown, html or json") from None
+        if chosen is ReportFormat.terminal and out is not None:
+            raise UsageError(f"--out {out}: the terminal format prints to the screen; "
+                             "write a file with --format markdown, html or json")
+        return chosen
+    if out is None:
+        return ReportFormat.terminal
+    if out.is_dir() or not out.suffix:
+        return ReportFormat.markdown  # a directory: an index and one page per insight
+    inferred = _FORMAT_OF_SUFFIX.get(out.suffix.lower())
+    if inferred is None:
+        raise UsageError(f"--out {out}: cannot tell the format from {out.suffix!r}; name a directory or a "
+                         ".md, .html or .json file, or give --format markdown, html or json")
+    return inferred
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +65,16 @@ class ReportRequest:
     playbook_dirs: tuple[Path, ...] = ()
 
 
-def report_command(request: ReportRequest, out: Console) -> ExitCode:
+def report_command(request: ReportRequest, out: Console, err: Console) -> ExitCode:
     playbooks = load_playbooks(request.cwd, request.playbook_dirs)
     evidence, versions, title = _evidence(request)
-    insights = insights_for(evidence, playbooks, versions)
+    matcher = BoundedMatcher()
+    insights = insights_for(evidence, playbooks, versions, matcher)
     _write(insights, request, title, out)
+    for pattern, playbook in matcher.overran.items():
+        err.print(f"wsdoctor: warning: playbook {playbook}: the pattern {pattern!r} took over "
+                  f"{matcher.seconds} s on one text and was not tried again, so the playbook may have missed "
+                  "a match; `wsdoctor playbooks validate` shows why", markup=False, highlight=False)
     return ExitCode.OK
 
 
@@ -52,8 +84,9 @@ def load_playbooks(cwd: Path, extra: Sequence[Path]) -> list[Playbook]:
         if not directory.is_dir():
             raise UsageError(f"playbook directory {directory} does not exist")
     playbooks, problems = load_all(dirs)
-    if problems:
-        raise UsageError(f"{problems[0]} ({len(problems)} problem(s); `wsdoctor playbooks validate` "
+    errors = [problem for problem in problems if not problem.warning]
+    if errors:
+        raise UsageError(f"{errors[0]} ({len(errors)} problem(s); `wsdoctor playbooks validate` "
                          "lists them all)")
     return playbooks
 
@@ -105,6 +138,11 @@ def _reported(request: ReportRequest, record: Record) -> Record:
     return record
 
 
+def _is_markdown_file(out: Path | None) -> bool:
+    """`--out report.md`: one Markdown file; any other path is a directory of pages."""
+    return out is not None and not out.is_dir() and out.suffix.lower() in (".md", ".markdown")
+
+
 def _versions(versions: Versions | None) -> dict[str, str]:
     return versions_map(versions.python, versions.pytest, versions.packages) if versions else {}
 
@@ -112,6 +150,10 @@ def _versions(versions: Versions | None) -> dict[str, str]:
 def _write(insights: list[Insight], request: ReportRequest, title: str, out: Console) -> None:
     if request.format is ReportFormat.terminal:
         render_terminal(insights, out, title)
+    elif request.format is ReportFormat.markdown and _is_markdown_file(request.out):
+        assert request.out is not None
+        write_atomic(request.out, markdown_document(insights, title))
+        out.print(f"{len(insights)} insight(s): {request.out}", highlight=False)
     elif request.format is ReportFormat.markdown:
         index = write_markdown(insights, request.out or request.cwd / "wsdoctor-report", title)
         out.print(f"{len(insights)} insight(s): {index}", highlight=False)

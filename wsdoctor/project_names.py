@@ -1,0 +1,131 @@
+"""Names from the user's own code, for advice: the leaked module, object and attribute, the polluter's
+file, the module of the project that imports a stubbed package (the parsing edge: reads the sources).
+
+A playbook's solution is copied by whoever reads it, so it must name the user's code, not an
+example's. Every name here comes from evidence (a bisect's leaked state and polluters, the
+victim's imports); where the evidence has none, the template falls back to a generic placeholder.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from pathlib import Path
+
+from wsdoctor.analysis.templates import Value
+from wsdoctor.records import StateChange, TestEvidence
+
+Facts = tuple[tuple[str, Value], ...]
+
+
+class ProjectSources:
+    """The project's Python files, found under its roots (the working directory, the rootdir, src/)."""
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        self.roots = [root for root in dict.fromkeys([*roots, *(r / "src" for r in roots)]) if root.is_dir()]
+        self._imports: dict[Path, set[str]] = {}
+
+    def module_file(self, dotted: str) -> Path | None:
+        relative = Path(*dotted.split("."))
+        for root in self.roots:
+            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def file(self, relative: str) -> Path | None:
+        return next((root / relative for root in self.roots if (root / relative).is_file()), None)
+
+    def imports(self, path: Path) -> set[str]:
+        """The modules a file imports (absolute names), read once."""
+        if path not in self._imports:
+            self._imports[path] = _imported_modules(path)
+        return self._imports[path]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def names_for(item: TestEvidence, project: ProjectSources) -> Facts:
+    facts: dict[str, Value] = {}
+    victim_file, _, victim_rest = item.nodeid.partition("::")
+    if victim_rest:
+        facts.update(victim_file=victim_file, victim_test=_function(victim_rest))
+    if item.polluters:
+        polluter_file, _, polluter_rest = item.polluters[0].partition("::")
+        facts["polluter_file"] = polluter_file
+        if polluter_rest:
+            facts["polluter_test"] = _function(polluter_rest)
+    if item.leaked:
+        facts.update(_leak_names(item.leaked[0], item.leaked, project, victim_file))
+    return tuple(facts.items())
+
+
+def _function(rest: str) -> str:
+    """A node id's test function: `TestX::test_y[param]` -> test_y."""
+    return rest.rsplit("::", 1)[-1].split("[", 1)[0]
+
+
+def _leak_names(leak: StateChange, leaks: Sequence[StateChange], project: ProjectSources,
+                victim_file: str) -> dict[str, Value]:
+    if leak.kind == "environ":
+        return {"env_var": leak.name}
+    if leak.kind == "sys.modules":
+        return _stub_names(leak.name, project, victim_file)
+    if leak.kind not in ("module-attr", "class-attr"):
+        return {}
+    module, rest = _split_module(leak.name, project, leak.kind)
+    if not module or not rest:
+        return {"leaked_path": leak.name}
+    owner, attribute = rest[0], rest[1:]
+    names: dict[str, Value] = {"leaked_path": leak.name, "leaked_module": module,
+                               "leaked_class" if leak.kind == "class-attr" else "leaked_object": owner}
+    if leak.kind == "class-attr":
+        names["leaked_object"] = owner
+    if attribute:
+        prefix = f"{module}.{owner}."
+        siblings = [c.name[len(prefix):] for c in leaks if c.kind == leak.kind and c.name.startswith(prefix)]
+        names["leaked_attribute"] = tuple(dict.fromkeys(s for s in siblings if s and "." not in s)) or ".".join(
+            attribute)
+    return names
+
+
+def _split_module(name: str, project: ProjectSources, kind: str) -> tuple[str, list[str]]:
+    """``app.ws.manager.active_connections`` -> (``app.ws``, [``manager``, ``active_connections``])."""
+    parts = name.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        if project.module_file(".".join(parts[:end])) is not None:
+            return ".".join(parts[:end]), parts[end:]
+    if kind == "class-attr":  # not a file of the project: the class is the first capitalised part
+        first_class = next((i for i, part in enumerate(parts) if part[:1].isupper()), 0)
+        if first_class:
+            return ".".join(parts[:first_class]), parts[first_class:]
+    return "", []
+
+
+def _stub_names(stubbed: str, project: ProjectSources, victim_file: str) -> dict[str, Value]:
+    """The stubbed package, and the project module the victim imports that imports it."""
+    names: dict[str, Value] = {"stubbed_module": stubbed}
+    victim = project.file(victim_file) if victim_file else None
+    if victim is None:
+        return names
+    for module in sorted(project.imports(victim)):
+        path = project.module_file(module)
+        if path is None or path == victim:
+            continue
+        if any(imported == stubbed or imported.startswith(stubbed + ".") for imported in project.imports(path)):
+            names["importing_module"] = module
+            break
+    return names
