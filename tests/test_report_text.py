@@ -14,6 +14,7 @@ from rich.console import Console
 from tests.test_report_input import junit
 from wsdoctor.analysis.insights import insights_for
 from wsdoctor.analysis.templates import fill
+from wsdoctor.playbook import Playbook, load_all
 from wsdoctor.records import Confidence, TestEvidence, Verdict
 from wsdoctor.render.report import html_page, insight_markdown, render_terminal
 
@@ -59,7 +60,7 @@ def test_the_html_page_escapes_test_text_and_renders_the_playbook_markdown() -> 
 @pytest.mark.parametrize(("template", "values", "expected"), [
     ("{victim} failed.\nBisect: polluter(s) {polluters}.", {"victim": "t"}, "t failed."),
     ("It fails after {polluters:a test that ran before it}.", {}, "It fails after a test that ran before it."),
-    ("```python\nfrom {leaked_module} import {leaked_object}\n```", {},
+    ("```python\nfrom {leaked_module} import {leaked_object}\n```\nSee `{leaked_module}`.", {},
      "```python\nfrom your_app.module import shared_object\n```"),
     ("```python\n{leaked_object}.{leaked_attribute}.clear()\n```",
      {"leaked_object": "registry", "leaked_attribute": ("channels", "by_user")},
@@ -114,3 +115,18 @@ def test_a_pattern_that_overruns_its_time_is_dropped_and_the_report_says_so(
     assert "warning: playbook slow-pattern: the pattern '^(a|a)*$' took over 0.25 s" in done.stderr
     assert [i["confidence"] for i in json.loads((tmp_path / "r.json").read_text())["insights"]] == [
         Confidence.LOW.value]
+
+
+SHIPPED = load_all()[0]
+MINIMAL = {"victim": "tests/test_v.py::test_v", "verdict": "fail"}
+
+
+@pytest.mark.parametrize("playbook", SHIPPED, ids=lambda p: p.id)
+def test_a_shipped_playbook_shows_no_hole_and_cites_nothing_internal(playbook: Playbook) -> None:
+    texts = {key: fill(getattr(playbook, key), MINIMAL) for key in ("phenomenon", "cause", "solution", "lesson")}
+    for key, text in texts.items():
+        assert text, f"{playbook.id}: {key} is empty when only the test and its verdict are known"
+        prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)  # code may say None or f"{x}"
+        assert not re.search(r"\(unknown\)|\(not bisected\)|\bNone\b|\{\w*\}", prose), (key, prose)
+        assert not re.search(r"(?i)\bseed \d|\bcatalogue\b|\bVERIFIED\b", text), (key, text)
+    assert "app.ws" not in texts["solution"] and "005930" not in texts["solution"]  # the demo's own names

@@ -31,7 +31,7 @@ from wsdoctor.records import (
     TestVerdict,
     Verdict,
 )
-from wsdoctor.text import error_summary
+from wsdoctor.text import coroutine_origin, error_summary, without_origin
 
 
 def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> list[TestEvidence]:
@@ -40,12 +40,80 @@ def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> l
     bisects = {b.victim: b for b in (*record.bisects, *later_bisects)}
     static = _StaticIndex(Path(record.cwd))
     project = _project(record.cwd, record.collection)
+    origins = _CoroutineOrigins(record)
     found = []
     for verdict in record.verdicts:
-        item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record)
+        item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record, origins)
         if item is not None:
-            found.append(dataclasses.replace(item, facts=names_for(item, project)))
+            found.append(dataclasses.replace(item, facts=(*names_for(item, project), *origins.facts(item))))
     return found
+
+
+class _CoroutineOrigins:
+    """A "coroutine ... was never awaited" warning belongs to the test that created the coroutine.
+
+    pytest reports it under whichever test the garbage collector ran in. The child tracks where
+    coroutines are created, so the warning's text names the frames: the innermost frame in a
+    collected test file names the test. Without those frames the origin is unknown, and the
+    report says so instead of guessing.
+    """
+
+    def __init__(self, record: RunRecord) -> None:
+        self.rootdir = Path(record.collection.rootdir) if record.collection else Path(record.cwd)
+        tests = record.collection.tests if record.collection else ()
+        self.by_function = {(t.path, t.nodeid.rsplit("::", 1)[-1].split("[")[0]): t.nodeid for t in tests}
+        self.test_files = {t.path for t in tests}
+        self.created: dict[str, list[tuple[str, str, str]]] = {}  # creator -> (warning, at, reported under)
+        self.moved: set[tuple[str, str]] = set()  # (reported under, warning)
+        self.unknown: dict[str, list[str]] = {}
+        for plan_result in record.plan_results:
+            for result in plan_result.results:
+                for warning in result.warnings:
+                    self._attribute(result.nodeid, warning)
+
+    def _attribute(self, reported_under: str, warning: str) -> None:
+        if "was never awaited" not in warning:
+            return
+        origin = self._origin(warning)
+        if origin is None:
+            self.unknown.setdefault(reported_under, []).append(warning)
+            return
+        creator, at = origin
+        entry = (without_origin(warning), at, reported_under)
+        if entry not in self.created.setdefault(creator, []):
+            self.created[creator].append(entry)
+        if creator != reported_under:
+            self.moved.add((reported_under, warning))
+
+    def _origin(self, warning: str) -> tuple[str, str] | None:
+        for path, line, function in reversed(coroutine_origin(warning)):
+            shown = self._relative(path)
+            if shown in self.test_files:
+                return self.by_function.get((shown, function), f"{shown}::{function}"), f"{shown}:{line}"
+        return None
+
+    def _relative(self, path: str) -> str:
+        try:
+            return Path(path).relative_to(self.rootdir).as_posix()
+        except ValueError:
+            return path
+
+    def warnings_of(self, nodeid: str, own: Sequence[str]) -> tuple[str, ...]:
+        kept = [w for w in own if (nodeid, w) not in self.moved]
+        kept += [warning for warning, _, _ in self.created.get(nodeid, ()) if warning not in kept]
+        return tuple(dict.fromkeys(without_origin(w) for w in kept))
+
+    def facts(self, item: TestEvidence) -> tuple[tuple[str, str], ...]:
+        """created_by, created_at and reported_under when the origin is known, else warned_in."""
+        nodeid = item.nodeid
+        created = self.created.get(nodeid)
+        if created:
+            _, at, reported_under = created[0]
+            return _origin_facts(nodeid, at, reported_under)
+        if "was never awaited" in item.text:  # -W error: the warning failed the test it was reported under
+            origin = self._origin(item.text)
+            return _origin_facts(*origin, nodeid) if origin else (("warned_in", nodeid),)
+        return (("warned_in", nodeid),) if nodeid in self.unknown else ()
 
 
 def _project(cwd: str, collection: Collection | None) -> ProjectSources:
@@ -112,13 +180,19 @@ def _function_lines(source: str) -> dict[str, list[range]]:
     return spans
 
 
+def _origin_facts(creator: str, at: str, reported_under: str) -> tuple[tuple[str, str], ...]:
+    function = creator.rsplit("::", 1)[-1].split("[")[0]
+    found = (("created_by", creator), ("created_at", at), ("creator_test", function))
+    return (*found, ("reported_under", reported_under)) if reported_under != creator else found
+
+
 def _evidence(verdict: TestVerdict, plan_results: Iterable[PlanResult], bisect: BisectResult | None,
-              static: _StaticIndex, record: RunRecord) -> TestEvidence | None:
+              static: _StaticIndex, record: RunRecord, origins: _CoroutineOrigins) -> TestEvidence | None:
     collection = record.collection
     path = collection.path_of(verdict.nodeid) if collection else verdict.nodeid.split("::")[0]
     results = [r for plan_result in plan_results for r in [plan_result.result_of(verdict.nodeid)] if r is not None]
     failing = next((r for r in results if not r.outcome.is_good and r.message), None)
-    warnings = tuple(dict.fromkeys(w for r in results for w in r.warnings))
+    warnings = origins.warnings_of(verdict.nodeid, [w for r in results for w in r.warnings])
     findings = static.findings(verdict.nodeid, path) if "::" in verdict.nodeid else ()
     if verdict.verdict is Verdict.PASS and not (findings or warnings):
         return None

@@ -13,6 +13,7 @@ from typing import Any
 import regex
 import yaml
 
+from wsdoctor.analysis.templates import GENERIC_NAMES
 from wsdoctor.pattern_risk import backtracking_risk
 from wsdoctor.records import Confidence, Scope, Verdict
 from wsdoctor.versions import specifier
@@ -26,7 +27,9 @@ CONFIDENCES = tuple(level.value for level in reversed(Confidence))
 GUARDED = ("python", "pytest", "pytest-asyncio", "websockets", "starlette", "httpx", "fakeredis")
 PLACEHOLDERS = frozenset({
     "victim", "verdict", "message", "polluters", "scope", "leaked_kind", "leaked_name",
-    "leaked_before", "leaked_after", "python", "pytest", "pytest_asyncio", "websockets"})
+    "leaked_before", "leaked_after", "python", "pytest", "pytest_asyncio", "websockets",
+    "other_tests", "tests_count", "static_code", "static_at", "created_by", "reported_under", "warned_in",
+    *GENERIC_NAMES})
 CLOSED_SETS = {"verdict": tuple(v.value for v in Verdict), "scope": tuple(s.value for s in Scope)}
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -9,11 +9,12 @@ victim's imports); where the evidence has none, the template falls back to a gen
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from wsdoctor.analysis.templates import Value
-from wsdoctor.records import StateChange, TestEvidence
+from wsdoctor.records import StateChange, StaticFinding, TestEvidence
 
 Facts = tuple[tuple[str, Value], ...]
 
@@ -70,7 +71,24 @@ def names_for(item: TestEvidence, project: ProjectSources) -> Facts:
             facts["polluter_test"] = _function(polluter_rest)
     if item.leaked:
         facts.update(_leak_names(item.leaked[0], item.leaked, project, victim_file))
+    if item.static:
+        facts.update(_static_names(item.static))
     return tuple(facts.items())
+
+
+_MOCK_CHECK = re.compile(r"assert\s+(?:not\s+)?(?P<target>[\w.\[\]'\"]+)\.(?P<check>\w+)\((?P<args>.*)\)\s*(?:,.*)?$")
+
+
+def _static_names(findings: Sequence[StaticFinding]) -> dict[str, Value]:
+    """The offending line, and for `assert m.x.called_once()` the mock and the check it meant."""
+    first = findings[0]
+    names: dict[str, Value] = {"static_code": first.code, "static_at": f"{first.path}:{first.line}"}
+    check = next((f for f in findings if f.id == "called-once-assertion"), None)
+    found = _MOCK_CHECK.match(check.code) if check else None
+    if found:
+        names.update(mock_target=found["target"], mock_check=found["check"], mock_args=found["args"],
+                     mock_method=found["target"].rsplit(".", 1)[-1])
+    return names
 
 
 def _function(rest: str) -> str:

@@ -71,3 +71,21 @@ _CONTROL_SEQUENCE = re.compile(
 def printable(text: str) -> str:
     """``text`` without control sequences: what a test printed can neither retitle nor hide."""
     return _CONTROL_SEQUENCE.sub("", text) if text else text
+
+
+_ORIGIN_HEADER = "Coroutine created at (most recent call last)"
+_ORIGIN_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)', re.MULTILINE)
+
+
+def coroutine_origin(text: str) -> list[tuple[str, int, str]]:
+    """The frames (path, line, function), outermost first, of where a never-awaited coroutine was
+    created, when the interpreter tracked it (sys.set_coroutine_origin_tracking_depth); else []."""
+    _, found, frames = text.partition(_ORIGIN_HEADER)
+    if not found:
+        return []
+    return [(m["path"], int(m["line"]), m["func"]) for m in _ORIGIN_FRAME.finditer(frames)]
+
+
+def without_origin(text: str) -> str:
+    """A warning's text without the frames of its coroutine's origin."""
+    return text.partition("\n" + _ORIGIN_HEADER)[0]

@@ -7,10 +7,11 @@ A template is Markdown with ``{placeholder}`` fields. Filling it:
   in text every Markdown and HTML character is backslash-escaped, so ``<script>`` or
   ``<MagicMock name='x' id='1'>`` from a test reads as text everywhere and never vanishes;
   control sequences (ANSI, OSC) are removed everywhere;
-* a field without evidence never shows a hole: ``{name:words}`` gives its own words; a name
-  from the user's code (``leaked_module``, ``polluter_file``, ...) falls back to a clearly
-  generic placeholder; any other field drops its line, so a line such as
-  ``Bisect: polluter(s) {polluters}`` is left out when nothing was bisected;
+* a field without evidence never shows a hole: ``{name:words}`` gives its own words; in a
+  fenced code block a name from the user's code (``leaked_module``, ``polluter_file``, ...)
+  falls back to a clearly generic placeholder (the code still reads as code); anywhere else
+  the field drops its line, so a line such as ``Left by {polluters}: ...`` is left out when
+  nothing was bisected, and prose never states a generic name as a fact;
 * a field with several values (the attributes of one leaked object) repeats its line in a
   fenced code block (one ``.clear()`` per container) and is listed, comma-separated, in text.
 """
@@ -40,6 +41,11 @@ GENERIC_NAMES: Mapping[str, str] = {
     "victim_file": "tests/test_victim.py",
     "victim_test": "test_victim",
     "created_at": "the line that called it",
+    "creator_test": "test_that_calls_it",
+    "mock_target": "mock.method",
+    "mock_method": "method",
+    "mock_check": "called_once",
+    "mock_args": "",
 }
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|&~])")
@@ -82,10 +88,9 @@ def _fill_line(line: str, values: Mapping[str, Value], in_code_block: bool) -> l
             if spec:
                 text.append(spec)  # the author's words for what is not known
                 continue
-            if name not in GENERIC_NAMES:
+            if not (in_code_block and name in GENERIC_NAMES):
                 return []  # nothing known for this line: leave it out
-            value = GENERIC_NAMES[name]
-            text.append(value)
+            text.append(GENERIC_NAMES[name])
             continue
         text.append(_safe(value, in_code_block, in_code_span=backticks % 2 == 1))
     return ["".join(text)]

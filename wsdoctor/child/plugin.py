@@ -43,10 +43,18 @@ def pytest_addoption(parser: Any) -> None:
                     help="record which process-global state each test and each import changed")
 
 
+# Frames kept of where each coroutine was created: a "never awaited" warning then names the test
+# that made the coroutine, not the one the garbage collector happened to run in. Enough for the
+# test's own frame under a few frames of the project's code; the cost is paid per coroutine created.
+COROUTINE_ORIGIN_DEPTH = 10
+
+
 def pytest_configure(config: Any) -> None:
     out = config.getoption("wsdoctor_out")
     if out:
         _disable_xdist(config)
+        if sys.get_coroutine_origin_tracking_depth() < COROUTINE_ORIGIN_DEPTH:
+            sys.set_coroutine_origin_tracking_depth(COROUTINE_ORIGIN_DEPTH)
         recorder = ChildRecorder(config, out)
         config.pluginmanager.register(recorder, "wsdoctor-recorder")
         if config.getoption("wsdoctor_probe"):

@@ -36,7 +36,8 @@ def insight_markdown(insight: Insight, number: int, level: int = 1) -> str:
              + (" · *needs a `wsdoctor run` to confirm*" if insight.needs_run else ""), ""]
     lines += [_tests_line(insight.tests), ""]
     for heading, key in SECTIONS:
-        lines += [f"{sub} {heading}", "", getattr(insight, key), ""]
+        if getattr(insight, key):  # a section with no evidence behind it is left out
+            lines += [f"{sub} {heading}", "", getattr(insight, key), ""]
     lines += [f"{sub} Test Evidence", "", *fenced(evidence_lines(insight.evidence)), ""]
     if insight.references:
         lines += [f"{sub} References", "", *[f"- {link}" for link in insight.references], ""]
@@ -124,7 +125,8 @@ def html_page(insights: Sequence[Insight], title: str) -> str:
                      + (" · needs a <code>wsdoctor run</code> to confirm" if insight.needs_run else "") + "</p>")
         parts.append(_MARKDOWN.render(_tests_line(insight.tests)))
         for heading, key in SECTIONS:
-            parts.append(f"<h3>{heading}</h3>{_MARKDOWN.render(getattr(insight, key))}")
+            if getattr(insight, key):
+                parts.append(f"<h3>{heading}</h3>{_MARKDOWN.render(getattr(insight, key))}")
         parts.append(f"<h3>Test Evidence</h3><pre>{_escaped(chr(10).join(evidence_lines(insight.evidence)))}</pre>")
         if insight.references:
             parts.append("<h3>References</h3>" + _MARKDOWN.render(
