@@ -68,3 +68,55 @@ def test_progress_without_a_terminal_is_a_line_every_tenth() -> None:
             ui.test_done(f"t.py::test_{n}", Outcome.FAILED if n == 3 else Outcome.PASSED)
     lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
     assert lines == ["running the suite: 20 test run(s)", "  10/20 (1 not passed)", "  20/20 (1 not passed)"]
+
+
+# Each check's shapes that must NOT trigger it: precision matters more than recall.
+NEGATIVES = {
+    "guarded-assertion": [
+        "def test_every_branch(v):\n    if v:\n        assert v == 1\n    else:\n        assert v is None\n",
+        "def test_chain(v):\n    if v == 0:\n        assert 1\n    elif v == 1:\n        assert 2\n    else:\n"
+        "        assert 3\n",
+        "import pytest\ndef test_else_fails(e):\n    if e:\n        assert e[0]\n    else:\n"
+        "        pytest.fail('none')\n",
+        "def test_else_raises(e):\n    if e:\n        assert e[0]\n    else:\n        raise AssertionError('none')\n",
+        "def test_in_a_loop(items):\n    for item in items:\n        assert item\n",
+        "def test_then_always(e):\n    if e:\n        assert e[0]\n    assert len(e) == 1\n",
+    ],
+    "swallowed-exception": [
+        "import socket\ndef test_cleanup(s):\n    try:\n        reply = s.recv(1)\n    finally:\n        try:\n"
+        "            s.shutdown(socket.SHUT_RDWR)\n        except Exception:\n            pass\n"
+        "        s.close()\n    assert reply == b'x'\n",
+        "import pytest\n@pytest.fixture\ndef conn(s):\n    yield s\n    try:\n        s.shutdown(2)\n"
+        "    except Exception:\n        pass\n",
+        "def test_narrow():\n    try:\n        assert f()\n    except KeyError:\n        pass\n",
+    ],
+    "environ-assignment": [
+        "import os\nfrom unittest.mock import patch\ndef test_scoped():\n"
+        "    with patch.dict(os.environ, {'A': '1'}):\n        os.environ['B'] = '2'\n",
+        "import os\nfrom unittest import mock\n@mock.patch.dict(os.environ, {})\ndef test_decorated():\n"
+        "    os.environ['B'] = '2'\n",
+        "def test_monkeypatched(monkeypatch):\n    monkeypatch.setenv('B', '2')\n",
+    ],
+    "called-once-assertion": [
+        "def test_real(m):\n    m.send.assert_called_once_with(1)\n",
+        "def test_count(m):\n    assert m.send.call_count == 1\n",
+    ],
+    "len-ge-zero": ["def test_bound(h):\n    assert len(h) >= 1\n"],
+    "assert-true": ["def test_is_true(h):\n    assert h() is True\n"],
+}
+POSITIVES = {
+    "guarded-assertion": "def test_only_if(e):\n    if e:\n        assert e[0]\n",
+    "swallowed-exception": "def test_hidden(s):\n    try:\n        assert s.recv(1) == b'x'\n    except Exception:\n"
+                           "        pass\n",
+    "environ-assignment": "import os\ndef test_leaks():\n    os.environ['B'] = '2'\n",
+}
+
+
+@pytest.mark.parametrize(("check", "source"), [(c, s) for c, sources in NEGATIVES.items() for s in sources])
+def test_a_shape_that_cannot_hide_a_failure_is_not_flagged(check: str, source: str) -> None:
+    assert check not in {f.id for f in scan_source(source, "t.py")}
+
+
+@pytest.mark.parametrize(("check", "source"), POSITIVES.items())
+def test_the_positive_twin_still_is(check: str, source: str) -> None:
+    assert check in {f.id for f in scan_source(source, "t.py")}
