@@ -144,3 +144,59 @@ def test_without_its_origin_a_coroutine_warning_says_so_instead_of_guessing(tmp_
     assert "Origin unknown: pytest reported the warning under tests/test\\_c\\_memory.py::test\\_reset" in (
         insight["phenomenon"])
     assert "It was created at" not in insight["phenomenon"]
+
+
+def test_a_mock_left_on_a_class_attribute_is_put_back_with_the_users_names(tmp_path: Path,
+                                                                           wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    make_project(tmp_path, {"app/__init__.py": "", "app/packet.py": "import json\nclass Packet:\n    json = json\n"})
+    leak = StateChange("class-attr", "app.packet.Packet.json", "module json", "MagicMock calls=2", POLLUTER)
+    store(tmp_path, bisect_record(tmp_path, (leak,), "assert <MagicMock name='mock.dumps()' id='1'> == '2'"))
+    [insight] = [i for i in reported(tmp_path, wsdoctor_in_process) if i["playbook"] == "mock-left-on-attribute"]
+    assert "from app.packet import Packet" in insight["solution"]
+    assert 'monkeypatch.setattr(Packet, "json", MagicMock())' in insight["solution"]
+    assert 'monkeypatch.setattr(Packet, "json", Packet.json)' in insight["solution"]
+    assert "def test_notify_all(monkeypatch):" in insight["solution"]
+    assert "\\<MagicMock name='mock.dumps\\(\\)' id='1'\\>" in insight["phenomenon"]
+
+
+def test_a_mock_left_on_a_module_global_is_put_back_on_its_module(tmp_path: Path,
+                                                                  wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    make_project(tmp_path, {"app/__init__.py": "", "app/broker.py": "client = None\n"})
+    leak = StateChange("module-attr", "app.broker.client", "LocalBroker", "Mock calls=1", POLLUTER)
+    store(tmp_path, bisect_record(tmp_path, (leak,), "assert <Mock name='mock.publish()' id='2'> == 1"))
+    [insight] = [i for i in reported(tmp_path, wsdoctor_in_process) if i["playbook"] == "mock-left-on-attribute"]
+    assert "import app.broker" in insight["solution"]
+    assert 'monkeypatch.setattr(app.broker, "client", app.broker.client)' in insight["solution"]
+
+
+def many_victims_run(tmp_path: Path, victims: list[str]) -> RunRecord:
+    """A run whose order-dependent victims were all bisected to the same polluter and leak."""
+    leak = StateChange("class-attr", "app.packet.Packet.json", "module json", "MagicMock calls=3", POLLUTER)
+    tests = tuple(CollectedTest(v, v.split("::")[0]) for v in (POLLUTER, *victims))
+    verdicts = tuple(TestVerdict(v, Verdict.ORDER_DEPENDENT, "fails in the suite order, passes alone",
+                                 (Observation("suite", Context.SUITE, Outcome.FAILED, "assert x == y"),))
+                     for v in victims)
+    plan = Plan("suite", Context.SUITE, ("tests",), tuple(t.nodeid for t in tests))
+    results = tuple(TestResult(v, Outcome.FAILED, message=f"assert <MagicMock id='{n}'> == '{n}'",
+                               longrepr="E   assert ...") for n, v in enumerate(victims))
+    bisects = tuple(BisectResult(victim=v, verdict=Verdict.ORDER_DEPENDENT, summary="fails after its polluter",
+                                 polluters=(POLLUTER,), scope=Scope.TEST, leaked_state=(leak,), trials=3)
+                    for v in victims)
+    return RunRecord(id="20260101-000000-eeee", wsdoctor_version="0", cwd=str(tmp_path), created=1.0,
+                     options=RunOptions(paths=(), pytest_args=(), python="python", bisect=True),
+                     status=RecordStatus.COMPLETE, collection=Collection(str(tmp_path), None, tests),
+                     plan_results=(PlanResult(plan, results, ()),), verdicts=verdicts, bisects=bisects)
+
+
+def test_victims_of_one_cause_are_one_insight_listing_them_all(tmp_path: Path,
+                                                               wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    victims = [f"tests/test_packet.py::test_encode[{n}]" for n in range(25)]
+    store(tmp_path, many_victims_run(tmp_path, victims))
+    [insight] = reported(tmp_path, wsdoctor_in_process)
+    assert insight["playbook"] == "mock-left-on-attribute"
+    assert sorted(insight["tests"]) == sorted(victims)
+    assert "25 tests fail because of it" in insight["phenomenon"]
+    markdown = wsdoctor_in_process(tmp_path, "report", "--out", "report.md")
+    page = (tmp_path / "report.md").read_text()
+    assert markdown.exit_code == 0 and page.count("\n## ") == 1  # one insight
+    assert "and 20 more test(s) with this cause" in page  # five shown in full, the others named

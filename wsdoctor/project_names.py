@@ -110,6 +110,7 @@ def _leak_names(leak: StateChange, leaks: Sequence[StateChange], project: Projec
     owner, attribute = rest[0], rest[1:]
     names: dict[str, Value] = {"leaked_path": leak.name, "leaked_module": module,
                                "leaked_class" if leak.kind == "class-attr" else "leaked_object": owner}
+    names.update(_attribute_owner(module, owner, attribute))
     if leak.kind == "class-attr":
         names["leaked_object"] = owner
     if attribute:
@@ -118,6 +119,15 @@ def _leak_names(leak: StateChange, leaks: Sequence[StateChange], project: Projec
         names["leaked_attribute"] = tuple(dict.fromkeys(s for s in siblings if s and "." not in s)) or ".".join(
             attribute)
     return names
+
+
+def _attribute_owner(module: str, owner: str, attribute: list[str]) -> dict[str, Value]:
+    """What to import and hand to ``monkeypatch.setattr(owner, "name", ...)`` to restore the leaked name."""
+    if not attribute:  # a module global: the module owns it
+        return {"attr_owner_import": f"import {module}", "attr_owner": module, "attr_name": owner}
+    owner_path = ".".join([owner, *attribute[:-1]])
+    return {"attr_owner_import": f"from {module} import {owner}", "attr_owner": owner_path,
+            "attr_name": attribute[-1]}
 
 
 def _split_module(name: str, project: ProjectSources, kind: str) -> tuple[str, list[str]]:
