@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
+from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor
 
 pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
 
 GOLDEN = Path(__file__).parent / "golden"
-WITH_SIGNATURES = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml")
-                         if "signatures" in load_expected(p.parent.name))
+WITH_SIGNATURES = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected.yaml"))
+                   for n, expected in enumerate(expected_variants(p.parent.name)) if "signatures" in expected]
 
 
 def report_json(project: Path, *run_args: str) -> dict[str, Any]:
@@ -29,13 +29,75 @@ def report_json(project: Path, *run_args: str) -> dict[str, Any]:
     return document
 
 
-@pytest.mark.parametrize("name", WITH_SIGNATURES)
-def test_each_scenario_gets_the_playbooks_it_lists(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
-    expected = load_expected(name)
+@pytest.mark.parametrize(("name", "variant"), WITH_SIGNATURES, ids=lambda v: str(v))
+def test_each_scenario_gets_the_playbooks_it_lists(name: str, variant: int, scenario) -> None:  # type: ignore[no-untyped-def]
+    expected = expected_variants(name)[variant]
     document = report_json(scenario(name), *expected.get("run_args", []))
-    found = {i["playbook"] for i in document["insights"] if i["playbook"]}  # null: no playbook knows it
-    assert set(expected["signatures"]) <= found, document["insights"]
+    insights = document["insights"]
+    found = {i["playbook"] for i in insights if i["playbook"]}  # null: no playbook knows it
+    assert set(expected["signatures"]) <= found, insights
     assert (found == set()) is (expected["signatures"] == [])
+    for entry in expected.get("polluters") or []:
+        if "insights" in entry:
+            assert_one_insight_per_cause(insights, entry)
+    for warning in expected.get("warnings") or []:
+        assert_blamed_on_its_origin(insights, warning)
+    if "static" in expected:
+        assert_static_findings(insights, expected["static"])
+
+
+def plain(markdown: str) -> str:
+    """Markdown text as it reads: the backslash escapes of test text removed."""
+    return re.sub(r"\\([\\`*_{}\[\]<>()#+!|&~-])", r"\1", markdown)
+
+
+def assert_one_insight_per_cause(insights: list[dict[str, Any]], entry: dict[str, Any]) -> None:
+    """`insights` insights name these victims, and each of them names every victim."""
+    victims = set(entry.get("victims") or [entry["victim"]])
+    naming = [i for i in insights if victims & set(i["tests"])]
+    assert len(naming) == entry["insights"], [(i["playbook"], i["tests"]) for i in naming]
+    assert all(victims <= set(i["tests"]) for i in naming), [(i["playbook"], i["tests"]) for i in naming]
+
+
+def assert_blamed_on_its_origin(insights: list[dict[str, Any]], warning: dict[str, str]) -> None:
+    """The never-awaited warning is reported for the test that created the coroutine, at its line."""
+    about = [i for i in insights if warning["message"] in " ".join(
+        w for e in i["evidence"] for w in e["warnings"]) or warning["message"] in plain(i["phenomenon"])]
+    assert about, insights
+    for insight in about:
+        phenomenon = plain(insight["phenomenon"])
+        assert warning["created_by"] in insight["tests"], insight["tests"]
+        assert warning["emitted_in"] not in insight["tests"], insight["tests"]
+        assert f"created at {warning['created_at']}, in {warning['created_by']}" in phenomenon, phenomenon
+        assert "Origin unknown" not in phenomenon
+
+
+def assert_static_findings(insights: list[dict[str, Any]], static: dict[str, list[dict[str, str]]]) -> None:
+    """Static findings attributed to a test (file::function, all its parametrizations) or not."""
+    found = {(e["test"].split("[")[0], f["id"]) for i in insights for e in i["evidence"] for f in e["static"]}
+    for wanted in static.get("present", []):
+        assert (wanted["test"], wanted["id"]) in found, sorted(found)
+    for unwanted in static.get("absent", []):
+        assert (unwanted["test"], unwanted["id"]) not in found, unwanted
+
+
+WITH_AUDIT = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml") if "audit" in load_expected(p.parent.name))
+
+
+@pytest.mark.parametrize("name", WITH_AUDIT)
+def test_the_audit_lists_what_each_scenario_leaves_behind(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
+    expected = load_expected(name)["audit"]
+    project = scenario(name)
+    done = run_wsdoctor(project, "run", "--audit", "--workers", "2", "--json", "audit.json")
+    audit = json.loads((project / "audit.json").read_text())["audit"]
+    assert done.exit_code == 1, done.stderr
+    for wanted in expected.get("present", []):
+        assert any(c["kind"] == wanted["kind"] and c["name"].startswith(wanted["name"]) and c["by"] == wanted["by"]
+                   for c in audit), audit
+    assert not {c["by"] for c in audit} & set(expected.get("absent_by", [])), audit
+    for state in expected.get("not_by_a_test", []):
+        assert not any(c["kind"] == state["kind"] and c["name"].startswith(state["name"]) and "::" in c["by"]
+                       for c in audit), audit
 
 
 def test_clean_control_gets_no_insight_at_all(scenario) -> None:  # type: ignore[no-untyped-def]

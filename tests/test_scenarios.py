@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from tests.conftest import SCENARIOS, load_expected, run_wsdoctor
+from tests.conftest import SCENARIOS, expected_variants, run_wsdoctor
 
-VERDICT_SCENARIOS = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml"))
+# Every suite, and every variant of it (more runs of the same suite with other arguments).
+VERDICT_SCENARIOS = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected.yaml"))
+                     for n in range(len(expected_variants(p.parent.name)))]
 
 
 def version_matches(spec: str, version: tuple[int, int]) -> bool:
@@ -27,9 +29,9 @@ def expected_verdict(value: str | dict[str, str]) -> str:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("name", VERDICT_SCENARIOS)
-def test_scenario_verdicts(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
-    expected = load_expected(name)
+@pytest.mark.parametrize(("name", "variant"), VERDICT_SCENARIOS, ids=lambda v: str(v))
+def test_scenario_verdicts(name: str, variant: int, scenario) -> None:  # type: ignore[no-untyped-def]
+    expected = expected_variants(name)[variant]
     project: Path = scenario(name)
     done = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2",
                         *expected.get("run_args", []))

@@ -1,0 +1,1 @@
+"""Realtime notifications: Socket.IO-style packets and a pub/sub broker client."""

@@ -1,0 +1,1 @@
+"""A small Socket.IO-style protocol: packets, namespaces, acks, and an async server."""

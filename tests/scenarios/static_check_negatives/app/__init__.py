@@ -1,0 +1,1 @@
+"""A line-based TCP gateway (PING -> PONG), its handshake, and a price feed."""
