@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml import ElementTree as SafeElementTree
 
+from wsdoctor.analysis.audit import significant
 from wsdoctor.analysis.causes import fold_alike
 from wsdoctor.analysis.observations import summarize
 from wsdoctor.analysis.static import scan_source
@@ -25,6 +26,7 @@ from wsdoctor.records import (
     Collection,
     PlanResult,
     RunRecord,
+    StateChange,
     StaticFinding,
     TestEvidence,
     TestResult,
@@ -46,7 +48,17 @@ def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> l
         item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record, origins)
         if item is not None:
             found.append(dataclasses.replace(item, facts=(*names_for(item, project), *origins.facts(item))))
-    return found
+    return found + [dataclasses.replace(item, facts=names_for(item, project)) for item in _audit_evidence(record)]
+
+
+def _audit_evidence(record: RunRecord) -> list[TestEvidence]:
+    """What run --audit found each test (or file import) left changed that can break another test."""
+    by_test: dict[str, list[StateChange]] = {}
+    for change in significant(record.audit()):
+        by_test.setdefault(change.by, []).append(change)
+    return [TestEvidence(nodeid=by, verdict=Verdict.PASS, leaked=tuple(changes), from_audit=True,
+                         outcomes=(f"left {len(changes)} change(s) behind that can break another test (run --audit)",))
+            for by, changes in by_test.items()]
 
 
 class _CoroutineOrigins:

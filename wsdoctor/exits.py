@@ -18,6 +18,7 @@ import enum
 from collections.abc import Sized
 from typing import Protocol, runtime_checkable
 
+from wsdoctor.analysis.audit import significant
 from wsdoctor.records import FOUND_BY_BISECT, BisectResult, RecordStatus, RunRecord
 
 
@@ -50,7 +51,7 @@ def run_exit(record: RunRecord) -> ExitCode:
         return ExitCode.INTERRUPTED
     if record.status is not RecordStatus.COMPLETE:
         return ExitCode.INTERNAL
-    return ExitCode.FINDINGS if record.findings() or record.audit() else ExitCode.OK
+    return ExitCode.FINDINGS if record.findings() or significant(record.audit()) else ExitCode.OK
 
 
 def bisect_exit(result: BisectResult) -> ExitCode:

@@ -21,7 +21,7 @@ from wsdoctor.versions import specifier
 TEXT_KEYS = ("phenomenon", "cause", "solution", "lesson")
 REQUIRED = ("id", "title", "confidence", "match", *TEXT_KEYS)
 OPTIONAL = ("catalogue", "requires", "references")
-MATCH_KEYS = ("verdict", "failure", "warning", "leaked", "scope", "static", "requires")
+MATCH_KEYS = ("verdict", "failure", "warning", "leaked", "scope", "static", "requires", "audit")
 LEAK_KEYS = ("kind", "name", "before", "after")
 CONFIDENCES = tuple(level.value for level in reversed(Confidence))
 GUARDED = ("python", "pytest", "pytest-asyncio", "websockets", "starlette", "httpx", "fakeredis")
@@ -45,6 +45,7 @@ class Condition:
     scopes: tuple[Scope, ...] = ()
     static: tuple[str, ...] = ()
     requires: tuple[tuple[str, str], ...] = ()  # version guards of this alternative alone
+    audit: bool = False  # matches what run --audit found a test left changed (and nothing else)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,8 @@ def _check_condition(key: str, value: Any) -> str:
     if key == "requires":
         package, problem = _requires_problem(value)
         return f"{package}: {problem}" if package else problem
+    if key == "audit":
+        return "" if isinstance(value, bool) else "must be true or false"
     if key == "leaked":
         if not isinstance(value, dict) or set(value) - set(LEAK_KEYS) or "kind" not in value:
             return f"must be a mapping with kind and optionally {', '.join(LEAK_KEYS[1:])}"
@@ -278,7 +281,8 @@ def _condition(raw: dict[str, Any]) -> Condition:
                      warning=raw.get("warning"),
                      leaked=tuple((k, str(v)) for k, v in (raw.get("leaked") or {}).items()),
                      scopes=tuple(Scope(s) for s in raw.get("scope", ())), static=tuple(raw.get("static", ())),
-                     requires=tuple((str(k), str(v)) for k, v in (raw.get("requires") or {}).items()))
+                     requires=tuple((str(k), str(v)) for k, v in (raw.get("requires") or {}).items()),
+                     audit=bool(raw.get("audit", False)))
 
 
 def find(playbooks: Sequence[Playbook], playbook_id: str) -> Playbook | None:

@@ -289,6 +289,7 @@ class TestEvidence:
     commands: tuple[str, ...] = ()  # plain-pytest commands that show it
     from_run: bool = True  # False: from a CI artifact only, nothing was re-run
     others: tuple[str, ...] = ()  # more tests with the same evidence, folded into this one
+    from_audit: bool = False  # state a test left changed (run --audit), whether or not anything failed
     facts: tuple[tuple[str, str | tuple[str, ...]], ...] = ()  # names from the user's code, for advice
 
     @property

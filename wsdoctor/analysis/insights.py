@@ -45,7 +45,7 @@ def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook]
         for playbook, (groups, condition) in matches:
             cause = cause_key(item) if item.polluters else None
             grouped.setdefault((playbook.id, cause), []).append((item, groups, condition))
-        if not matches and item.verdict is not Verdict.PASS:
+        if not matches and item.verdict is not Verdict.PASS and not item.from_audit:
             unmatched.setdefault(cause_key(item), []).append(item)
     by_id = {p.id: p for p in usable}
     insights = [_insight(by_id[pid], hits, versions) for (pid, _), hits in grouped.items()]
@@ -68,6 +68,8 @@ def _condition_groups(condition: Condition, item: TestEvidence, matcher: Bounded
                       owner: str) -> dict[str, str] | None:
     """The named groups the condition captured, or None when it does not hold."""
     groups: dict[str, str] = {}
+    if condition.audit is not item.from_audit:  # state left behind is told apart from a failure
+        return None
     if condition.verdicts and item.verdict not in condition.verdicts:
         return None
     if condition.scopes and item.scope not in condition.scopes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from wsdoctor.analysis.audit import ranked
 from wsdoctor.records import RUN_VERDICTS, BisectResult, RunRecord, StateChange
 
 SCHEMA_VERSION = 1
@@ -25,7 +26,7 @@ def run_document(record: RunRecord, exit_code: int) -> dict[str, Any]:
              "runs": [{"run": o.plan, "context": o.context.value, "outcome": o.outcome.value,
                        "message": o.message} for o in v.observations]}
             for v in record.verdicts],
-        "audit": [change_document(c) for c in record.audit()],
+        "audit": [{**change_document(r.change), "risk": r.risk.value} for r in ranked(record.audit())],
         "bisects": [bisect_document(b) for b in record.bisects],
     }
 

@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from wsdoctor.analysis.audit import Risk, folded, ranked
 from wsdoctor.analysis.observations import summarize
 from wsdoctor.records import (
     RUN_VERDICTS,
@@ -21,6 +21,7 @@ from wsdoctor.records import (
     Verdict,
 )
 from wsdoctor.render.bisect_view import render_bisect
+from wsdoctor.render.markup import plain_text
 from wsdoctor.text import first_line, shown_value
 
 STYLES: dict[RunVerdict, str] = {
@@ -52,8 +53,8 @@ def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> 
            if result.outcome is not Outcome.NOT_RUN]
     for label, result in ran:
         if not result.outcome.is_good:
-            console.print(f"[red]{result.outcome.value}[/] {escape(result.nodeid)} ({escape(label)})"
-                          + (f": {escape(result.message)}" if result.message else ""),
+            console.print(f"[red]{result.outcome.value}[/] {plain_text(result.nodeid)} ({plain_text(label)})"
+                          + (f": {plain_text(result.message)}" if result.message else ""),
                           highlight=False, soft_wrap=True)
     planned = sum(len(plan_result.plan.test_ids) for plan_result in record.plan_results)
     counts = Counter(result.outcome.value for _, result in ran)
@@ -64,17 +65,28 @@ def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> 
 
 
 def _print_audit(changes: Sequence[StateChange], console: Console) -> None:
-    if not changes:
-        console.print("[green]audit: no test or import left process-global state changed[/]")
+    ranked_changes = ranked(changes)
+    shown = [r for r in ranked_changes if r.risk is not Risk.NOISE]
+    noise = folded(ranked_changes)
+    if not shown:
+        console.print("[green]audit: no test or import left process-global state changed[/]"
+                      + (f" ({_noise_line(noise)})" if noise else ""), highlight=False)
         return
-    table = Table(title=f"audit: {len(changes)} change(s) left behind (environment changed)",
+    table = Table(title=f"audit: {len(shown)} change(s) left behind that can break another test, riskiest first",
                   title_justify="left")
-    for column in ("left by", "kind", "name", "before → after"):
+    for column in ("risk", "left by", "kind", "name", "before → after"):
         table.add_column(column, overflow="fold")
-    for change in changes:
-        table.add_row(escape(change.by), change.kind, escape(change.name),
-                      escape(f"{shown_value(change.before)} → {shown_value(change.after)}"))
+    for item in shown:
+        change = item.change
+        table.add_row(item.risk.value, plain_text(change.by), change.kind, plain_text(change.name),
+                      plain_text(f"{shown_value(change.before)} → {shown_value(change.after)}"))
     console.print(table)
+    if noise:
+        console.print(f"  and {_noise_line(noise)}: not listed (`--json` has them, risk noise)", highlight=False)
+
+
+def _noise_line(noise: Counter[str]) -> str:
+    return ", ".join(f"{count} {why}" for why, count in noise.most_common())
 
 
 def _findings_table(findings: Sequence[TestVerdict]) -> Table:
@@ -83,8 +95,8 @@ def _findings_table(findings: Sequence[TestVerdict]) -> Table:
     table.add_column("test", overflow="fold")
     table.add_column("outcome per run")
     for finding in findings:
-        table.add_row(_verdict_text(finding.verdict), escape(finding.nodeid),
-                      escape(summarize(finding.observations)))
+        table.add_row(_verdict_text(finding.verdict), plain_text(finding.nodeid),
+                      plain_text(summarize(finding.observations)))
     return table
 
 
@@ -93,14 +105,14 @@ def _verdict_text(verdict: RunVerdict) -> str:
 
 
 def _print_details(finding: TestVerdict, console: Console) -> None:
-    console.print(f"\n{_verdict_text(finding.verdict)} [bold]{escape(finding.nodeid)}[/]",
+    console.print(f"\n{_verdict_text(finding.verdict)} [bold]{plain_text(finding.nodeid)}[/]",
                   highlight=False, soft_wrap=True)
-    console.print(f"  {escape(finding.reason)}", highlight=False)
+    console.print(f"  {plain_text(finding.reason)}", highlight=False)
     message = finding.detail or next((o.message for o in finding.observations if o.message), "")
     if message:
-        console.print(f"  {escape(first_line(message))}", highlight=False, soft_wrap=True)
+        console.print(f"  {plain_text(first_line(message))}", highlight=False, soft_wrap=True)
     for command in finding.reproduce:
-        console.print(f"  $ {escape(command)}", highlight=False, soft_wrap=True)
+        console.print(f"  $ {plain_text(command)}", highlight=False, soft_wrap=True)
 
 
 def _summary_line(record: RunRecord, record_path: str) -> str:
