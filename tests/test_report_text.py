@@ -130,3 +130,22 @@ def test_a_shipped_playbook_shows_no_hole_and_cites_nothing_internal(playbook: P
         assert not re.search(r"\(unknown\)|\(not bisected\)|\bNone\b|\{\w*\}", prose), (key, prose)
         assert not re.search(r"(?i)\bseed \d|\bcatalogue\b|\bVERIFIED\b", text), (key, text)
     assert "app.ws" not in texts["solution"] and "005930" not in texts["solution"]  # the demo's own names
+
+
+def test_run_and_bisect_output_print_test_text_without_its_control_sequences(tmp_path: Path) -> None:
+    import dataclasses
+
+    from tests.test_from_records import BISECTED, record
+    from wsdoctor.render.bisect_view import render_bisect
+    from wsdoctor.render.terminal import render_run
+
+    run = record(tmp_path)
+    run = dataclasses.replace(run, verdicts=tuple(
+        dataclasses.replace(v, reason=f"fails {HOSTILE}", reproduce=("pytest [bold]x[/bold]",))
+        if v.verdict is Verdict.ORDER_DEPENDENT else v for v in run.verdicts))
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    render_run(run, console, "record")
+    render_bisect(dataclasses.replace(BISECTED, summary=HOSTILE), console)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert MOCK_REPR in shown and "pytest [bold]x[/bold]" in shown  # escaped, not interpreted, not dropped
