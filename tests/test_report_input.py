@@ -66,7 +66,7 @@ def test_the_format_follows_the_output_path(tmp_path: Path, wsdoctor_in_process)
         done = wsdoctor_in_process(tmp_path, "report", "--from-junit", "ci.xml", "--out", out)
         assert done.exit_code == 0, done.stderr
     assert (tmp_path / "report.md").read_text().startswith("# wsdoctor postmortem of ci.xml\n")
-    assert "\n## 1. fail: tests/test\\_0.py::test\\_0\n" in (tmp_path / "report.md").read_text()
+    assert "\n## 1. fail: tests/test_0.py::test_0\n" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
     assert json.loads((tmp_path / "report.json").read_text())["schema"] == 1
     assert (tmp_path / "pages" / "README.md").exists() and (tmp_path / "existing-dir" / "README.md").exists()

@@ -128,9 +128,8 @@ def test_a_never_awaited_coroutine_is_blamed_on_the_test_that_created_it(tmp_pat
     store(tmp_path, run_with_warning(tmp_path, ORIGIN.format(root=tmp_path)))
     [insight] = reported(tmp_path, wsdoctor_in_process)
     assert (insight["playbook"], insight["tests"]) == ("coroutine-never-awaited", [CREATOR])
-    assert f"It was created at tests/test\\_a\\_admin.py:8, in {CREATOR.replace('_', chr(92) + '_')}." in (
-        insight["phenomenon"])
-    assert "pytest reported the warning under tests/test\\_c\\_memory.py::test\\_reset" in insight["phenomenon"]
+    assert f"It was created at tests/test_a_admin.py:8, in {CREATOR}." in insight["phenomenon"]
+    assert "pytest reported the warning under tests/test_c_memory.py::test_reset" in insight["phenomenon"]
     assert "Origin unknown" not in insight["phenomenon"]
     assert "async def test_close_deferred():" in insight["solution"]
     assert insight["evidence"][0]["warnings"] == ["RuntimeWarning: coroutine 'Connection.close' was never awaited"]
@@ -141,7 +140,7 @@ def test_without_its_origin_a_coroutine_warning_says_so_instead_of_guessing(tmp_
     store(tmp_path, run_with_warning(tmp_path, "RuntimeWarning: coroutine 'Connection.close' was never awaited"))
     [insight] = reported(tmp_path, wsdoctor_in_process)
     assert insight["tests"] == [FREER]
-    assert "Origin unknown: pytest reported the warning under tests/test\\_c\\_memory.py::test\\_reset" in (
+    assert "Origin unknown: pytest reported the warning under tests/test_c_memory.py::test_reset" in (
         insight["phenomenon"])
     assert "It was created at" not in insight["phenomenon"]
 
@@ -156,7 +155,7 @@ def test_a_mock_left_on_a_class_attribute_is_put_back_with_the_users_names(tmp_p
     assert 'monkeypatch.setattr(Packet, "json", MagicMock())' in insight["solution"]
     assert 'monkeypatch.setattr(Packet, "json", Packet.json)' in insight["solution"]
     assert "def test_notify_all(monkeypatch):" in insight["solution"]
-    assert "\\<MagicMock name='mock.dumps\\(\\)' id='1'\\>" in insight["phenomenon"]
+    assert "\\<MagicMock name='mock.dumps()' id='1'\\>" in insight["phenomenon"]
 
 
 def test_a_mock_left_on_a_module_global_is_put_back_on_its_module(tmp_path: Path,

@@ -51,7 +51,9 @@ GENERIC_NAMES: Mapping[str, str] = {
     "mock_args": "",
 }
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|&~])")
+# Markdown's and HTML's special characters; an underscore inside a word (test_send_message) is
+# never emphasis in CommonMark, so it stays as it is and node ids read as they are.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>#&~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
