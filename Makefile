@@ -65,6 +65,7 @@ unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state $(RANDOMLY_VENV)/.installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_bisect.py
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) $(RANDOMLY_VENV) .coverage .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info
