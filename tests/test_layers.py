@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
 from wsdoctor.execution.child import stage_child_package
+from wsdoctor.project_names import imported_modules
 
 PACKAGE = Path(__file__).resolve().parent.parent / "wsdoctor"
 
@@ -18,14 +18,7 @@ def module_name(path: Path) -> str:
 
 def imports_of(path: Path) -> set[str]:
     """Every module a file imports, at its top or inside functions."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
+    return imported_modules(path)
 
 
 def source_files(root: Path) -> list[Path]:

@@ -40,11 +40,12 @@ class ProjectSources:
     def imports(self, path: Path) -> set[str]:
         """The modules a file imports (absolute names), read once."""
         if path not in self._imports:
-            self._imports[path] = _imported_modules(path)
+            self._imports[path] = imported_modules(path)
         return self._imports[path]
 
 
-def _imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports (absolute imports, at its top or inside functions); none if it does not parse."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
