@@ -59,12 +59,6 @@ def load_expected(name: str) -> dict[str, Any]:
     return data
 
 
-def victim_of(entry: dict[str, Any]) -> str:
-    """A polluters entry names one victim, or several that share its cause (the first is bisected)."""
-    victim: str = entry.get("victim") or entry["victims"][0]
-    return victim
-
-
 def expected_variants(name: str) -> list[dict[str, Any]]:
     """The suite's expected document, then each of its variants (more runs of the same suite)."""
     expected = load_expected(name)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, expected_variants, make_project, run_wsdoctor, victim_of
+from tests.conftest import SCENARIOS, expected_variants, make_project, run_wsdoctor
 
 pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
 
@@ -27,6 +27,12 @@ KNOWN_DEFECTS = {
 }
 # Victims that fail only sometimes after their polluters: their commands cannot be replayed once.
 DETERMINISTIC = [(name, entry) for name, entry in CASES if "--repeat" not in entry.get("bisect_args", [])]
+
+
+def victim_of(entry: dict[str, Any]) -> str:
+    """The victim to bisect: an entry names one, or several that share one cause."""
+    victim: str = entry.get("victim") or entry["victims"][0]
+    return victim
 
 
 def case_id(case: tuple[str, dict[str, Any]]) -> str:
@@ -47,16 +53,16 @@ def bisect(project: Path, entry: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def value_matches(pattern: str | None, value: str | None) -> bool:
+    """``null`` in expected.yaml: absent on that side; otherwise a regex the value must match."""
+    return value is None if pattern is None else value is not None and re.search(pattern, value) is not None
+
+
 def leak_matches(expected: dict[str, Any], found: list[dict[str, Any]]) -> bool:
     name = expected["name"].split("{", 1)[0]  # "{WS_PORT}": a port chosen in each process
     return any(leak["kind"] == expected["kind"] and leak["name"].startswith(name)
-               and all(_value_matches(expected[side], leak[side]) for side in ("before", "after") if side in expected)
+               and all(value_matches(expected[side], leak[side]) for side in ("before", "after") if side in expected)
                for leak in found)
-
-
-def _value_matches(pattern: str | None, value: str | None) -> bool:
-    """A regex the leaked value must match, or None: the value must be absent."""
-    return value is None if pattern is None else value is not None and re.search(pattern, value) is not None
 
 
 @pytest.mark.parametrize("case", cases(CASES))
@@ -65,10 +71,11 @@ def test_bisect_finds_the_listed_culprits_and_state(case: tuple[str, dict[str, A
     result = bisect(scenario(name), entry)
     setters = "state_setters" in entry
     assert result["verdict"] == ("brittle" if setters else "order-dependent"), result["steps"]
-    found = result["state_setters"] if setters else result["polluters"]
+    found = sorted(result["state_setters"] if setters else result["polluters"])  # a set, in any order
     wanted = entry["state_setters"] if setters else entry["polluters"]
     right_answers = [sorted(wanted)] + [[alternative] for alternative in entry.get("alternatives", [])]
-    assert sorted(found) in right_answers, result["steps"]  # a set: a reversed order may list it reversed
+    assert found in right_answers, result["steps"]
+    assert all(sorted(larger) != found for larger in entry.get("not_smallest", [])), result["steps"]
     assert result["scope"] == (None if setters else entry["scope"])
     for leak in entry["leaked_state"]:
         assert leak_matches(leak, result["leaked_state"]), result["leaked_state"]
