@@ -96,7 +96,7 @@ def _swallowing_handlers(test: ast.FunctionDef | ast.AsyncFunctionDef) -> list[a
     every check could be swallowed. Around best-effort cleanup (`sock.shutdown()`) in a test that
     checks something whatever happens, it hides nothing."""
     found = []
-    for node in ast.walk(test):
+    for node in _own_nodes(test):
         if not isinstance(node, ast.Try):
             continue
         swallowing = [h for h in node.handlers if _swallows(h)]
@@ -142,9 +142,28 @@ def _always_checks(body: list[ast.stmt], skip_swallowed: bool = False) -> bool:
 
 
 def _only_guarded_asserts(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Asserts that run only on some paths: under an `if` whose other branch checks nothing."""
-    asserts = [node for node in ast.walk(function) if isinstance(node, ast.Assert)]
+    """Asserts that run only on some paths: under an `if` whose other branch checks nothing.
+
+    Only the test's own asserts count: those of a callback defined inside it (an ASGI `send`, a
+    handler) run when the code under test calls them, which the source cannot tell.
+    """
+    asserts = [node for node in _own_nodes(function) if isinstance(node, ast.Assert)]
     return bool(asserts) and not _always_checks(function.body)
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of a function's body, without those of the functions and classes defined in it."""
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        if not isinstance(node, _SCOPES):
+            pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _assignments_undone_by_patch_dict(tree: ast.Module) -> set[ast.AST]:
