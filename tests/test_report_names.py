@@ -199,3 +199,20 @@ def test_victims_of_one_cause_are_one_insight_listing_them_all(tmp_path: Path,
     page = (tmp_path / "report.md").read_text()
     assert markdown.exit_code == 0 and page.count("\n## ") == 1  # one insight
     assert "and 20 more test(s) with this cause" in page  # five shown in full, the others named
+
+
+def test_a_polluters_own_static_finding_joins_the_cause_it_was_proven_in() -> None:
+    from wsdoctor.analysis.insights import insights_for
+    from wsdoctor.playbook import load_all
+    from wsdoctor.records import StaticFinding, TestEvidence
+
+    stub = "tests/unit/test_stub.py"
+    leak = StateChange("sys.modules", "websockets", "module @1", "MagicMock @2", stub)
+    victims = [TestEvidence(nodeid=f"tests/it/test_server.py::test_{n}", verdict=Verdict.ORDER_DEPENDENT,
+                            message="No module named 'websockets.asyncio'; 'websockets' is not a package",
+                            leaked=(leak,), polluters=(stub,), scope=Scope.FILE_IMPORT) for n in range(2)]
+    finding = StaticFinding("sys-modules-assignment", stub, 3, 'sys.modules["websockets"] = MagicMock()')
+    polluter = TestEvidence(nodeid=f"{stub}::test_connect", verdict=Verdict.PASS, static=(finding,))
+    insights = insights_for([*victims, polluter], load_all()[0], {})
+    about = [i for i in insights if i.playbook == "collection-time-side-effect"]
+    assert [sorted(i.tests) for i in about] == [sorted([*(v.nodeid for v in victims), polluter.nodeid])]

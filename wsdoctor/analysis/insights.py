@@ -40,17 +40,33 @@ def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook]
                                           for name, spec in p.requires)]
     grouped: dict[tuple[str, Hashable], list[tuple[TestEvidence, dict[str, str], Condition]]] = {}
     unmatched: dict[Hashable, list[TestEvidence]] = {}
+    causes = _polluter_causes(evidence)
     for item in evidence:
         matches = [(p, found) for p in usable for found in [_match(p, item, versions, matcher)] if found is not None]
         for playbook, (groups, condition) in matches:
-            cause = cause_key(item) if item.polluters else None
-            grouped.setdefault((playbook.id, cause), []).append((item, groups, condition))
+            grouped.setdefault((playbook.id, _cause_of(item, causes)), []).append((item, groups, condition))
         if not matches and item.verdict is not Verdict.PASS and not item.from_audit:
             unmatched.setdefault(cause_key(item), []).append(item)
     by_id = {p.id: p for p in usable}
     insights = [_insight(by_id[pid], hits, versions) for (pid, _), hits in grouped.items()]
     insights.sort(key=lambda i: (-i.confidence.rank, i.playbook or "", -len(i.tests)))
     return insights + [_unmatched(items) for items in unmatched.values()]
+
+
+def _polluter_causes(evidence: Sequence[TestEvidence]) -> dict[str, Hashable]:
+    """Each polluter (a test, or a file whose import pollutes) and the one cause it was proven in."""
+    found: dict[str, set[Hashable]] = {}
+    for item in evidence:
+        for polluter in item.polluters:
+            found.setdefault(polluter, set()).add(cause_key(item))
+    return {polluter: next(iter(keys)) for polluter, keys in found.items() if len(keys) == 1}
+
+
+def _cause_of(item: TestEvidence, causes: dict[str, Hashable]) -> Hashable:
+    """A victim's cause; a polluter's own evidence (its static finding) joins the cause it was proven in."""
+    if item.polluters:
+        return cause_key(item)
+    return causes.get(item.nodeid, causes.get(item.nodeid.split("::", 1)[0]))
 
 
 def _match(playbook: Playbook, item: TestEvidence, versions: dict[str, str],
