@@ -158,7 +158,7 @@ def _check_fields(data: dict[str, Any], lines: _Lines, path: str) -> list[Proble
     if "confidence" in data and data["confidence"] not in CONFIDENCES:
         bad("confidence", f"must be one of {', '.join(CONFIDENCES)}")
     if "catalogue" in data and not isinstance(data["catalogue"], int):
-        bad("catalogue", "must be the family's number in the failure catalogue")
+        bad("catalogue", "must be a whole number: the family's number, by which playbooks are listed")
     for key in ("title", *TEXT_KEYS):
         if key in data and not (isinstance(data[key], str) and data[key].strip()):
             bad(key, "must be non-empty text")
