@@ -16,6 +16,7 @@ import typer.main
 from typer.core import TyperCommand
 
 from wsdoctor import __version__
+from wsdoctor.config import Config, chosen, load_config
 from wsdoctor.exits import ExitCode, exit_for
 from wsdoctor.records import BisectOptions, Isolation, RunOptions
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PYTEST_ARGS_KEY = "pytest_args"
+DEFAULT_WORKERS = os.cpu_count() or 1
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_BUDGET = 600.0
 
 
 class PassthroughCommand(TyperCommand):
@@ -34,8 +38,17 @@ class PassthroughCommand(TyperCommand):
             ctx.meta[PYTEST_ARGS_KEY] = tuple(args[cut + 1:])
             args = args[:cut]
         else:
-            ctx.meta[PYTEST_ARGS_KEY] = ()
+            ctx.meta[PYTEST_ARGS_KEY] = None  # not given: [tool.wsdoctor] pytest_args, if any
         return list(super().parse_args(ctx, args))
+
+
+def _pytest_args(ctx: typer.Context, config: Config) -> tuple[str, ...]:
+    given: tuple[str, ...] | None = ctx.meta.get(PYTEST_ARGS_KEY)
+    return chosen(given, config.pytest_args, ())
+
+
+def _paths(paths: list[str] | None, config: Config) -> tuple[str, ...]:
+    return chosen(tuple(paths) if paths else None, config.paths, ())
 
 
 def _save_traceback() -> str:
@@ -96,9 +109,10 @@ def run(
                                         "non-determinism.")] = 1,
     isolate: Annotated[Isolation | None, typer.Option(
         help="Also run each file, or each test, in a child of its own.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Children run in parallel.")] = os.cpu_count() or 1,
-    timeout: Annotated[float, typer.Option(min=0, metavar="SECONDS",
-                                           help="Per-test deadline; 0 turns it off.")] = 60.0,
+    workers: Annotated[int | None, typer.Option(min=1, help="Children run in parallel (default: the number "
+                                                "of CPUs).")] = None,
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS",
+                                                  help="Per-test deadline; 0 turns it off (default 60).")] = None,
     python: Annotated[str | None, typer.Option(
         metavar="PATH", help="Interpreter to run the suite with (default: wsdoctor's).")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
@@ -117,11 +131,13 @@ def run(
     cwd = Path.cwd()
     if last:
         raise typer.Exit(int(show_last(cwd, _consoles)))
-    options = RunOptions(paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
-                         python=python or sys.executable, reverse=reverse, shuffle=shuffle,
-                         repeat=repeat, isolate=isolate,
-                         workers=workers, timeout=timeout, audit=audit, bisect=bisect_found)
-    request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=python is not None)
+    config = load_config(cwd)
+    interpreter = python or config.python
+    options = RunOptions(paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
+                         python=interpreter or sys.executable, reverse=reverse, shuffle=shuffle,
+                         repeat=repeat, isolate=isolate, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
+                         timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), audit=audit, bisect=bisect_found)
+    request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=interpreter is not None)
     raise typer.Exit(int(run_suite(request, _consoles)))
 
 
@@ -136,11 +152,14 @@ def bisect(
                                                     "one a line (e.g. one xdist worker's).")] = None,
     randomly_seed: Annotated[int | None, typer.Option(metavar="SEED", help="The order pytest-randomly "
                                                       "made with this seed.")] = None,
-    budget: Annotated[float, typer.Option(min=1, metavar="SECONDS", help="Give up after this long.")] = 600.0,
+    budget: Annotated[float | None, typer.Option(min=1, metavar="SECONDS", help="Give up after this long "
+                                                 "(default 600).")] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Run every trial this often, for a victim that "
                                         "fails only sometimes.")] = 1,
-    workers: Annotated[int, typer.Option(min=1, help="Trials run in parallel.")] = os.cpu_count() or 1,
-    timeout: Annotated[float, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline.")] = 60.0,
+    workers: Annotated[int | None, typer.Option(min=1, help="Trials run in parallel (default: the number "
+                                                "of CPUs).")] = None,
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline "
+                                                  "(default 60).")] = None,
     python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
                                                    help="Write the result as JSON here.")] = None,
@@ -151,11 +170,15 @@ def bisect(
     from wsdoctor.commands.bisect import bisect_command
     from wsdoctor.commands.bisect_setup import BisectRequest
 
+    config = load_config(Path.cwd())
+    interpreter = python or config.python
     options = BisectOptions(
-        victim=victim, paths=tuple(paths or ()), pytest_args=ctx.meta.get(PYTEST_ARGS_KEY, ()),
-        python=python or sys.executable, workers=workers, timeout=timeout, budget=budget, repeat=repeat,
-        from_run=from_run, order_file=str(order_file) if order_file else None, randomly_seed=randomly_seed)
-    request = BisectRequest(options=options, cwd=Path.cwd(), python_given=python is not None,
+        victim=victim, paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
+        python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
+        timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), budget=chosen(budget, config.budget, DEFAULT_BUDGET),
+        repeat=repeat, from_run=from_run, order_file=str(order_file) if order_file else None,
+        randomly_seed=randomly_seed)
+    request = BisectRequest(options=options, cwd=Path.cwd(), python_given=interpreter is not None,
                             json_path=json_path, resume=resume)
     raise typer.Exit(int(bisect_command(request, *_consoles())))
 

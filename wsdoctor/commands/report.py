@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.console import Console
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.codec import write_atomic
+from wsdoctor.config import load_config
 from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.playbook import Playbook, load_all
@@ -93,19 +93,7 @@ def load_playbooks(cwd: Path, extra: Sequence[Path]) -> list[Playbook]:
 
 def configured_dirs(cwd: Path) -> list[Path]:
     """`[tool.wsdoctor] playbooks = [...]` in the project's pyproject.toml."""
-    pyproject = cwd / "pyproject.toml"
-    if not pyproject.exists():
-        return []
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot read {pyproject}: {error}") from None
-    listed = config.get("tool", {}).get("wsdoctor", {}).get("playbooks", [])
-    return [cwd / entry for entry in listed]
+    return list(load_config(cwd).playbooks)
 
 
 def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str], str]:
