@@ -67,7 +67,7 @@ def test_the_nearest_pyproject_above_is_the_project_and_its_paths_are_made_relat
 ])
 def test_an_unknown_key_or_a_wrong_type_names_the_key(tmp_path: Path, table: str, expected: str) -> None:
     make_project(tmp_path, {"pyproject.toml": f"[tool.wsdoctor]\n{table}\n"})
-    with pytest.raises(UsageError, match="pyproject.toml \\[tool.wsdoctor\\]") as raised:
+    with pytest.raises(UsageError, match=r"pyproject.toml \[tool.wsdoctor\]") as raised:
         load_config(tmp_path)
     assert expected in str(raised.value)
     assert "\n" not in str(raised.value)
@@ -75,7 +75,7 @@ def test_an_unknown_key_or_a_wrong_type_names_the_key(tmp_path: Path, table: str
 
 def test_a_broken_pyproject_is_bad_input(tmp_path: Path) -> None:
     make_project(tmp_path, {"pyproject.toml": "[tool.wsdoctor\n"})
-    with pytest.raises(UsageError, match="cannot read .*pyproject.toml"):
+    with pytest.raises(UsageError, match=r"cannot read .*pyproject.toml"):
         load_config(tmp_path)
 
 
