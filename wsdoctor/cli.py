@@ -17,7 +17,7 @@ from typer.core import TyperCommand
 
 from wsdoctor import __version__
 from wsdoctor.config import Config, chosen, load_config
-from wsdoctor.exits import ExitCode, exit_for
+from wsdoctor.exits import ExitCode, UsageError, exit_for
 from wsdoctor.records import BisectOptions, Isolation, RunOptions
 
 if TYPE_CHECKING:
@@ -236,6 +236,61 @@ def playbooks_validate(paths: Annotated[list[Path] | None, typer.Argument(
     from wsdoctor.commands.playbooks import validate_playbooks
 
     raise typer.Exit(int(validate_playbooks(tuple(paths or ()), Path.cwd(), _stdout())))
+
+
+def _fail_on(given: list[str] | None, config: Config) -> tuple[str, ...]:
+    from wsdoctor.analysis.gate import DEFAULT_FAIL_ON, GATE_VERDICTS, unknown_verdicts
+
+    names = tuple(name.strip() for item in given or () for name in item.split(",") if name.strip())
+    unknown = unknown_verdicts(names)
+    if unknown:
+        raise UsageError(f"--fail-on {unknown[0]!r}: use verdicts out of {', '.join(GATE_VERDICTS)}")
+    return chosen(names or None, config.fail_on, DEFAULT_FAIL_ON)
+
+
+def _baseline_file(given: Path | None, config: Config) -> tuple[Path, bool]:
+    """The baseline's path, and whether it was named (then it must exist for ci)."""
+    from wsdoctor.baseline import BASELINE_FILE
+
+    if given is not None:
+        return given, True
+    return (config.baseline, True) if config.baseline is not None else (config.root / BASELINE_FILE, False)
+
+
+FailOn = Annotated[list[str] | None, typer.Option(
+    "--fail-on", metavar="VERDICTS", help="Verdicts that fail the job, comma-separated or repeated (default: "
+    "order-dependent, brittle, flaky, hang, crash, collection-error, leaked-state, not-run).")]
+BaselineOption = Annotated[Path | None, typer.Option(
+    "--baseline", metavar="FILE", help="The baseline file (default: wsdoctor-baseline.yaml at the project root).")]
+
+baseline_app = typer.Typer(help="The baseline: findings the project has accepted.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("update", context_settings={"help_option_names": ["-h", "--help"]})
+def baseline_update(
+    baseline: BaselineOption = None,
+    fail_on: FailOn = None,
+    reason: Annotated[str | None, typer.Option(metavar="TEXT", help="Why the new entries are accepted.")] = None,
+    expires: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="When the new entries stop "
+                                                "being accepted.")] = None,
+    from_run: Annotated[str | None, typer.Option("--from", metavar="RUN_ID", help="Take the findings of "
+                                                 "this run (default: the newest).")] = None,
+) -> None:
+    """Accept the last run's findings: write them into the baseline file, which `wsdoctor ci` reads.
+    Entries keep their reasons and dates while they occur; fixed ones are removed."""
+    import datetime
+
+    from wsdoctor.baseline import parse_date
+    from wsdoctor.commands.baseline import BaselineRequest, default_reason, update_baseline
+
+    cwd = Path.cwd()
+    config = load_config(cwd)
+    today = datetime.date.today()
+    request = BaselineRequest(cwd=cwd, path=_baseline_file(baseline, config)[0], fail_on=_fail_on(fail_on, config),
+                              reason=reason or default_reason(today),
+                              expires=parse_date(expires, "--expires") if expires else None, run_id=from_run)
+    raise typer.Exit(int(update_baseline(request, _stdout())))
 
 
 @app.command()
