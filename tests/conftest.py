@@ -65,10 +65,11 @@ def expected_variants(name: str) -> list[dict[str, Any]]:
     return [expected, *(expected.get("variants") or [])]
 
 
-def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300) -> Completed:
-    """`python -m wsdoctor ARGS` in cwd: the real program, as a user runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["COLUMNS"] = "200"
+def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Completed:
+    """`python -m wsdoctor ARGS` in cwd: the real program, as a user runs it (outside GitHub
+    Actions, whatever runs these tests, unless ``env`` says otherwise)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GITHUB_"))},
+           "COLUMNS": "200", **(env or {})}
     done = subprocess.run([sys.executable, "-m", "wsdoctor", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)

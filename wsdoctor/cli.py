@@ -293,6 +293,63 @@ def baseline_update(
     raise typer.Exit(int(update_baseline(request, _stdout())))
 
 
+@app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
+def ci(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(help="Files or directories to collect.")] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed of the shuffled order (default: derived "
+                                             "from the CI run's id, and printed).")] = None,
+    budget: Annotated[float | None, typer.Option(min=1, metavar="SECONDS", help="Time for bisecting the new "
+                                                 "order-dependent tests, all together (default 600).")] = None,
+    fail_on: FailOn = None,
+    baseline: BaselineOption = None,
+    junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Write JUnit XML here.")] = None,
+    summary: Annotated[Path | None, typer.Option(metavar="FILE", help="Write the Markdown summary here (it goes "
+                                                 "to $GITHUB_STEP_SUMMARY when that is set).")] = None,
+    reports: Annotated[Path | None, typer.Option(metavar="DIR", help="Write the insight reports here "
+                                                 "(default: the run's record directory).")] = None,
+    shard: Annotated[str | None, typer.Option(metavar="K/N", help="Run the K-th of N balanced shares of the "
+                                              "test files.")] = None,
+    durations_from: Annotated[Path | None, typer.Option(metavar="RECORD", help="Balance the shards by the "
+                                                        "durations this run record holds.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Children run in parallel (default: the number "
+                                                "of CPUs).")] = None,
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline "
+                                                  "(default 60).")] = None,
+    python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
+    playbooks: Annotated[list[Path] | None, typer.Option("--playbooks", metavar="DIR",
+                                                         help="More playbooks.")] = None,
+) -> None:
+    """Gate a build: the suite in its order and one shuffled order, bisects of new order-dependent
+    tests, the audit and playbooks; fails the job on new findings, not on those the baseline accepts.
+    Exit 0 passed, 1 failed, 2 bad input or config, 3 internal error."""
+    from wsdoctor.analysis.shards import parse_shard
+    from wsdoctor.commands.ci import CiOutputs, CiRequest, GateSettings, ci_command
+
+    cwd = Path.cwd()
+    config = load_config(cwd)
+    spec = parse_shard(shard) if shard is not None else None
+    if shard is not None and spec is None:
+        raise UsageError(f"--shard {shard!r}: give K/N with 1 <= K <= N, e.g. --shard 2/4")
+    interpreter = python or config.python
+    options = RunOptions(paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
+                         python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
+                         timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT))
+    baseline_path, named = _baseline_file(baseline, config)
+    environment = dict(os.environ)
+    step_summary = environment.get("GITHUB_STEP_SUMMARY")
+    request = CiRequest(
+        options=options, cwd=cwd, python_given=interpreter is not None, seed=seed,
+        budget=chosen(budget, config.budget, DEFAULT_BUDGET), shard=spec, durations_from=durations_from,
+        gate=GateSettings(fail_on=_fail_on(fail_on, config), baseline=baseline_path, baseline_named=named,
+                          playbook_dirs=tuple(playbooks or ())),
+        outputs=CiOutputs(junit=junit, summary=summary, reports=reports,
+                          step_summary=Path(step_summary) if step_summary else None,
+                          annotations=environment.get("GITHUB_ACTIONS") == "true"),
+        environment=environment)
+    raise typer.Exit(int(ci_command(request, _consoles)))
+
+
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Copy the demo suite here (new or "

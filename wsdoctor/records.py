@@ -406,3 +406,21 @@ class RunRecord:
 
 
 Record = RunRecord | BisectRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CiRecord:
+    """What `wsdoctor ci` (or `merge`) adds to its run: ci.json beside run.json."""
+
+    run_id: str
+    seed: int | None  # of the shuffled order
+    seed_source: str  # where the seed came from: --seed, the CI run's id, or chance
+    shard: str | None = None  # "K/N"
+    files: tuple[str, ...] = ()  # a shard's test files
+    fail_on: tuple[str, ...] = ()
+    baseline: str = ""
+    passed: bool = False
+    exit_code: int = 0
+    not_bisected: tuple[str, ...] = ()  # order-dependent victims the --budget left no time for
+    merged_from: tuple[str, ...] = ()  # `merge`: the records combined
+    notes: tuple[str, ...] = ()  # what the split of shards did to orders (merge)

@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from wsdoctor.records import RUN_VERDICTS, RunRecord, StateChange, TestVerdict, Verdict
+from wsdoctor.records import RUN_VERDICTS, CiRecord, RunRecord, StateChange, TestVerdict, Verdict
 
 LEAKED_STATE = "leaked-state"  # a test (or a file's import) left process-global state changed (--audit)
 NOT_RUN = "not-run"  # the test never ran: a gate must not pass a build on it
@@ -165,3 +165,33 @@ def updated_baseline(existing: Sequence[BaselineEntry], findings: Sequence[Findi
                                 polluters=polluters.get(f.test, ()))
                   for f in findings if f.verdict in fail_on and f.key not in known)
     return BaselineUpdate(entries=(*kept, *added), added=added, removed=tuple(removed))
+
+
+@dataclass(frozen=True, slots=True)
+class GateReport:
+    """Everything the CI writers show: the run, what ci added, the gate, the insights per test."""
+
+    record: RunRecord
+    ci: CiRecord
+    decision: GateDecision
+    insights: dict[str, tuple[str, ...]]  # test -> playbook ids ("unmatched" when none explains it)
+    reports_dir: str = ""  # where the insight reports were written
+
+    def gate_status(self, finding: Finding) -> str:
+        """failing, expired, accepted or reported."""
+        for name, found in (("failing", self.decision.failing), ("reported", self.decision.reported)):
+            if any(f.key == finding.key for f in found):
+                return name
+        return "expired" if any(f.key == finding.key for f, _ in self.decision.expired) else "accepted"
+
+    def findings(self) -> tuple[Finding, ...]:
+        d = self.decision
+        return (*d.failing, *(f for f, _ in d.expired), *(f for f, _ in d.accepted), *d.reported)
+
+    def location(self, test: str) -> tuple[str, int]:
+        """The file and 1-based line of a test (a file: its first line)."""
+        collection = self.record.collection
+        for collected in collection.tests if collection else ():
+            if collected.nodeid == test:
+                return collected.path, (collected.lineno or 0) + 1
+        return test.split("::", 1)[0], 1

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -28,29 +28,43 @@ from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
 from wsdoctor.store import RECORD_FILE, save_record
 
+MIN_BISECT_SECONDS = 5.0  # a bisect started with less of the budget left cannot even confirm its victim
+
 
 def complete_run(start: StartedRun, out: Console, err: Console) -> ExitCode:
     request = start.request
     session = RunSession(start, ProgressUI(err))
-    try:
-        session.execute()
-    except UsageError:
-        shutil.rmtree(start.run_dir)  # bad input found while collecting: nothing worth keeping yet
-        raise
-    except KeyboardInterrupt:
-        session.finish(RecordStatus.INTERRUPTED)
-        _write_json(request, session.record, ExitCode.INTERRUPTED)  # CI reads "interrupted", not a missing file
-        err.print(f"interrupted: kept what was recorded in {session.record_path}")
-        return ExitCode.INTERRUPTED
-    except Exception:
-        session.finish(RecordStatus.FAILED)  # an internal error: what the children reported stays recorded
-        raise
+    stopped = execute_to_verdicts(session, err)
+    if stopped is not None:
+        return stopped
     if request.options.bisect:
         session.bisect_victims(err)
     exit_code = run_exit(session.record)
     _write_json(request, session.record, exit_code)
     render_run(session.record, out, session.record_path)
     return exit_code
+
+
+def execute_to_verdicts(session: RunSession, err: Console,
+                        prepare: Callable[[RunSession], None] | None = None) -> ExitCode | None:
+    """Run a session (after ``prepare``) to its verdicts, recording how it ended: None when it
+    completed, the exit code when it was interrupted; errors are recorded and raised."""
+    try:
+        if prepare is not None:
+            prepare(session)
+        session.execute()
+    except UsageError:
+        shutil.rmtree(session.run_dir)  # bad input found while collecting: nothing worth keeping yet
+        raise
+    except KeyboardInterrupt:
+        session.finish(RecordStatus.INTERRUPTED)
+        _write_json(session.request, session.record, ExitCode.INTERRUPTED)  # CI reads "interrupted", not nothing
+        err.print(f"interrupted: kept what was recorded in {session.record_path}")
+        return ExitCode.INTERRUPTED
+    except Exception:
+        session.finish(RecordStatus.FAILED)  # an internal error: what the children reported stays recorded
+        raise
+    return None
 
 
 def _write_json(request: RunRequest, record: RunRecord, exit_code: int) -> None:
@@ -95,7 +109,8 @@ class RunSession:
             self._collect_while_running_the_suite(self.suite_child)
             collection = self._collection()
         else:
-            self._collect()
+            if self.record.collection is None:  # not given by the caller (a shard's share of it)
+                self._collect()
             collection = self._collection()
             self._phase("running the suite", suite_plans(collection, options))
         self._phase("second look at tests that did not pass", second_look_plans(collection, self.plan_results))
@@ -113,7 +128,7 @@ class RunSession:
 
     def _collect(self) -> None:
         self.ui.note("[bold]collecting[/]")
-        self._set_collection(*collect_suite(self.executor, self.request.options.paths))
+        self.use_collection(*collect_suite(self.executor, self.request.options.paths))
 
     def _collect_while_running_the_suite(self, suite_child: LiveChild) -> None:
         options = self.request.options
@@ -121,9 +136,9 @@ class RunSession:
             run, child, output = self.executor.finish_discovering(discovering_plan(options), suite_child)
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.plan_results.append(_with_uncollected(run, collection, output.collect_errors))
-        self._set_collection(collection, versions)
+        self.use_collection(collection, versions)
 
-    def _set_collection(self, collection: Collection, versions: Versions | None) -> None:
+    def use_collection(self, collection: Collection, versions: Versions | None) -> None:
         self.executor.settings = dataclasses.replace(self.executor.settings, rootdir=collection.rootdir,
                                                      inifile=collection.inifile)
         self.record = dataclasses.replace(self.record, collection=collection,
@@ -157,24 +172,35 @@ class RunSession:
         return CommandStyle(python=python, pytest_args=self.request.options.pytest_args,
                             orders_dir=str(Path(self.record_path).parent / "orders"))
 
-    def bisect_victims(self, err: Console) -> None:
-        """Bisect every order-dependent test of this run, starting from its record."""
+    def bisect_victims(self, err: Console, victims: Sequence[str] | None = None,
+                       budget: float | None = None) -> tuple[str, ...]:
+        """Bisect the order-dependent tests of this run (or ``victims``), starting from its record,
+        within ``budget`` seconds together; returns the victims the budget left no time for."""
         from wsdoctor.commands.bisect import BisectSession
         from wsdoctor.commands.bisect_setup import BisectRequest
 
         options = self.request.options
-        victims = [v.nodeid for v in self.record.findings()
-                   if v.verdict is Verdict.ORDER_DEPENDENT and "::" in v.nodeid]
-        results = []
+        if victims is None:
+            victims = [v.nodeid for v in self.record.findings()
+                       if v.verdict is Verdict.ORDER_DEPENDENT and "::" in v.nodeid]
+        deadline = None if budget is None else time.monotonic() + budget
+        results, left_out = [], []
         for victim in victims:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining < MIN_BISECT_SECONDS:
+                left_out.append(victim)
+                continue
             bisect_options = BisectOptions(victim=victim, paths=options.paths, pytest_args=options.pytest_args,
                                            python=options.python, workers=options.workers,
                                            timeout=options.timeout, from_run=self.record.id)
+            if remaining is not None:
+                bisect_options = dataclasses.replace(bisect_options, budget=remaining)
             request = BisectRequest(options=bisect_options, cwd=self.request.cwd,
                                     python_given=self.request.python_given)
             results.append(BisectSession.prepare(request, err).conclude())
         self.record = dataclasses.replace(self.record, bisects=tuple(results))
         save_record(self.run_dir, self.record)
+        return tuple(left_out)
 
     def finish(self, status: RecordStatus) -> None:
         if status is not RecordStatus.COMPLETE:

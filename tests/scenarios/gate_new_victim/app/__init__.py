@@ -1,0 +1,1 @@
+"""A chat gateway: rooms, message validation and a per-user rate limit."""

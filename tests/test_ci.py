@@ -1,0 +1,84 @@
+"""`wsdoctor ci` end to end on a scenario suite: the gate, the baseline, expiry, the outputs."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+import xmlschema
+import yaml
+
+from tests.conftest import load_expected, run_wsdoctor
+
+SCENARIO = "gate_new_victim"
+SCHEMA = Path(__file__).parent / "schemas" / "junit-10.xsd"
+VICTIM = "tests/test_ratelimit.py::test_61st_message_in_a_minute_is_rejected"
+POLLUTER = "tests/test_admin.py::test_admin_can_raise_the_limit"
+
+
+@pytest.mark.e2e
+def test_the_gate_fails_on_a_new_victim_passes_once_baselined_and_fails_again_when_the_entry_expires(
+        scenario) -> None:  # type: ignore[no-untyped-def]
+    gate = load_expected(SCENARIO)["gate"]
+    project: Path = scenario(SCENARIO)
+    done = run_wsdoctor(project, "ci", "--seed", "3", "--junit", "junit.xml", "--summary", "summary.md")
+    assert done.exit_code == gate["exit_code"], done.stdout + done.stderr
+    assert f"fails the gate: order-dependent {VICTIM}" in done.stdout
+    assert "shuffled order: seed 3 (--seed)" in done.stderr
+    xmlschema.XMLSchema(str(SCHEMA)).validate(str(project / "junit.xml"))
+    summary = (project / "summary.md").read_text()
+    assert summary.startswith("## wsdoctor ci: the gate failed ❌") and f"`{VICTIM}`" in summary
+    assert f"after `{POLLUTER}`" in summary  # the new victim was bisected
+    assert "singleton-container-leak" in summary  # and its playbook matched
+
+    accepted = run_wsdoctor(project, "baseline", "update", "--reason", "ticket 12")
+    assert accepted.exit_code == 0, accepted.stderr
+    baseline = yaml.safe_load((project / "wsdoctor-baseline.yaml").read_text())
+    assert {(e["test"], e["verdict"]) for e in baseline["accepted"]} >= {(VICTIM, "order-dependent")}
+
+    done = run_wsdoctor(project, "ci", "--seed", "3")
+    assert done.exit_code == gate["baselined_exit_code"], done.stdout + done.stderr
+    assert f"accepted by the baseline: order-dependent {VICTIM}: ticket 12" in done.stdout  # still reported
+    assert "bisecting" not in done.stderr  # an accepted victim is not bisected again
+
+    yesterday = (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+    for entry in baseline["accepted"]:
+        if entry["test"] == VICTIM:
+            entry["expires"] = yesterday
+    (project / "wsdoctor-baseline.yaml").write_text(yaml.safe_dump(baseline))
+    done = run_wsdoctor(project, "ci", "--seed", "3")
+    assert done.exit_code == gate["expired_exit_code"], done.stdout + done.stderr
+    assert f"baseline entry expired: order-dependent {VICTIM}: expired {yesterday}" in done.stdout
+
+
+@pytest.mark.e2e
+def test_on_github_actions_findings_are_annotations_and_the_summary_goes_to_the_job(scenario) -> None:  # type: ignore[no-untyped-def]
+    project: Path = scenario(SCENARIO)
+    step_summary = project / "step-summary.md"
+    step_summary.write_text("earlier step\n")
+    done = run_wsdoctor(project, "ci", "--budget", "1", env={"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "77",
+                                                             "GITHUB_RUN_ATTEMPT": "1",
+                                                             "GITHUB_STEP_SUMMARY": str(step_summary)})
+    assert done.exit_code == 1, done.stderr
+    assert "::error file=tests/test_ratelimit.py,line=4,title=wsdoctor%3A order-dependent::" in done.stdout
+    assert "(from GITHUB_RUN_ID 77/1)" in done.stderr
+    text = step_summary.read_text()
+    assert text.startswith("earlier step\n## wsdoctor ci: the gate failed")
+    assert f"`{VICTIM}`" in text.split("Not bisected within the `--budget`")[1]  # no time was left for it
+    plain = run_wsdoctor(project, "ci", "--budget", "1")
+    assert "::error" not in plain.stdout  # elsewhere nothing extra is printed
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["ci", "--shard", "3/2"], "--shard '3/2': give K/N with 1 <= K <= N"),
+    (["ci", "--baseline", "missing.yaml"], "baseline missing.yaml does not exist"),
+    (["ci", "--junit", "no/dir/junit.xml"], "--junit no/dir/junit.xml: the directory no/dir does not exist"),
+    (["ci", "--fail-on", "wobbly"], "--fail-on 'wobbly': use verdicts out of"),
+])
+def test_ci_bad_input_is_one_line_exit_2_and_runs_nothing(scenario, args: list[str], expected: str,
+                                                          wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    project: Path = scenario(SCENARIO)
+    done = wsdoctor_in_process(project, *args)
+    assert done.exit_code == 2 and expected in done.stderr, done.stderr
+    assert list(project.glob(".wsdoctor/runs/*")) == []
