@@ -95,3 +95,10 @@ def test_confirmation_reruns_the_suite_prefix_up_to_the_last_failure_needing_it(
 def test_no_confirmation_when_failures_fail_everywhere() -> None:
     [suite] = suite_plans(COLLECTION, options())
     assert confirmation_plans([ran(suite, {IDS[1]: Outcome.FAILED})], needs_confirmation=set()) == []
+
+
+def test_with_the_audit_only_the_suite_orders_first_run_pays_for_the_state_probes() -> None:
+    plans = suite_plans(COLLECTION, options(audit=True, shuffle=3, reverse=True, repeat=2))
+    assert [(p.label, p.state_probes) for p in plans] == [
+        ("suite #1", True), ("suite #2", False), ("reverse #1", False), ("reverse #2", False),
+        ("shuffle 3 #1", False), ("shuffle 3 #2", False)]

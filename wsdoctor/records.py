@@ -395,14 +395,14 @@ class RunRecord:
         return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
 
     def audit(self) -> tuple[StateChange, ...]:
-        """State left changed by each test (and import) of the probed suite runs."""
+        """State left changed by each test (and import) of the probed suite runs: one in a run
+        (its suite order's first), one per shard in a merged run."""
         changes: list[StateChange] = []
         for run in self.plan_results:
             if run.plan.state_probes and run.plan.context is Context.SUITE:
                 changes += run.import_changes
                 changes += [c for result in run.results for c in result.state_changes]
-                break
-        return tuple(changes)
+        return tuple(dict.fromkeys(changes))
 
 
 Record = RunRecord | BisectRecord
@@ -417,6 +417,7 @@ class CiRecord:
     seed_source: str  # where the seed came from: --seed, the CI run's id, or chance
     shard: str | None = None  # "K/N"
     files: tuple[str, ...] = ()  # a shard's test files
+    suite_files: tuple[str, ...] = ()  # a shard's: every file of the whole suite, in its order
     fail_on: tuple[str, ...] = ()
     baseline: str = ""
     passed: bool = False
