@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
 import xmlschema
 import yaml
 
-from tests.conftest import load_expected, run_wsdoctor
+from tests.conftest import copy_scenario, load_expected, run_wsdoctor
 
 SCENARIO = "gate_new_victim"
 SCHEMA = Path(__file__).parent / "schemas" / "junit-10.xsd"
@@ -82,3 +83,48 @@ def test_ci_bad_input_is_one_line_exit_2_and_runs_nothing(scenario, args: list[s
     done = wsdoctor_in_process(project, *args)
     assert done.exit_code == 2 and expected in done.stderr, done.stderr
     assert list(project.glob(".wsdoctor/runs/*")) == []
+
+
+def ci_record_dir(project: Path) -> Path:
+    [run_json] = [p for p in project.glob(".wsdoctor/runs/*/run.json") if (p.parent / "ci.json").exists()]
+    return run_json.parent
+
+
+@pytest.mark.e2e
+def test_sharded_then_merged_records_hold_every_test_once_and_say_what_the_split_did(
+        scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = load_expected(SCENARIO)["gate"]["files"]
+    whole: Path = scenario(SCENARIO)
+    assert run_wsdoctor(whole, "ci", "--seed", "3").exit_code == 1
+    unsharded = json.loads((ci_record_dir(whole) / "run.json").read_text())
+    expected = {v["nodeid"]: v["verdict"] for v in unsharded["verdicts"]}
+    assert expected[VICTIM] == "order-dependent"
+    for count in (2, 4):
+        shard_dirs = []
+        for index in range(1, count + 1):
+            project = copy_scenario(SCENARIO, tmp_path / f"n{count}-{index}")
+            done = run_wsdoctor(project, "ci", "--seed", "3", "--shard", f"{index}/{count}")
+            assert done.exit_code in (0, 1), done.stderr
+            shard_dirs.append(str(ci_record_dir(project)))
+        merged_at = tmp_path / f"merge-{count}"
+        merged_at.mkdir()
+        done = run_wsdoctor(merged_at, "merge", *shard_dirs, "--previous", str(ci_record_dir(whole)),
+                            "--junit", "junit.xml")
+        assert done.exit_code == 1, done.stdout + done.stderr  # the polluter's leaked state fails it either way
+        xmlschema.XMLSchema(str(SCHEMA)).validate(str(merged_at / "junit.xml"))
+        merged = json.loads(next(merged_at.glob(".wsdoctor/runs/*/run.json")).read_text())
+        ids = [v["nodeid"] for v in merged["verdicts"]]
+        assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids))  # every test exactly once
+        assert {t["path"] for t in merged["collection"]["tests"]} == set(files)
+        verdicts = {v["nodeid"]: v["verdict"] for v in merged["verdicts"]}
+        assert {k: v for k, v in verdicts.items() if k != VICTIM} == {k: v for k, v in expected.items() if k != VICTIM}
+        output = " ".join(done.stdout.split())
+        if count == 2:  # the polluter's file and the victim's share shard 2, without test_messages.py between
+            assert verdicts[VICTIM] == "order-dependent"
+            assert f"note: the split made a new order: in shard 2/2, {VICTIM} runs after its polluter(s) {POLLUTER}" \
+                   in output
+            assert any(b["victim"] == VICTIM and b["polluters"] == [POLLUTER] for b in merged["bisects"])
+        else:  # test_admin.py and test_ratelimit.py land in different shards
+            assert verdicts[VICTIM] == "pass"
+            assert f"note: the split separated {VICTIM} (shard 4/4) from its polluter(s) {POLLUTER} (shard 3/4)" \
+                   in output

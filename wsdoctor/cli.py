@@ -23,6 +23,8 @@ from wsdoctor.records import BisectOptions, Isolation, RunOptions
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from wsdoctor.commands.ci import CiOutputs, GateSettings
+
 PYTEST_ARGS_KEY = "pytest_args"
 DEFAULT_WORKERS = os.cpu_count() or 1
 DEFAULT_TIMEOUT = 60.0
@@ -324,7 +326,7 @@ def ci(
     tests, the audit and playbooks; fails the job on new findings, not on those the baseline accepts.
     Exit 0 passed, 1 failed, 2 bad input or config, 3 internal error."""
     from wsdoctor.analysis.shards import parse_shard
-    from wsdoctor.commands.ci import CiOutputs, CiRequest, GateSettings, ci_command
+    from wsdoctor.commands.ci import CiRequest, ci_command
 
     cwd = Path.cwd()
     config = load_config(cwd)
@@ -335,19 +337,57 @@ def ci(
     options = RunOptions(paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
                          python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
                          timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT))
-    baseline_path, named = _baseline_file(baseline, config)
-    environment = dict(os.environ)
-    step_summary = environment.get("GITHUB_STEP_SUMMARY")
     request = CiRequest(
         options=options, cwd=cwd, python_given=interpreter is not None, seed=seed,
         budget=chosen(budget, config.budget, DEFAULT_BUDGET), shard=spec, durations_from=durations_from,
-        gate=GateSettings(fail_on=_fail_on(fail_on, config), baseline=baseline_path, baseline_named=named,
-                          playbook_dirs=tuple(playbooks or ())),
-        outputs=CiOutputs(junit=junit, summary=summary, reports=reports,
-                          step_summary=Path(step_summary) if step_summary else None,
-                          annotations=environment.get("GITHUB_ACTIONS") == "true"),
-        environment=environment)
+        gate=_gate_settings(fail_on, baseline, playbooks, config), outputs=_ci_outputs(junit, summary, reports),
+        environment=dict(os.environ))
     raise typer.Exit(int(ci_command(request, _consoles)))
+
+
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def merge(
+    records: Annotated[list[Path], typer.Argument(metavar="RECORD...", help="Each shard's run.json, its "
+                                                  "directory, or a directory holding them.")],
+    fail_on: FailOn = None,
+    baseline: BaselineOption = None,
+    junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Write JUnit XML here.")] = None,
+    summary: Annotated[Path | None, typer.Option(metavar="FILE", help="Write the Markdown summary here (it goes "
+                                                 "to $GITHUB_STEP_SUMMARY when that is set).")] = None,
+    reports: Annotated[Path | None, typer.Option(metavar="DIR", help="Write the insight reports here.")] = None,
+    previous: Annotated[Path | None, typer.Option(metavar="RECORD", help="An earlier run record whose bisects "
+                                                  "know polluters, to tell where the split separated them.")] = None,
+    playbooks: Annotated[list[Path] | None, typer.Option("--playbooks", metavar="DIR",
+                                                         help="More playbooks.")] = None,
+) -> None:
+    """Combine the shards' records (`wsdoctor ci --shard K/N`) into one record, one report and one gate.
+    Exit codes as `wsdoctor ci`."""
+    from wsdoctor.commands.merge import MergeRequest, merge_command
+
+    cwd = Path.cwd()
+    config = load_config(cwd)
+    request = MergeRequest(cwd=cwd, records=tuple(records), previous=previous,
+                           gate=_gate_settings(fail_on, baseline, playbooks, config),
+                           outputs=_ci_outputs(junit, summary, reports))
+    raise typer.Exit(int(merge_command(request, _stdout())))
+
+
+def _gate_settings(fail_on: list[str] | None, baseline: Path | None, playbooks: list[Path] | None,
+                   config: Config) -> GateSettings:
+    from wsdoctor.commands.ci import GateSettings
+
+    baseline_path, named = _baseline_file(baseline, config)
+    return GateSettings(fail_on=_fail_on(fail_on, config), baseline=baseline_path, baseline_named=named,
+                        playbook_dirs=tuple(playbooks or ()))
+
+
+def _ci_outputs(junit: Path | None, summary: Path | None, reports: Path | None) -> CiOutputs:
+    from wsdoctor.commands.ci import CiOutputs
+
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    return CiOutputs(junit=junit, summary=summary, reports=reports,
+                     step_summary=Path(step_summary) if step_summary else None,
+                     annotations=os.environ.get("GITHUB_ACTIONS") == "true")
 
 
 @app.command()

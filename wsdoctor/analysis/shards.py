@@ -70,11 +70,16 @@ def deal(weights: Mapping[str, float], count: int) -> list[tuple[str, ...]]:
     return [tuple(files) for files in shards]
 
 
+def suite_files(collection: Collection) -> tuple[str, ...]:
+    """Every file of the suite (those that did not import too), in its collection order."""
+    order = [*files_in_order(collection, [t.nodeid for t in collection.tests]), *(e.path for e in collection.errors)]
+    return tuple(dict.fromkeys(order))
+
+
 def shard_files(collection: Collection, spec: ShardSpec, durations: Mapping[str, float]) -> tuple[str, ...]:
     """The files of shard ``spec``, in the suite's collection order."""
     mine = set(deal(file_weights(collection, durations), spec.count)[spec.index - 1])
-    order = [*files_in_order(collection, [t.nodeid for t in collection.tests]), *(e.path for e in collection.errors)]
-    return tuple(path for path in dict.fromkeys(order) if path in mine)
+    return tuple(path for path in suite_files(collection) if path in mine)
 
 
 def shard_collection(collection: Collection, files: Sequence[str]) -> Collection:

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from wsdoctor.analysis.gate import DEFAULT_FAIL_ON, BaselineEntry, GateReport, decide, findings_of, scope_of
 from wsdoctor.analysis.insights import insights_for, versions_map
-from wsdoctor.analysis.shards import ShardSpec, shard_collection, shard_files, test_durations
+from wsdoctor.analysis.shards import ShardSpec, shard_collection, shard_files, suite_files, test_durations
 from wsdoctor.baseline import BASELINE_FILE, read_baseline
 from wsdoctor.codec import dump_json, write_atomic
 from wsdoctor.collect import collect_suite
@@ -92,8 +92,7 @@ def seed_of(given: int | None, environment: Mapping[str, str]) -> tuple[int, str
 
 
 def ci_command(request: CiRequest, consoles: Consoles) -> ExitCode:
-    baseline = read_baseline(request.gate.baseline, must_exist=request.gate.baseline_named)
-    playbooks = load_playbooks(request.cwd, request.gate.playbook_dirs)
+    gate = Gate.read(request.cwd, request.gate)
     durations = test_durations(_previous_run(request.durations_from)) if request.durations_from else {}
     _check_outputs(request.outputs)
     seed, source = seed_of(request.seed, request.environment)
@@ -106,14 +105,15 @@ def ci_command(request: CiRequest, consoles: Consoles) -> ExitCode:
         out, err = consoles()
         session = RunSession(start, ProgressUI(err))
         session.ui.note(f"shuffled order: seed {seed} ({source}); `wsdoctor ci --seed {seed}` repeats it")
-        stopped = execute_to_verdicts(session, err, _sharding(request, durations))
+        taken = _ShardTaken()
+        stopped = execute_to_verdicts(session, err, _sharding(request, durations, taken))
         if stopped is not None:
             return stopped
-        left_out = session.bisect_victims(err, _new_victims(session.record, baseline), request.budget)
+        left_out = session.bisect_victims(err, _new_victims(session.record, gate.baseline), request.budget)
         ci = CiRecord(run_id=session.record.id, seed=seed, seed_source=source,
                       shard=str(request.shard) if request.shard else None,
-                      files=session.record.options.paths if request.shard else (), not_bisected=left_out)
-        return publish(session.record, start.run_dir, ci, baseline, playbooks, request, out)
+                      files=taken.files, suite_files=taken.suite_files, not_bisected=left_out)
+        return publish(session.record, start.run_dir, ci, gate, request.outputs, out)
     except KeyboardInterrupt:
         record_file = start.run_dir / RECORD_FILE
         if not record_file.exists():
@@ -124,7 +124,14 @@ def ci_command(request: CiRequest, consoles: Consoles) -> ExitCode:
         start.executor.kill_all()
 
 
-def _sharding(request: CiRequest, durations: Mapping[str, float]) -> Callable[[RunSession], None] | None:
+@dataclass(slots=True)
+class _ShardTaken:
+    files: tuple[str, ...] = ()
+    suite_files: tuple[str, ...] = ()  # the whole suite's, in its order: merge restores it
+
+
+def _sharding(request: CiRequest, durations: Mapping[str, float],
+              taken: _ShardTaken) -> Callable[[RunSession], None] | None:
     """Before the run collects: collect the whole suite, keep this shard's files."""
     spec = request.shard
     if spec is None:
@@ -133,7 +140,8 @@ def _sharding(request: CiRequest, durations: Mapping[str, float]) -> Callable[[R
     def take_shard(session: RunSession) -> None:
         full, versions = collect_suite(session.executor, session.request.options.paths)
         files = shard_files(full, spec, durations)
-        session.ui.note(f"shard {spec}: {len(files)} of the suite's files"
+        taken.files, taken.suite_files = files, suite_files(full)
+        session.ui.note(f"shard {spec}: {len(files)} of the suite's {len(taken.suite_files)} file(s)"
                         + (" (balanced by recorded durations)" if durations else " (balanced by test counts)"))
         narrowed = dataclasses.replace(session.request.options, paths=files)
         session.request = dataclasses.replace(session.request, options=narrowed)
@@ -167,33 +175,48 @@ def _check_outputs(outputs: CiOutputs) -> None:
             raise UsageError(f"{option} {path}: the directory {path.parent} does not exist")
 
 
-def publish(record: RunRecord, run_dir: Path, ci: CiRecord, baseline: Sequence[BaselineEntry],
-            playbooks: Sequence[Playbook], request: CiRequest, out: Console) -> ExitCode:
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The gate, ready: its settings, the baseline and playbooks read (bad input found early)."""
+
+    cwd: Path
+    settings: GateSettings
+    baseline: Sequence[BaselineEntry]
+    playbooks: Sequence[Playbook]
+
+    @classmethod
+    def read(cls, cwd: Path, settings: GateSettings) -> Gate:
+        baseline = read_baseline(settings.baseline, must_exist=settings.baseline_named)
+        return cls(cwd, settings, baseline, load_playbooks(cwd, settings.playbook_dirs))
+
+
+def publish(record: RunRecord, run_dir: Path, ci: CiRecord, gate: Gate, outputs: CiOutputs,
+            out: Console) -> ExitCode:
     """The gate on a finished run (or a merged one), and everything written about it."""
-    gate = request.gate
-    decision = decide(findings_of(record), gate.fail_on, baseline, gate.today or datetime.date.today(),
+    settings = gate.settings
+    decision = decide(findings_of(record), settings.fail_on, gate.baseline, settings.today or datetime.date.today(),
                       scope_of(record), ci.not_bisected)
     evidence = from_run(record)
     versions = record.versions
     known = versions_map(versions.python, versions.pytest, versions.packages) if versions else {}
-    insights = insights_for(evidence, playbooks, known)
-    reports = request.outputs.reports or run_dir / REPORT_DIR
+    insights = insights_for(evidence, gate.playbooks, known)
+    reports = outputs.reports or run_dir / REPORT_DIR
     write_markdown(insights, reports, f"wsdoctor ci, run {record.id}")
     by_test: dict[str, list[str]] = {}
     for insight in insights:
         for test in insight.tests:
             by_test.setdefault(test, []).append(insight.playbook or "unmatched")
     exit_code = ExitCode.OK if decision.passed else ExitCode.FINDINGS
-    ci = dataclasses.replace(ci, fail_on=gate.fail_on, baseline=shown_path(gate.baseline, request.cwd),
+    ci = dataclasses.replace(ci, fail_on=settings.fail_on, baseline=shown_path(settings.baseline, gate.cwd),
                              passed=decision.passed, exit_code=int(exit_code))
     write_atomic(run_dir / CI_FILE, dump_json(ci))
     report = GateReport(record=record, ci=ci, decision=decision,
                         insights={test: tuple(ids) for test, ids in by_test.items()},
-                        reports_dir=shown_path(reports, request.cwd))
-    _write_outputs(report, request.outputs, out)
+                        reports_dir=shown_path(reports, gate.cwd))
+    _write_outputs(report, outputs, out)
     from wsdoctor.render.terminal import render_run
 
-    render_run(record, out, shown_path(run_dir / RECORD_FILE, request.cwd))
+    render_run(record, out, shown_path(run_dir / RECORD_FILE, gate.cwd))
     render_gate(report, out)
     return exit_code
 
