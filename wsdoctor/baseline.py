@@ -26,7 +26,7 @@ HEADER = """\
 # an entry that no longer occurs is reported as fixed. Written by `wsdoctor baseline update`;
 # give every entry a real reason.
 """
-_ENTRY_KEYS = {"test", "verdict", "reason", "state", "expires", "polluters"}
+_ENTRY_KEYS = {"test", "verdict", "reason", "state", "expires", "polluters", "run"}
 
 
 def read_baseline(path: Path, must_exist: bool = False) -> tuple[BaselineEntry, ...]:
@@ -66,7 +66,7 @@ def _entry(path: Path, number: int, raw: Any) -> BaselineEntry:
         raise UsageError(f"{where}: polluters must be a list of node ids")
     return BaselineEntry(test=raw["test"], verdict=raw["verdict"], reason=raw["reason"].strip(),
                          state=str(raw.get("state") or ""), expires=_date(where, raw.get("expires")),
-                         polluters=tuple(polluters))
+                         polluters=tuple(polluters), run=str(raw.get("run") or ""))
 
 
 def _date(where: str, value: Any) -> datetime.date | None:
@@ -104,6 +104,8 @@ def _raw(entry: BaselineEntry) -> dict[str, Any]:
         raw["expires"] = entry.expires
     if entry.polluters:
         raw["polluters"] = list(entry.polluters)
+    if entry.run:
+        raw["run"] = entry.run
     return raw
 
 

@@ -390,6 +390,19 @@ def _ci_outputs(junit: Path | None, summary: Path | None, reports: Path | None) 
                      annotations=os.environ.get("GITHUB_ACTIONS") == "true")
 
 
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def clean(
+    keep: Annotated[int | None, typer.Option(min=0, metavar="N", help="Runs to keep, newest first (default: "
+                                             "[tool.wsdoctor] keep_runs, else 10).")] = None,
+    baseline: BaselineOption = None,
+) -> None:
+    """Remove old records from .wsdoctor/runs: all but the newest runs (with their bisects), never a
+    run the baseline's entries were accepted from, nor one still running. Every run does this too."""
+    from wsdoctor.commands.clean import clean_command
+
+    raise typer.Exit(int(clean_command(Path.cwd(), keep, baseline, _stdout())))
+
+
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Copy the demo suite here (new or "

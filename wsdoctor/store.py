@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from wsdoctor.codec import dump_json, from_jsonable, write_atomic
@@ -132,3 +134,66 @@ def newest_bisect_of(cwd: Path, victim: str) -> tuple[Path, BisectRecord] | None
              for record in [load_record(path)]
              if isinstance(record, BisectRecord) and record.options.victim == victim]
     return max(found, key=lambda item: item[1].created, default=None)
+
+
+# --- pruning ----------------------------------------------------------------------------------
+
+LIVE_FOR = 24 * 3600.0  # a record still `running` this long after its last write was abandoned
+_HEAD = 4096  # the status comes before the bulk of a record: id, version, cwd, options, status
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]
+    freed_bytes: int
+
+
+def prune(runs: Path, keep: int, protected: Collection[str] = (), now: float | None = None) -> Pruned:
+    """Remove all but the newest ``keep`` runs (and bisects of their own), never one that is
+    ``protected`` (a baseline's), still running, or referred to by a record that stays: a run and
+    the bisects started from it are reported together, so they stay or go together."""
+    now = time.time() if now is None else now
+    ids = sorted((d.name for d in runs.iterdir() if d.is_dir()), reverse=True)  # newest first: ids start with the time
+    links = [(bisect, run) for bisect, run in _bisect_links(runs) if run in ids]
+    followers = {bisect for bisect, _ in links}  # counted with their run, not on their own
+    counted = [i for i in ids if i not in followers]
+    kept = set(counted[:keep]) | (set(protected) & set(ids)) | {i for i in ids if _running(runs / i, now)}
+    changed = True
+    while changed:  # a bisect keeps its run, a run keeps its bisects
+        before = len(kept)
+        kept |= {run for bisect, run in links if bisect in kept}
+        kept |= {bisect for bisect, run in links if run in kept}
+        changed = len(kept) != before
+    removed = [i for i in ids if i not in kept]
+    freed = sum(_size(runs / i) for i in removed)
+    for record_id in removed:
+        shutil.rmtree(runs / record_id, ignore_errors=True)
+    return Pruned(removed=tuple(removed), kept=tuple(i for i in ids if i in kept), freed_bytes=freed)
+
+
+def _running(directory: Path, now: float) -> bool:
+    for name in RECORD_FILES.values():
+        path = directory / name
+        if path.exists():
+            with path.open("rb") as handle:
+                head = handle.read(_HEAD)
+            return b'"status": "running"' in head and now - path.stat().st_mtime < LIVE_FOR
+    return now - directory.stat().st_mtime < LIVE_FOR  # no record yet: one being made right now
+
+
+def _bisect_links(runs: Path) -> list[tuple[str, str]]:
+    """(bisect id, the run it started from) for every bisect (small files: read whole)."""
+    links = []
+    for path in runs.glob(f"*/{RECORD_FILES[RecordKind.BISECT]}"):
+        try:
+            from_run = json.loads(path.read_text(encoding="utf-8")).get("options", {}).get("from_run")
+        except (OSError, ValueError, AttributeError):
+            continue  # unreadable: it carries no link; it goes when it is old enough
+        if from_run:
+            links.append((path.parent.name, str(from_run)))
+    return links
+
+
+def _size(directory: Path) -> int:
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file() and not f.is_symlink())

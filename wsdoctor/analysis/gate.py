@@ -54,6 +54,7 @@ class BaselineEntry:
     state: str = ""
     expires: datetime.date | None = None
     polluters: tuple[str, ...] = ()  # what a bisect found to break it, when it was accepted
+    run: str = ""  # the run it was accepted from: its record is kept while the entry is there
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -150,7 +151,7 @@ class BaselineUpdate:
 
 def updated_baseline(existing: Sequence[BaselineEntry], findings: Sequence[Finding], fail_on: Sequence[str],
                      in_scope: Iterable[str], reason: str, expires: datetime.date | None,
-                     polluters: dict[str, tuple[str, ...]]) -> BaselineUpdate:
+                     polluters: dict[str, tuple[str, ...]], run: str = "") -> BaselineUpdate:
     """Every finding that would fail the gate, accepted; entries kept with their reasons and dates
     while they still occur (or belong to tests this run did not cover); fixed ones removed."""
     occurring = {finding.key for finding in findings}
@@ -162,7 +163,7 @@ def updated_baseline(existing: Sequence[BaselineEntry], findings: Sequence[Findi
         (removed if covered and entry.key not in occurring else kept).append(entry)
     known = {entry.key for entry in kept}
     added = tuple(BaselineEntry(test=f.test, verdict=f.verdict, reason=reason, state=f.state, expires=expires,
-                                polluters=polluters.get(f.test, ()))
+                                polluters=polluters.get(f.test, ()), run=run)
                   for f in findings if f.verdict in fail_on and f.key not in known)
     return BaselineUpdate(entries=(*kept, *added), added=added, removed=tuple(removed))
 

@@ -38,7 +38,7 @@ def update_baseline(request: BaselineRequest, out: Console) -> ExitCode:
                          "run `wsdoctor ci` (or `wsdoctor run`) to its end first")
     existing = read_baseline(request.path)
     update = updated_baseline(existing, findings_of(record), request.fail_on, scope_of(record), request.reason,
-                              request.expires, polluters_by_victim(record, request.cwd))
+                              request.expires, polluters_by_victim(record, request.cwd), run=record.id)
     write_baseline(request.path, update.entries)
     shown = shown_path(request.path, request.cwd)
     out.print(f"baseline {escape(shown)}: {len(update.entries)} accepted finding(s) from run {record.id} "

@@ -24,6 +24,7 @@ from wsdoctor.analysis.shards import ShardSpec, shard_collection, shard_files, s
 from wsdoctor.baseline import BASELINE_FILE, read_baseline
 from wsdoctor.codec import dump_json, write_atomic
 from wsdoctor.collect import collect_suite
+from wsdoctor.commands.clean import prune_quietly
 from wsdoctor.commands.report import load_playbooks
 from wsdoctor.commands.request import Request
 from wsdoctor.commands.run_start import Consoles, RunRequest, start_run
@@ -113,7 +114,9 @@ def ci_command(request: CiRequest, consoles: Consoles) -> ExitCode:
         ci = CiRecord(run_id=session.record.id, seed=seed, seed_source=source,
                       shard=str(request.shard) if request.shard else None,
                       files=taken.files, suite_files=taken.suite_files, not_bisected=left_out)
-        return publish(session.record, start.run_dir, ci, gate, request.outputs, out)
+        code = publish(session.record, start.run_dir, ci, gate, request.outputs, out)
+        prune_quietly(request.cwd)
+        return code
     except KeyboardInterrupt:
         record_file = start.run_dir / RECORD_FILE
         if not record_file.exists():

@@ -17,9 +17,12 @@ from wsdoctor.store import RECORD_FILE, load_run, save_record
 def run_suite(request: RunRequest, consoles: Consoles) -> ExitCode:
     start = start_run(request)
     try:
+        from wsdoctor.commands.clean import prune_quietly
         from wsdoctor.commands.run_session import complete_run
 
-        return complete_run(start, *consoles())
+        code = complete_run(start, *consoles())
+        prune_quietly(request.cwd)
+        return code
     except KeyboardInterrupt:  # outside the session's own handling: before it, or at its very end
         record = start.run_dir / RECORD_FILE
         if not record.exists():
