@@ -96,6 +96,7 @@ class RunSession:
         self.plan_results: list[PlanResult] = []
         self.executor = start.executor
         self.executor.on_test_done = ui.test_done  # the events that came before are replayed
+        self.executor.supervisor.on_collected = ui.collected
 
     @property
     def record_path(self) -> str:

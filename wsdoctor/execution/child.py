@@ -34,6 +34,7 @@ PLUGIN = "wsdoctor.child.plugin"
 STAGED_INIT = '"""wsdoctor, staged for its child processes: only the wsdoctor.child package is here."""\n'
 
 ProgressCallback = Callable[[str, Outcome], None]
+CollectedCallback = Callable[[int], None]  # a child collected this many tests
 
 
 class SuiteOptions(Protocol):
@@ -101,6 +102,7 @@ class ChildSupervisor:
     def __init__(self, settings: ChildSettings, on_test_done: ProgressCallback | None = None) -> None:
         self.settings = settings
         self.on_test_done = on_test_done
+        self.on_collected: CollectedCallback | None = None
         self.started = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -210,6 +212,8 @@ class ChildSupervisor:
             if event["event"] == "test" and self.on_test_done:
                 result = output.results[event["test"]["nodeid"]]
                 self.on_test_done(result.nodeid, result.outcome)
+            elif event["event"] == "collected" and self.on_collected and output.collected is not None:
+                self.on_collected(len(output.collected))
         return bool(events)
 
     def _silent_too_long(self, output: ChildOutput, last_event: float) -> bool:
