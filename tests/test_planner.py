@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wsdoctor.planner import confirmation_plans, files_in_order, second_look_plans, suite_plans
+from wsdoctor.planner import confirmation_plans, discovering_plans, files_in_order, second_look_plans, suite_plans
 from wsdoctor.records import (
     ChildProcess,
     ChildStatus,
@@ -102,3 +102,18 @@ def test_with_the_audit_only_the_suite_orders_first_run_pays_for_the_state_probe
     assert [(p.label, p.state_probes) for p in plans] == [
         ("suite #1", True), ("suite #2", False), ("reverse #1", False), ("reverse #2", False),
         ("shuffle 3 #1", False), ("shuffle 3 #2", False)]
+
+
+def test_the_suite_and_a_shuffled_order_collect_for_themselves_when_nothing_else_is_asked() -> None:
+    suite, shuffled = discovering_plans(options(shuffle=5, audit=True))
+    assert (suite.label, suite.test_ids, suite.state_probes, suite.child_shuffle) == ("suite", (), True, None)
+    assert (shuffled.label, shuffled.collect_args, shuffled.state_probes, shuffled.child_shuffle) == (
+        "shuffle 5", ("tests",), False, 5)
+    assert [p.label for p in discovering_plans(options())] == ["suite"]
+    for other in ({"reverse": True}, {"repeat": 2}, {"isolate": Isolation.FILE}):
+        assert discovering_plans(options(shuffle=5, **other)) == []
+
+
+def test_a_planned_shuffle_imports_the_files_in_the_suites_order_as_a_child_shuffle_does() -> None:
+    planned = {p.label: p for p in suite_plans(COLLECTION, options(shuffle=5, reverse=True))}["shuffle 5"]
+    assert planned.collect_args == ("tests",)

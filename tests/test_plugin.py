@@ -20,7 +20,8 @@ import pytest
 
 from wsdoctor import childio
 from wsdoctor.execution.child import stage_child_package
-from wsdoctor.records import CollectedTest, Outcome
+from wsdoctor.planner import suite_plans
+from wsdoctor.records import CollectedTest, Collection, Outcome, RunOptions
 from wsdoctor.text import blocked_frame
 
 STAGES = ("setup", "call", "teardown")
@@ -186,6 +187,23 @@ def test_without_ids_file_everything_runs_in_collection_order(ordered_project: p
                 "test_two.py::test_p[1]", "test_two.py::test_p[2]", "test_two.py::test_p[3]"]
     assert started(out) == expected
     assert events(out, "collected")[0]["missing"] == []
+
+
+def test_a_shuffle_seed_runs_the_collection_shuffled_as_the_planner_shuffles_it(ordered_project: pytest.Pytester,
+                                                                               tmp_path: Path) -> None:
+    in_order = ["test_one.py::test_a", "test_one.py::test_b", "test_two.py::test_c",
+                "test_two.py::test_p[1]", "test_two.py::test_p[2]", "test_two.py::test_p[3]"]
+    collection = Collection(rootdir=str(ordered_project.path), inifile=None,
+                            tests=tuple(CollectedTest(i, i.split("::")[0]) for i in in_order))
+    planned = {p.label: p for p in suite_plans(collection, RunOptions(paths=(), pytest_args=(), python="python",
+                                                                       shuffle=7))}["shuffle 7"]
+    out = tmp_path / "out"
+    run_child(ordered_project, out, "--wsdoctor-shuffle=7").assert_outcomes(passed=6)
+    assert started(out) == list(planned.test_ids) != in_order
+    assert [item["nodeid"] for item in events(out, "collected")[0]["items"]] == list(planned.test_ids)
+    again = tmp_path / "again"
+    run_child(ordered_project, again, "--wsdoctor-shuffle=7", ids=INTERLEAVED)  # an ids file wins
+    assert started(again) == INTERLEAVED
 
 
 # --- report.json against pytest-json-report ---------------------------------------

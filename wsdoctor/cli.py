@@ -23,7 +23,7 @@ from wsdoctor.records import BisectOptions, Isolation, RunOptions
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from wsdoctor.commands.ci import CiOutputs, GateSettings
+    from wsdoctor.commands.ci_request import CiOutputs, GateSettings
 
 PYTEST_ARGS_KEY = "pytest_args"
 DEFAULT_WORKERS = os.cpu_count() or 1
@@ -326,7 +326,8 @@ def ci(
     tests, the audit and playbooks; fails the job on new findings, not on those the baseline accepts.
     Exit 0 passed, 1 failed, 2 bad input or config, 3 internal error."""
     from wsdoctor.analysis.shards import parse_shard
-    from wsdoctor.commands.ci import CiRequest, ci_command
+    from wsdoctor.commands.ci import ci_command
+    from wsdoctor.commands.ci_request import CiRequest
 
     cwd = Path.cwd()
     config = load_config(cwd)
@@ -374,7 +375,7 @@ def merge(
 
 def _gate_settings(fail_on: list[str] | None, baseline: Path | None, playbooks: list[Path] | None,
                    config: Config) -> GateSettings:
-    from wsdoctor.commands.ci import GateSettings
+    from wsdoctor.commands.ci_request import GateSettings
 
     baseline_path, named = _baseline_file(baseline, config)
     return GateSettings(fail_on=_fail_on(fail_on, config), baseline=baseline_path, baseline_named=named,
@@ -382,7 +383,7 @@ def _gate_settings(fail_on: list[str] | None, baseline: Path | None, playbooks: 
 
 
 def _ci_outputs(junit: Path | None, summary: Path | None, reports: Path | None) -> CiOutputs:
-    from wsdoctor.commands.ci import CiOutputs
+    from wsdoctor.commands.ci_request import CiOutputs
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     return CiOutputs(junit=junit, summary=summary, reports=reports,

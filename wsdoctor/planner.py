@@ -28,11 +28,10 @@ def suite_plans(collection: Collection, options: RunOptions) -> list[Plan]:
     if options.reverse:
         reversed_ids = ids[::-1]
         orders.append(("reverse", reversed_ids, files_in_order(collection, reversed_ids)))
-    if options.shuffle is not None:
+    if options.shuffle is not None:  # the files imported in the suite's order, the tests shuffled
         shuffled = list(ids)
         random.Random(options.shuffle).shuffle(shuffled)
-        orders.append((f"shuffle {options.shuffle}", tuple(shuffled),
-                       files_in_order(collection, shuffled)))
+        orders.append((f"shuffle {options.shuffle}", tuple(shuffled), options.paths))
     # The audit reads the suite order's first run: only that one pays for the state probes.
     plans = [Plan(label=_repeat_label(label, r, options.repeat), context=Context.SUITE,
                      collect_args=args, test_ids=order, attempt=r,
@@ -42,6 +41,20 @@ def suite_plans(collection: Collection, options: RunOptions) -> list[Plan]:
         plans += file_plans(collection, files_in_order(collection, ids), attempts=1)
     if options.isolate is Isolation.TEST:
         plans += alone_plans(collection, ids, attempts=1)
+    return plans
+
+
+def discovering_plans(options: RunOptions) -> list[Plan]:
+    """The first round when its children can collect for themselves: the suite in its order and,
+    with --shuffle, shuffled by its child (as suite_plans shuffles it), each started at once, with
+    no collection child before them. None when another order or an isolation is asked for."""
+    if options.reverse or options.isolate or options.repeat > 1:
+        return []
+    plans = [Plan(label="suite", context=Context.SUITE, collect_args=options.paths, test_ids=(),
+                  state_probes=options.audit)]
+    if options.shuffle is not None:
+        plans.append(Plan(label=f"shuffle {options.shuffle}", context=Context.SUITE, collect_args=options.paths,
+                          test_ids=(), child_shuffle=options.shuffle))
     return plans
 
 

@@ -181,6 +181,7 @@ class Plan:
     test_ids: tuple[str, ...]
     attempt: int = 0  # 0, 1, ...: plans of the same tests in the same order differ only here
     state_probes: bool = False  # the child's state probes record what each test and import changed
+    child_shuffle: int | None = None  # the child shuffled what it collected with this seed (test_ids: what it ran)
 
     @property
     def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -22,6 +22,7 @@ import faulthandler
 import json
 import os
 import platform
+import random
 import sys
 import time
 from typing import IO, Any
@@ -41,6 +42,8 @@ def pytest_addoption(parser: Any) -> None:
                     default=0.0, help="per-test deadline in seconds (0: none)")
     group.addoption("--wsdoctor-probe", dest="wsdoctor_probe", action="store_true", default=False,
                     help="record which process-global state each test and each import changed")
+    group.addoption("--wsdoctor-shuffle", dest="wsdoctor_shuffle", type=int, default=None,
+                    help="without --wsdoctor-ids: run what was collected shuffled with this seed")
 
 
 # Frames kept of where each coroutine was created: a "never awaited" warning then names the test
@@ -157,6 +160,7 @@ class ChildRecorder:
         self.timeout = float(config.getoption("wsdoctor_timeout") or 0.0)
         ids_file = config.getoption("wsdoctor_ids")
         self.wanted: list[str] | None = read_ids(ids_file) if ids_file else None
+        self.shuffle_seed: int | None = config.getoption("wsdoctor_shuffle")
         os.makedirs(out, exist_ok=True)
         # Both stay open for the whole session; the OS closes them if the process dies.
         self.events: IO[str] = open(os.path.join(out, EVENTS_FILE), "a", encoding="utf-8")  # noqa: SIM115
@@ -191,6 +195,8 @@ class ChildRecorder:
                 config.hook.pytest_deselected(items=rest)
             self.deselected = len(rest)
             items[:] = chosen
+        elif self.shuffle_seed is not None:  # as the parent's planner shuffles the collection order
+            random.Random(self.shuffle_seed).shuffle(items)
         self.emit("collected", items=[_location(item) for item in items],
                   missing=self.missing, deselected=self.deselected,
                   rootdir=str(config.rootpath), pid=os.getpid(),

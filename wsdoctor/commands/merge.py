@@ -16,7 +16,8 @@ from rich.markup import escape
 from wsdoctor import __version__
 from wsdoctor.analysis.shards import Shard, duplicated_tests, merge_runs, parse_shard, split_notes
 from wsdoctor.codec import from_jsonable
-from wsdoctor.commands.ci import CI_FILE, CiOutputs, Gate, GateSettings, publish
+from wsdoctor.commands.ci_request import CiOutputs, GateSettings
+from wsdoctor.commands.ci_session import CI_FILE, Gate, publish
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.paths import shown_path
 from wsdoctor.records import CiRecord, RecordStatus, RunRecord
@@ -41,7 +42,7 @@ class _Loaded:
 
 def merge_command(request: MergeRequest, out: Console) -> ExitCode:
     gate = Gate.read(request.cwd, request.gate)
-    loaded = _load_all(request.records, request.cwd)
+    loaded = sorted(_load_all(request.records, request.cwd), key=_shard_index)
     _check_shards(loaded, request.cwd)
     shards = [Shard(label=item.ci.shard if item.ci and item.ci.shard else item.record.id, record=item.record)
               for item in loaded]
@@ -82,6 +83,11 @@ def _load_all(paths: Sequence[Path], cwd: Path) -> list[_Loaded]:
                              "gate must not pass on tests that did not run; run that shard again")
         loaded.append(_Loaded(path=file, record=record, ci=_ci_of(file)))
     return loaded
+
+
+def _shard_index(item: _Loaded) -> int:
+    spec = parse_shard(item.ci.shard) if item.ci and item.ci.shard else None
+    return spec.index if spec else 0
 
 
 def _record_files(path: Path) -> list[Path]:

@@ -14,15 +14,25 @@ from rich.console import Console
 
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.childio import ChildOutput
 from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
-from wsdoctor.commands.run_start import RunRequest, StartedRun, discovering_plan
-from wsdoctor.execution.child import LiveChild
+from wsdoctor.commands.run_start import RunRequest, StartedRun
 from wsdoctor.execution.pool import RunInterrupted, missing_result
 from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, run_exit
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
-from wsdoctor.records import BisectOptions, Collection, Plan, PlanResult, RecordStatus, RunRecord, Verdict, Versions
+from wsdoctor.records import (
+    BisectOptions,
+    ChildProcess,
+    Collection,
+    Plan,
+    PlanResult,
+    RecordStatus,
+    RunRecord,
+    Verdict,
+    Versions,
+)
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
@@ -92,7 +102,7 @@ class RunSession:
         self.record = start.record
         self.ui = ui
         self.began = start.began
-        self.suite_child = start.suite_child
+        self.discovering = start.discovering
         self.plan_results: list[PlanResult] = []
         self.executor = start.executor
         self.executor.on_test_done = ui.test_done  # the events that came before are replayed
@@ -106,8 +116,8 @@ class RunSession:
         self.ui.note(f"wsdoctor {__version__} · run {self.record.id} · "
                      f"{self.request.options.workers} worker(s)")
         options = self.request.options
-        if self.suite_child is not None:
-            self._collect_while_running_the_suite(self.suite_child)
+        if self.discovering:
+            self._collect_while_running_the_suite()
             collection = self._collection()
         else:
             if self.record.collection is None:  # not given by the caller (a shard's share of it)
@@ -131,12 +141,19 @@ class RunSession:
         self.ui.note("[bold]collecting[/]")
         self.use_collection(*collect_suite(self.executor, self.request.options.paths))
 
-    def _collect_while_running_the_suite(self, suite_child: LiveChild) -> None:
+    def _collect_while_running_the_suite(self) -> None:
+        """The first round's children collect for themselves; the suite order's collection is the run's."""
         options = self.request.options
-        with self.ui.phase("collecting and running the suite", None), self._keeping_interrupted_runs():
-            run, child, output = self.executor.finish_discovering(discovering_plan(options), suite_child)
+        title = "collecting and running the suite" + (" and a shuffled order" if len(self.discovering) > 1 else "")
+        found: list[tuple[PlanResult, ChildProcess, ChildOutput]] = []
+        with self.ui.phase(title, None, orders=len(self.discovering)), self._keeping_interrupted_runs():
+            for plan, live in self.discovering:
+                started = live if live is not None else self.executor.start_discovering(plan)
+                found.append(self.executor.finish_discovering(plan, started))
+        (run, child, output), others = found[0], found[1:]
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.plan_results.append(_with_uncollected(run, collection, output.collect_errors))
+        self.plan_results += [result for result, _, _ in others]
         self.use_collection(collection, versions)
 
     def use_collection(self, collection: Collection, versions: Versions | None) -> None:

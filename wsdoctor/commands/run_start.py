@@ -17,7 +17,8 @@ from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
-from wsdoctor.records import Context, Plan, RecordStatus, RunOptions, RunRecord, Versions
+from wsdoctor.planner import discovering_plans
+from wsdoctor.records import Plan, RecordStatus, RunOptions, RunRecord, Versions
 from wsdoctor.store import create_record_dir
 
 if TYPE_CHECKING:
@@ -40,10 +41,14 @@ class StartedRun:
     record: RunRecord
     executor: Executor
     began: float  # time.monotonic() when the run began
-    suite_child: LiveChild | None  # set when the suite order alone is run: it collects too
+    # The first round's plans whose children collect for themselves (wsdoctor.planner.discovering_plans),
+    # each with its child when it could start at once (no more than --workers of them).
+    discovering: tuple[tuple[Plan, LiveChild | None], ...] = ()
 
 
-def start_run(request: RunRequest) -> StartedRun:
+def start_run(request: RunRequest, discover: bool = True) -> StartedRun:
+    """The record's directory and the first children; ``discover=False``: none before a collection
+    (a shard's tests are known only once the whole suite is collected)."""
     began = time.monotonic()
     options = request.options
     _check_paths(request.cwd, options.paths)
@@ -53,20 +58,11 @@ def start_run(request: RunRequest) -> StartedRun:
     record = RunRecord(id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=options,
                        status=RecordStatus.RUNNING, versions=versions, created=time.time())
     executor = Executor(ChildSettings.of(options, request.cwd, run_dir), options.workers)
-    suite_child = executor.start_discovering(discovering_plan(options)) if only_the_suite_order(options) else None
+    plans = discovering_plans(options) if discover else []
+    discovering = tuple((plan, executor.start_discovering(plan) if index < options.workers else None)
+                        for index, plan in enumerate(plans))
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
-                      began=began, suite_child=suite_child)
-
-
-def only_the_suite_order(options: RunOptions) -> bool:
-    """A single suite run first: it can collect too, instead of a collection child before it."""
-    return not (options.reverse or options.shuffle is not None or options.isolate or options.repeat > 1)
-
-
-def discovering_plan(options: RunOptions) -> Plan:
-    """The suite in collection order, its ids still unknown: the child collects them."""
-    return Plan(label="suite", context=Context.SUITE, collect_args=options.paths, test_ids=(),
-                   state_probes=options.audit)
+                      began=began, discovering=discovering)
 
 
 def _check_paths(cwd: Path, paths: Sequence[str]) -> None:

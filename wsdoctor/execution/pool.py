@@ -82,8 +82,9 @@ class Executor:
         return self._run_to_end(plan, None)
 
     def start_discovering(self, plan: Plan) -> LiveChild:
-        """Start a child that collects and runs in collection order; see finish_discovering."""
-        return self.supervisor.start(plan.label, plan.collect_args, None, _state_probe_args(plan))
+        """Start a child that collects and runs what it collected (in its order, or shuffled by it);
+        see finish_discovering."""
+        return self.supervisor.start(plan.label, plan.collect_args, None, _child_args(plan))
 
     def finish_discovering(self, plan: Plan,
                            started: LiveChild) -> tuple[PlanResult, ChildProcess, ChildOutput]:
@@ -118,7 +119,7 @@ class Executor:
             elif remaining and not stopping.is_set():
                 suffix = f"#{len(children) + 1}" if children else ""
                 child, output = self.supervisor.run(plan.label + suffix, plan.collect_args, remaining,
-                                                  _state_probe_args(plan))
+                                                  _child_args(plan))
             else:
                 break
             children.append(child)
@@ -135,8 +136,9 @@ class Executor:
                           import_changes=tuple(import_changes))
 
 
-def _state_probe_args(plan: Plan) -> tuple[str, ...]:
-    return ("--wsdoctor-probe",) if plan.state_probes else ()
+def _child_args(plan: Plan) -> tuple[str, ...]:
+    probes = ("--wsdoctor-probe",) if plan.state_probes else ()
+    return probes + (() if plan.child_shuffle is None else (f"--wsdoctor-shuffle={plan.child_shuffle}",))
 
 
 def _results_of(child: ChildProcess, output: ChildOutput, ids: Sequence[str],

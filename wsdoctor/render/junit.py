@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
 from wsdoctor.analysis.gate import Finding, GateReport
@@ -23,7 +23,12 @@ FAILING = ("failing", "expired")
 
 def junit_xml(report: GateReport) -> str:
     root = Element("testsuites", name="wsdoctor ci")
-    suites = [_gate_suite(report), *(_file_suite(report, path, tests) for path, tests in _tests_by_file(report))]
+    findings: dict[str, list[Finding]] = {}
+    for finding in report.findings():
+        findings.setdefault(finding.test, []).append(finding)
+    results = _suite_results(report)
+    suites = [_gate_suite(report), *(_file_suite(report, path, tests, findings, results)
+                                     for path, tests in _tests_by_file(report))]
     root.extend(suites)
     root.set("tests", str(sum(int(s.get("tests", "0")) for s in suites)))
     root.set("failures", str(sum(int(s.get("failures", "0")) for s in suites)))
@@ -67,8 +72,9 @@ def _tests_by_file(report: GateReport) -> list[tuple[str, list[str]]]:
     """Every test and every file-level finding, by file, in the suite's order."""
     by_file: dict[str, list[str]] = {}
     collection = report.record.collection
+    paths = {t.nodeid: t.path for t in collection.tests} if collection else {}
     for verdict in report.record.verdicts:
-        path = collection.path_of(verdict.nodeid) if collection else verdict.nodeid.split("::", 1)[0]
+        path = paths.get(verdict.nodeid) or verdict.nodeid.split("::", 1)[0]
         by_file.setdefault(path, []).append(verdict.nodeid)
     for finding in report.findings():  # leaked state of a file's import: its own testcase
         tests = by_file.setdefault(finding.path, [])
@@ -77,16 +83,14 @@ def _tests_by_file(report: GateReport) -> list[tuple[str, list[str]]]:
     return list(by_file.items())
 
 
-def _file_suite(report: GateReport, path: str, tests: Sequence[str]) -> Element:
-    findings = report.findings()
-    results = _suite_results(report)
-    cases = [_testcase(report, nodeid, [f for f in findings if f.test == nodeid], results.get(nodeid))
-             for nodeid in tests]
+def _file_suite(report: GateReport, path: str, tests: Sequence[str], findings: Mapping[str, Sequence[Finding]],
+                results: Mapping[str, TestResult]) -> Element:
+    cases = [_testcase(report, nodeid, findings.get(nodeid, ()), results.get(nodeid)) for nodeid in tests]
     failures = sum(1 for case in cases if case.find("failure") is not None)
     skipped = sum(1 for case in cases if case.find("skipped") is not None)
     suite = _suite(path, len(cases), failures, skipped, sum(float(c.get("time", "0")) for c in cases))
     suite.set("file", path)
-    properties = [(f"wsdoctor.{key}:{f.test}", value) for f in findings if f.test in tests
+    properties = [(f"wsdoctor.{key}:{f.test}", value) for nodeid in tests for f in findings.get(nodeid, ())
                   for key, value in _finding_properties(report, f)]
     if properties:
         holder = SubElement(suite, "properties")

@@ -36,17 +36,20 @@ class ProgressUI:
         self._done = 0
         self._not_passed = 0
         self._began = self._last_line = 0.0
+        self._orders = 1
         self._lock = threading.Lock()
 
     def note(self, text: str) -> None:
         self.console.print(text, highlight=False)
 
     @contextmanager
-    def phase(self, title: str, total: int | None) -> Iterator[None]:
-        """A phase of child runs; ``total`` is None while the tests are still being collected."""
+    def phase(self, title: str, total: int | None, orders: int = 1) -> Iterator[None]:
+        """A phase of child runs; ``total`` is None while the tests are still being collected (by
+        ``orders`` children, each running all of them)."""
         self.note(f"[bold]{title}[/]" + (f": {total} test run(s)" if total is not None else ""))
         with self._lock:
             self._title, self._total, self._done, self._not_passed = title, total, 0, 0
+            self._orders = orders
             self._began = self._last_line = self.clock()
         if not self.live:
             with self._ticking():
@@ -67,7 +70,7 @@ class ProgressUI:
         with self._lock:
             if self._total is not None:
                 return
-            self._total = count
+            self._total = count * self._orders
             if self._bar is not None and self._task is not None:
                 self._bar.update(self._task, total=count)
 
