@@ -45,9 +45,22 @@ def cases(selected: list[tuple[str, dict[str, Any]]]) -> list[Any]:
                          if case_id(case) in KNOWN_DEFECTS else []) for case in selected]
 
 
+def worker_order_file(project: Path, victim: str) -> str:
+    """{WORKER_ORDER_FILE}: the order of the xdist worker the victim failed on, from a run."""
+    assert run_wsdoctor(project, "run", "--workers", "2").exit_code in (0, 1)
+    record = json.loads(next(project.glob(".wsdoctor/runs/*/run.json")).read_text())
+    [order] = [run["plan"]["test_ids"] for run in record["plan_results"]
+               if re.fullmatch(r"suite gw\d+", run["plan"]["label"])
+               and any(r["nodeid"] == victim and r["outcome"] == "failed" for r in run["results"])]
+    (project / "worker-order.txt").write_text("".join(f"{nodeid}\n" for nodeid in order))
+    return "worker-order.txt"
+
+
 def bisect(project: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    done = run_wsdoctor(project, "bisect", victim_of(entry), "--json", "bisect.json", "--workers", "2",
-                        *entry.get("bisect_args", []))
+    victim = victim_of(entry)
+    args = [arg.replace("{WORKER_ORDER_FILE}", worker_order_file(project, victim))
+            if arg == "{WORKER_ORDER_FILE}" else arg for arg in entry.get("bisect_args", [])]
+    done = run_wsdoctor(project, "bisect", victim, "--json", "bisect.json", "--workers", "2", *args)
     assert done.exit_code == 0, done.stdout + done.stderr
     result: dict[str, Any] = json.loads((project / "bisect.json").read_text())
     return result

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 from tests.conftest import SCENARIOS, expected_variants, run_wsdoctor
@@ -28,10 +32,23 @@ def expected_verdict(value: str | dict[str, str]) -> str:
     return matches[0]
 
 
+def skip_without_required_packages(expected: dict[str, object]) -> None:
+    """`requires_packages`: the suite needs these in its interpreter (wsdoctor's, here)."""
+    for requirement in expected.get("requires_packages") or ():  # type: ignore[attr-defined]
+        wanted = Requirement(str(requirement))
+        try:
+            installed = metadata.version(wanted.name)
+        except metadata.PackageNotFoundError:
+            pytest.skip(f"needs {requirement}: not installed")
+        if not wanted.specifier.contains(installed):
+            pytest.skip(f"needs {requirement}: {installed} is installed")
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(("name", "variant"), VERDICT_SCENARIOS, ids=lambda v: str(v))
 def test_scenario_verdicts(name: str, variant: int, scenario) -> None:  # type: ignore[no-untyped-def]
     expected = expected_variants(name)[variant]
+    skip_without_required_packages(expected)
     project: Path = scenario(name)
     done = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2",
                         *expected.get("run_args", []))
@@ -40,6 +57,12 @@ def test_scenario_verdicts(name: str, variant: int, scenario) -> None:  # type: 
     findings = {nodeid: verdict for nodeid, verdict in found.items() if verdict != "pass"}
     assert findings == {k: v for k, v in wanted.items() if v != "pass"}, done.stdout + done.stderr
     assert done.exit_code == (1 if findings else 0), done.stderr
+    if "worker_orders" in expected:  # xdist in the suite's addopts: it ran as the project runs it
+        record = json.loads(next(project.glob(".wsdoctor/runs/*/run.json")).read_text())
+        orders = [run["plan"]["test_ids"] for run in record["plan_results"]
+                  if re.fullmatch(r"suite gw\d+", run["plan"]["label"])]
+        assert sorted(orders) == sorted(expected["worker_orders"]), done.stderr
+        assert "xdist: the suite order ran as the project runs it, on 2 worker(s)" in " ".join(done.stderr.split())
 
 
 def test_version_guard_parsing() -> None:

@@ -35,6 +35,9 @@ class ChildOutput:
     hang_dump: str = ""
     import_changes: list[StateChange] = field(default_factory=list)
     tests_reported: int | None = None  # by the finished event: how many tests report.json holds
+    xdist: dict[str, Any] | None = None  # the project's pytest-xdist distribution, and whether it was used
+    worker_orders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # xdist worker -> its order
+    worker_imports: dict[str, tuple[StateChange, ...]] = field(default_factory=dict)  # what its imports changed
 
 
 class EventTail:
@@ -77,6 +80,8 @@ def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
     elif kind == "finished":
         _apply_report_summary(output, event)
         output.tests_reported = int(event["tests"])
+    elif kind == "xdist":
+        output.xdist = {key: value for key, value in event.items() if key != "event"}
 
 
 def _apply_report_summary(output: ChildOutput, report: dict[str, Any]) -> None:
@@ -139,7 +144,44 @@ def read_child_dir(directory: Path, cwd: Path, output: ChildOutput | None = None
     _attach_warnings(output)
     hang = directory / protocol.HANG_FILE
     output.hang_dump = hang.read_text(encoding="utf-8", errors="replace") if hang.exists() else ""
+    for events in sorted(directory.glob(protocol.WORKER_EVENTS.format(worker="*"))):
+        _read_worker(directory, events, output, cwd)
     return output
+
+
+def _read_worker(directory: Path, events: Path, output: ChildOutput, cwd: Path) -> None:
+    """One xdist worker's events: its order, what its tests and imports left changed, its collection
+    (the controller collects nothing), and the test it hung in."""
+    worker = events.name[len("events-"):-len(".jsonl")]
+    order: list[str] = []
+    done: set[str] = set()
+    imports: list[StateChange] = []
+    for event in EventTail(events).read_new():
+        kind = event.get("event")
+        if kind == "collected" and output.collected is None:
+            apply_event(output, event, cwd)
+        elif kind == "start":
+            order.append(event["nodeid"])
+        elif kind == "done":
+            done.add(event["nodeid"])
+            _attach_changes(output, event["nodeid"], state_changes(event.get("state_changes", ()), event["nodeid"]))
+        elif kind == "import-changes":
+            imports += state_changes(event["changes"], by=event["nodeid"])
+    output.worker_orders[worker] = tuple(order)
+    output.worker_imports[worker] = tuple(imports)
+    hang = directory / protocol.WORKER_HANG.format(worker=worker)
+    dump = hang.read_text(encoding="utf-8", errors="replace") if hang.exists() else ""
+    unfinished = [nodeid for nodeid in order if nodeid not in done]
+    if dump.strip() and unfinished:  # faulthandler ended the worker in this test: xdist says "crashed"
+        nodeid = unfinished[-1]
+        output.results[nodeid] = TestResult(nodeid=nodeid, outcome=Outcome.HANG, message=first_line(dump),
+                                            longrepr=dump[-MAX_LONGREPR:])
+
+
+def _attach_changes(output: ChildOutput, nodeid: str, changes: tuple[StateChange, ...]) -> None:
+    result = output.results.get(nodeid)
+    if result is not None and changes:
+        output.results[nodeid] = dataclasses.replace(result, state_changes=changes)
 
 
 def _read_report(path: Path, output: ChildOutput) -> None:

@@ -32,10 +32,18 @@ class CommandStyle:
     python: str  # "python" unless the user pointed --python elsewhere
     pytest_args: tuple[str, ...]
     orders_dir: str  # where the order files of this run are kept, relative to cwd
+    serial: tuple[str, ...] = ()  # what keeps one process's order in one process (`-n 0` with xdist)
 
     def pytest(self, *args: str) -> str:
-        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.pytest_args, *args]
+        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args, *args]
         return " ".join(shlex.quote(w) for w in words)
+
+
+def serial_args(plugins: Sequence[str]) -> tuple[str, ...]:
+    """With pytest-xdist installed, an `-n` in the project's addopts would scatter a reproduce
+    command's order over workers; `-n 0` keeps it in one process (`-p no:xdist` would make that
+    addopts an error)."""
+    return ("-n", "0") if any(plugin.startswith("pytest-xdist-") for plugin in plugins) else ()
 
 
 def needs_confirmation(plan_results: Sequence[PlanResult]) -> set[str]:

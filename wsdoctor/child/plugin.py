@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import pytest
 
-from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE
+from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE, WORKER_EVENTS, WORKER_HANG
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -54,23 +54,42 @@ COROUTINE_ORIGIN_DEPTH = 10
 
 def pytest_configure(config: Any) -> None:
     out = config.getoption("wsdoctor_out")
-    if out:
-        _disable_xdist(config)
-        if sys.get_coroutine_origin_tracking_depth() < COROUTINE_ORIGIN_DEPTH:
-            sys.set_coroutine_origin_tracking_depth(COROUTINE_ORIGIN_DEPTH)
-        recorder = ChildRecorder(config, out)
+    if not out:
+        return
+    if sys.get_coroutine_origin_tracking_depth() < COROUTINE_ORIGIN_DEPTH:
+        sys.set_coroutine_origin_tracking_depth(COROUTINE_ORIGIN_DEPTH)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:  # an xdist worker of a child that runs the suite as the project does
+        recorder: Any = WorkerRecorder(config, out, str(worker["workerid"]))
+        config.pluginmanager.register(recorder, "wsdoctor-worker")
+    else:
+        xdist = _xdist_setting(config)
+        # An order of wsdoctor's (ids, or a shuffle) is one process's order: `-n` would scatter it.
+        keep = xdist is not None and not config.getoption("wsdoctor_ids") and \
+            config.getoption("wsdoctor_shuffle") is None and not config.getoption("collectonly")
+        if xdist is not None and not keep:
+            _disable_xdist(config)
+        recorder = ChildRecorder(config, out, dict(xdist, used=keep) if xdist else None)
         config.pluginmanager.register(recorder, "wsdoctor-recorder")
-        if config.getoption("wsdoctor_probe"):
-            config.pluginmanager.register(StateRecorder(config, recorder), "wsdoctor-probes")
+        if keep:
+            return  # the controller runs no test: the workers probe and keep the deadline
+    if config.getoption("wsdoctor_probe"):
+        config.pluginmanager.register(StateRecorder(config, recorder), "wsdoctor-probes")
+
+
+def _xdist_setting(config: Any) -> dict[str, Any] | None:
+    """The project's pytest-xdist distribution (its addopts or arguments), if any."""
+    tx = getattr(config.option, "tx", None)
+    dist = getattr(config.option, "dist", "no")
+    if not tx or dist == "no":
+        return None
+    return {"workers": len(tx), "dist": dist}
 
 
 def _disable_xdist(config: Any) -> None:
-    # Our order is one process's order; an `-n` in the user's addopts would
-    # scatter it over workers.
-    if getattr(config.option, "numprocesses", None):
-        config.option.numprocesses = 0
-        config.option.dist = "no"
-        config.option.tx = []
+    config.option.numprocesses = 0
+    config.option.dist = "no"
+    config.option.tx = []
 
 
 def read_ids(path: str) -> list[str]:
@@ -151,13 +170,37 @@ def _stage(report: Any) -> dict[str, Any]:
     return stage
 
 
+class Deadline:
+    """faulthandler ends the process (and dumps every thread) when a test overruns the timeout."""
+
+    def __init__(self, timeout: float, dump_to: IO[str]) -> None:
+        self.timeout = timeout
+        self.dump_to = dump_to
+        self.armed_at = float("-inf")
+
+    def arm(self) -> None:
+        """Re-arm faulthandler at most once a second, with a second to spare.
+
+        Arming starts and joins a watchdog thread: doing it for every test costs
+        more than the test itself in a suite of quick tests. A deadline armed at
+        most a second ago plus one still leaves each test its full timeout.
+        """
+        now = time.monotonic()
+        if self.timeout > 0 and now - self.armed_at >= 1.0:
+            faulthandler.dump_traceback_later(self.timeout + 1.0, exit=True, file=self.dump_to)
+            self.armed_at = now
+
+
 class ChildRecorder:
     """Records collection and test results into the output directory."""
 
-    def __init__(self, config: Any, out: str) -> None:
+    def __init__(self, config: Any, out: str, xdist: dict[str, Any] | None = None) -> None:
         self.config = config
         self.out = out
-        self.timeout = float(config.getoption("wsdoctor_timeout") or 0.0)
+        self.xdist = xdist  # the project's distribution, and whether this child uses it
+        distributed = bool(xdist and xdist["used"])
+        # Distributed, the workers keep the deadline: this process (the controller) runs no test.
+        timeout = 0.0 if distributed else float(config.getoption("wsdoctor_timeout") or 0.0)
         ids_file = config.getoption("wsdoctor_ids")
         self.wanted: list[str] | None = read_ids(ids_file) if ids_file else None
         self.shuffle_seed: int | None = config.getoption("wsdoctor_shuffle")
@@ -172,7 +215,9 @@ class ChildRecorder:
         self.order: list[str] = []
         self.missing: list[str] = []
         self.deselected = 0
-        self.armed_at = float("-inf")
+        self.deadline = Deadline(timeout, self.hang_file)
+        if xdist is not None:
+            self.emit("xdist", **xdist)
 
     def emit(self, event: str, flush: bool = True, **fields: Any) -> None:
         fields["event"] = event
@@ -208,19 +253,7 @@ class ChildRecorder:
         # still finds every finished test on disk. Spelled out: it is written for every test.
         self.events.write('{"nodeid": ' + _encode(nodeid) + ', "event": "start"}\n')
         self.events.flush()
-        self._arm_deadline()
-
-    def _arm_deadline(self) -> None:
-        """Re-arm faulthandler at most once a second, with a second to spare.
-
-        Arming starts and joins a watchdog thread: doing it for every test costs
-        more than the test itself in a suite of quick tests. A deadline armed at
-        most a second ago plus one still leaves each test its full timeout.
-        """
-        now = time.monotonic()
-        if self.timeout > 0 and now - self.armed_at >= 1.0:
-            faulthandler.dump_traceback_later(self.timeout + 1.0, exit=True, file=self.hang_file)
-            self.armed_at = now
+        self.deadline.arm()
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         entry = self.tests.get(report.nodeid)
@@ -284,6 +317,55 @@ class ChildRecorder:
         return {"Python": platform.python_version(), "Platform": platform.platform(),
                 "pytest": pytest.__version__, "Plugins": plugins,
                 "executable": sys.executable, "Packages": _package_versions()}
+
+
+class WorkerRecorder:
+    """On an xdist worker: its own events file (events-<worker>.jsonl) with what it collected, the
+    order it ran, what each test left changed (with the state probes) and where it hung.
+
+    The controller's ChildRecorder receives every test's report from the workers; what only a
+    worker knows comes from here: the parent reads each worker's order as a suite order.
+    """
+
+    def __init__(self, config: Any, out: str, worker: str) -> None:
+        self.config = config
+        self.worker = worker
+        self.tests: dict[str, dict[str, Any]] = {}  # what StateRecorder attaches state changes to
+        self.events: IO[str] = open(  # noqa: SIM115 - open for the session; the OS closes it
+            os.path.join(out, WORKER_EVENTS.format(worker=worker)), "a", encoding="utf-8")
+        self.hang_file: IO[str] = open(  # noqa: SIM115
+            os.path.join(out, WORKER_HANG.format(worker=worker)), "w", encoding="utf-8")
+        self.deadline = Deadline(float(config.getoption("wsdoctor_timeout") or 0.0), self.hang_file)
+
+    def emit(self, event: str, flush: bool = True, **fields: Any) -> None:
+        fields["event"] = event
+        self.events.write(_encode(fields) + "\n")
+        if flush:
+            self.events.flush()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        self.emit("collected", items=[_location(item) for item in items], missing=[], deselected=0,
+                  rootdir=str(config.rootpath), pid=os.getpid(),
+                  inifile=str(config.inipath) if config.inipath else None)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.tests[nodeid] = {"nodeid": nodeid}
+        self.emit("start", nodeid=nodeid)
+        self.deadline.arm()
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        entry = self.tests.pop(nodeid, {})
+        self.emit("done", nodeid=nodeid, state_changes=entry.get("state_changes", []))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtestloop(self, session: Any) -> Any:
+        yield
+        faulthandler.cancel_dump_traceback_later()
+
+    def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
+        self.events.close()
+        self.hang_file.close()
 
 
 def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:

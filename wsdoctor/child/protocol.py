@@ -7,3 +7,6 @@ so both sides always come from the same wsdoctor.
 EVENTS_FILE = "events.jsonl"
 REPORT_FILE = "report.json"
 HANG_FILE = "hang.txt"
+# An xdist worker of a child that runs the suite distributed, as the project does (gw0, gw1, ...).
+WORKER_EVENTS = "events-{worker}.jsonl"
+WORKER_HANG = "hang-{worker}.txt"

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from wsdoctor.analysis.bisect import Case, bisect
 from wsdoctor.analysis.trials import Trials
-from wsdoctor.analysis.verdicts import CommandStyle
+from wsdoctor.analysis.verdicts import CommandStyle, serial_args
 from wsdoctor.codec import write_atomic
 from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
 from wsdoctor.execution.child import ChildSettings
@@ -19,7 +19,7 @@ from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
 from wsdoctor.execution.trial_runner import TrialRunner, load_journal
 from wsdoctor.exits import ExitCode, UsageError, bisect_exit
-from wsdoctor.records import BisectResult, Collection, RecordStatus
+from wsdoctor.records import BisectResult, Collection, RecordStatus, Versions
 from wsdoctor.render.bisect_view import render_bisect
 from wsdoctor.render.json_out import bisect_document
 from wsdoctor.store import save_record
@@ -68,7 +68,7 @@ class BisectSession:
         save_record(workspace.directory, running)
         case = Case(victim=options.victim, collection=collection, order=order, collect_args=collect_args,
                     workers=options.workers, source=_source_of(options.victim, collection, request.cwd),
-                    style=_command_style(request))
+                    style=_command_style(request, workspace.record.versions))
         return cls(request, workspace, executor, case, err)
 
     def conclude(self) -> BisectResult:
@@ -106,9 +106,10 @@ class BisectSession:
             write_atomic(self.request.json_path, json.dumps(bisect_document(result), indent=2))
 
 
-def _command_style(request: BisectRequest) -> CommandStyle:
+def _command_style(request: BisectRequest, versions: Versions | None) -> CommandStyle:
     python = request.options.python if request.python_given else "python"
-    return CommandStyle(python=python, pytest_args=request.options.pytest_args, orders_dir="")
+    return CommandStyle(python=python, pytest_args=request.options.pytest_args, orders_dir="",
+                        serial=serial_args(versions.plugins if versions else ()))
 
 
 def _source_of(nodeid: str, collection: Collection, cwd: Path) -> str:

@@ -25,6 +25,7 @@ from wsdoctor.commands.run_start import StartedRun
 from wsdoctor.evidence import from_run
 from wsdoctor.exits import ExitCode
 from wsdoctor.paths import shown_path
+from wsdoctor.planner import discovering_plans
 from wsdoctor.playbook import Playbook
 from wsdoctor.records import CiRecord, RunRecord, Verdict
 from wsdoctor.render.ci_summary import github_annotations, render_gate, summary_markdown
@@ -93,6 +94,8 @@ def _take_shard(session: RunSession, spec: ShardSpec, durations: Mapping[str, fl
     session.request = dataclasses.replace(session.request, options=narrowed)
     session.record = dataclasses.replace(session.record, options=narrowed)
     session.use_collection(shard_collection(full, files), versions)
+    # The shard's files, collected by its children: its suite order runs as the project runs it.
+    session.discovering = tuple((plan, None) for plan in discovering_plans(narrowed))
 
 
 def _new_victims(record: RunRecord, baseline: Sequence[BaselineEntry]) -> list[str]:

@@ -13,12 +13,12 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor import __version__
-from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files, serial_args
 from wsdoctor.childio import ChildOutput
 from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.run_start import RunRequest, StartedRun
-from wsdoctor.execution.pool import RunInterrupted, missing_result
+from wsdoctor.execution.pool import RunInterrupted, by_worker, missing_result
 from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, run_exit
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
@@ -116,7 +116,7 @@ class RunSession:
         self.ui.note(f"wsdoctor {__version__} · run {self.record.id} · "
                      f"{self.request.options.workers} worker(s)")
         options = self.request.options
-        if self.discovering:
+        if self.discovering:  # (a shard's are set once the whole suite was collected and dealt)
             self._collect_while_running_the_suite()
             collection = self._collection()
         else:
@@ -140,21 +140,41 @@ class RunSession:
     def _collect(self) -> None:
         self.ui.note("[bold]collecting[/]")
         self.use_collection(*collect_suite(self.executor, self.request.options.paths))
+        self.note_xdist(())
 
     def _collect_while_running_the_suite(self) -> None:
         """The first round's children collect for themselves; the suite order's collection is the run's."""
         options = self.request.options
         title = "collecting and running the suite" + (" and a shuffled order" if len(self.discovering) > 1 else "")
         found: list[tuple[PlanResult, ChildProcess, ChildOutput]] = []
+        workers = self.request.options.workers
+        live = [waiting if waiting is not None or index >= workers else self.executor.start_discovering(plan)
+                for index, (plan, waiting) in enumerate(self.discovering)]
         with self.ui.phase(title, None, orders=len(self.discovering)), self._keeping_interrupted_runs():
-            for plan, live in self.discovering:
-                started = live if live is not None else self.executor.start_discovering(plan)
+            for (plan, _), waiting in zip(self.discovering, live, strict=True):
+                started = waiting if waiting is not None else self.executor.start_discovering(plan)
                 found.append(self.executor.finish_discovering(plan, started))
         (run, child, output), others = found[0], found[1:]
         collection, versions = collection_from(self.executor, options.paths, child, output)
-        self.plan_results.append(_with_uncollected(run, collection, output.collect_errors))
+        self.plan_results += by_worker(_with_uncollected(run, collection, output.collect_errors), output)
         self.plan_results += [result for result, _, _ in others]
         self.use_collection(collection, versions)
+        self.note_xdist(sorted(output.worker_orders))
+
+    def note_xdist(self, workers: Sequence[str]) -> None:
+        """Say whether the project's pytest-xdist ran the suite, and where it was turned off, and why."""
+        xdist = self.executor.supervisor.xdist
+        if xdist is None:
+            return
+        if workers:
+            self.ui.note(f"xdist: the suite order ran as the project runs it, on {len(workers)} worker(s) "
+                         f"(--dist {xdist['dist']}); each worker's order is a suite order of its own "
+                         f"({', '.join(f'suite {w}' for w in workers)}); off (-n 0) in the children that "
+                         "run an order of wsdoctor's: shuffled, second looks, confirmations, bisects")
+        else:
+            self.ui.note(f"xdist: off (-n 0) for every order of this run, although the project runs "
+                         f"{xdist['workers']} worker(s): wsdoctor gives each child its order (--reverse, "
+                         "--repeat, --isolate, a shard, or no --workers to spare)")
 
     def use_collection(self, collection: Collection, versions: Versions | None) -> None:
         self.executor.settings = dataclasses.replace(self.executor.settings, rootdir=collection.rootdir,
@@ -187,7 +207,9 @@ class RunSession:
 
     def _command_style(self) -> CommandStyle:
         python = self.request.options.python if self.request.python_given else "python"
+        versions = self.record.versions
         return CommandStyle(python=python, pytest_args=self.request.options.pytest_args,
+                            serial=serial_args(versions.plugins if versions else ()),
                             orders_dir=str(Path(self.record_path).parent / "orders"))
 
     def bisect_victims(self, err: Console, victims: Sequence[str] | None = None,

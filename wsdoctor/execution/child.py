@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from wsdoctor import child as child_package
 from wsdoctor.child import protocol
@@ -103,6 +103,7 @@ class ChildSupervisor:
         self.settings = settings
         self.on_test_done = on_test_done
         self.on_collected: CollectedCallback | None = None
+        self.xdist: dict[str, Any] | None = None  # the project's pytest-xdist distribution, once a child saw it
         self.started = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -144,6 +145,8 @@ class ChildSupervisor:
         """What an ended child left: its events (continuing ``tail``), report and files."""
         proc, directory = child.proc, child.directory
         output = read_child_dir(directory, self.settings.cwd, output, tail)
+        if output.xdist is not None and self.xdist is None:
+            self.xdist = {key: value for key, value in output.xdist.items() if key != "used"}
         run = ChildProcess(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
                        seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
                        started=tuple(output.started), hang_dump=output.hang_dump,

@@ -136,6 +136,31 @@ class Executor:
                           import_changes=tuple(import_changes))
 
 
+def by_worker(run: PlanResult, output: ChildOutput) -> list[PlanResult]:
+    """A child that ran the suite distributed over xdist workers, as one suite order per worker
+    (`suite gw0`, ...): each worker is a process of its own, with its own history, and its order is
+    the order to confirm and bisect a victim in. Tests no worker started stay with the first."""
+    if not output.worker_orders:
+        return [run]
+    results = {result.nodeid: result for result in run.results}
+    [child] = run.children[:1] or [None]
+    split = []
+    for worker, order in sorted(output.worker_orders.items()):
+        ran = tuple(nodeid for nodeid in order if nodeid in results)
+        plan = dataclasses.replace(run.plan, label=f"{run.plan.label} {worker}", test_ids=ran)
+        split.append(dataclasses.replace(
+            run, plan=plan, results=tuple(results[nodeid] for nodeid in ran),
+            children=(dataclasses.replace(child, started=ran),) if child is not None else (),
+            import_changes=output.worker_imports.get(worker, ())))
+    started = {nodeid for order in output.worker_orders.values() for nodeid in order}
+    left = tuple(nodeid for nodeid in run.plan.test_ids if nodeid not in started)
+    if left and split:
+        first = split[0]
+        split[0] = dataclasses.replace(first, plan=dataclasses.replace(first.plan, test_ids=first.plan.test_ids + left),
+                                       results=first.results + tuple(results[n] for n in left if n in results))
+    return split
+
+
 def _child_args(plan: Plan) -> tuple[str, ...]:
     probes = ("--wsdoctor-probe",) if plan.state_probes else ()
     return probes + (() if plan.child_shuffle is None else (f"--wsdoctor-shuffle={plan.child_shuffle}",))

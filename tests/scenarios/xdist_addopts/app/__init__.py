@@ -1,0 +1,1 @@
+"""Presence and usage statistics for a chat gateway."""
