@@ -10,17 +10,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from wsdoctor.baseline import read_baseline
 from wsdoctor.commands.ci_request import CiOutputs, CiRequest
-from wsdoctor.commands.run_start import Consoles, RunRequest, start_run
+from wsdoctor.commands.run_start import Consoles, RunRequest, keep_interrupted, start_run
 from wsdoctor.exits import ExitCode, UsageError
-from wsdoctor.paths import shown_path
-from wsdoctor.records import RecordStatus, RunRecord
-from wsdoctor.store import RECORD_FILE, load_record, save_record
+from wsdoctor.records import RunRecord
+from wsdoctor.store import RECORD_FILE, load_record
 
 # Where CI systems say which pipeline this is: the seed of the shuffled order follows it, so it
 # differs between pipelines and is the same for every shard of one pipeline.
@@ -54,11 +52,7 @@ def ci_command(request: CiRequest, consoles: Consoles) -> ExitCode:
 
         return complete_ci(CiStart(start, request, baseline, durations, seed, source), *consoles())
     except KeyboardInterrupt:
-        record_file = start.run_dir / RECORD_FILE
-        if not record_file.exists():
-            save_record(start.run_dir, dataclasses.replace(start.record, status=RecordStatus.INTERRUPTED))
-        sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record_file, request.cwd)}\n")
-        return ExitCode.INTERRUPTED
+        return keep_interrupted(start)
     finally:
         start.executor.kill_all()
 

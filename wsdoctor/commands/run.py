@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import sys
 from pathlib import Path
 
-from wsdoctor.commands.run_start import Consoles, RunRequest, start_run
+from wsdoctor.commands.run_start import Consoles, RunRequest, keep_interrupted, start_run
 from wsdoctor.exits import ExitCode, run_exit
-from wsdoctor.paths import shown_path
-from wsdoctor.records import RecordStatus
-from wsdoctor.store import RECORD_FILE, load_run, save_record
+from wsdoctor.store import load_run
 
 
 def run_suite(request: RunRequest, consoles: Consoles) -> ExitCode:
@@ -23,12 +19,8 @@ def run_suite(request: RunRequest, consoles: Consoles) -> ExitCode:
         code = complete_run(start, *consoles())
         prune_quietly(request.cwd)
         return code
-    except KeyboardInterrupt:  # outside the session's own handling: before it, or at its very end
-        record = start.run_dir / RECORD_FILE
-        if not record.exists():
-            save_record(start.run_dir, dataclasses.replace(start.record, status=RecordStatus.INTERRUPTED))
-        sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, request.cwd)}\n")
-        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        return keep_interrupted(start)
     finally:
         start.executor.kill_all()  # no child outlives the run, whatever ended it
 

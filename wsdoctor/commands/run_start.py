@@ -6,6 +6,8 @@ rendering are imported (wsdoctor.commands.run_session), so the two overlap.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,10 +18,11 @@ from wsdoctor import __version__
 from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.pool import Executor
-from wsdoctor.exits import UsageError
+from wsdoctor.exits import ExitCode, UsageError
+from wsdoctor.paths import shown_path
 from wsdoctor.planner import discovering_plans
 from wsdoctor.records import Plan, RecordStatus, RunOptions, RunRecord, Versions
-from wsdoctor.store import create_record_dir
+from wsdoctor.store import RECORD_FILE, create_record_dir, save_record
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,3 +82,12 @@ def _checked(python: str, cwd: Path) -> Versions:
     from wsdoctor.execution.interpreter import check_interpreter
 
     return check_interpreter(python, cwd)
+
+
+def keep_interrupted(start: StartedRun) -> ExitCode:
+    """Ctrl-C outside a session's own handling (before it, or at its very end): the record stays."""
+    record = start.run_dir / RECORD_FILE
+    if not record.exists():
+        save_record(start.run_dir, dataclasses.replace(start.record, status=RecordStatus.INTERRUPTED))
+    sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, start.request.cwd)}\n")
+    return ExitCode.INTERRUPTED
