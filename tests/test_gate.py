@@ -15,6 +15,7 @@ from wsdoctor.analysis.gate import (
     BaselineEntry,
     decide,
     findings_of,
+    leaked_finding,
     scope_of,
     updated_baseline,
 )
@@ -206,3 +207,15 @@ def test_baseline_update_bad_input(tmp_path: Path, args: list[str], expected: st
                                    wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     done = wsdoctor_in_process(tmp_path, *args)
     assert done.exit_code == 2 and expected in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(("kind", "name", "stable"), [
+    ("thread", "Thread-73 (_send_ping)", "Thread-N (_send_ping)"),
+    ("socket", "LISTEN 127.0.0.1:54321", "LISTEN 127.0.0.1:N"),
+    ("module-attr", "app.handlers <object at 0x7f667be9f970>", "app.handlers <object at 0x…>"),
+    ("module-attr", "app.ratelimit.LIMITS", "app.ratelimit.LIMITS"),
+    ("environ", "DATABASE_URL_2", "DATABASE_URL_2"),
+])
+def test_leaked_state_is_named_without_what_changes_between_runs(kind: str, name: str, stable: str) -> None:
+    finding = leaked_finding(StateChange(kind=kind, name=name, before=None, after="x", by="t.py::t"))
+    assert finding.state == f"{kind} {stable}"

@@ -8,6 +8,7 @@ Verdicts are matched by their names, so a verdict that the records learn later (
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -98,9 +99,24 @@ def findings_of(record: RunRecord) -> tuple[Finding, ...]:
 def leaked_finding(change: StateChange) -> Finding:
     shown_before = "(absent)" if change.before is None else change.before
     shown_after = "(absent)" if change.after is None else change.after
-    return Finding(test=change.by, verdict=LEAKED_STATE, state=f"{change.kind} {change.name}",
+    return Finding(test=change.by, verdict=LEAKED_STATE, state=f"{change.kind} {stable_name(change.kind, change.name)}",
                    message=f"{change.kind} {change.name}: {shown_before} -> {shown_after}",
                    reason="left process-global state changed")
+
+
+_VOLATILE = {
+    "thread": re.compile(r"\d+"),  # Thread-73: numbered by how many threads the process made before
+    "socket": re.compile(r"(?<=:)\d+"),  # a port the OS chose
+}
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+
+
+def stable_name(kind: str, name: str) -> str:
+    """A piece of state's name without what changes from one run to the next (thread numbers,
+    ports, addresses), so that a baseline entry keeps matching it."""
+    name = _ADDRESS.sub("0x…", name)
+    volatile = _VOLATILE.get(kind)
+    return volatile.sub("N", name) if volatile else name
 
 
 def _message_of(verdict: TestVerdict) -> str:
