@@ -64,9 +64,9 @@ def pytest_configure(config: Any) -> None:
         config.pluginmanager.register(recorder, "wsdoctor-worker")
     else:
         xdist = _xdist_setting(config)
-        # An order of wsdoctor's (ids, or a shuffle) is one process's order: `-n` would scatter it.
-        keep = xdist is not None and not config.getoption("wsdoctor_ids") and \
-            config.getoption("wsdoctor_shuffle") is None and not config.getoption("collectonly")
+        # An ids file is one process's order: `-n` would scatter it. The suite order, and a
+        # shuffled one (every worker shuffles its collection alike), run as the project runs them.
+        keep = xdist is not None and not config.getoption("wsdoctor_ids") and not config.getoption("collectonly")
         if xdist is not None and not keep:
             _disable_xdist(config)
         recorder = ChildRecorder(config, out, dict(xdist, used=keep) if xdist else None)
@@ -320,8 +320,9 @@ class ChildRecorder:
 
 
 class WorkerRecorder:
-    """On an xdist worker: its own events file (events-<worker>.jsonl) with what it collected, the
-    order it ran, what each test left changed (with the state probes) and where it hung.
+    """On an xdist worker: its own events file (events-<worker>.jsonl) with what it collected (in
+    the child's shuffled order, when it has one), the order it ran, what each test left changed
+    (with the state probes) and where it hung.
 
     The controller's ChildRecorder receives every test's report from the workers; what only a
     worker knows comes from here: the parent reads each worker's order as a suite order.
@@ -345,6 +346,9 @@ class WorkerRecorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        seed = config.getoption("wsdoctor_shuffle")
+        if seed is not None:  # every worker alike: xdist requires the same collection on each
+            random.Random(seed).shuffle(items)
         self.emit("collected", items=[_location(item) for item in items], missing=[], deselected=0,
                   rootdir=str(config.rootpath), pid=os.getpid(),
                   inifile=str(config.inipath) if config.inipath else None)

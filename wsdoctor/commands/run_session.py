@@ -157,7 +157,7 @@ class RunSession:
         (run, child, output), others = found[0], found[1:]
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.plan_results += by_worker(_with_uncollected(run, collection, output.collect_errors), output)
-        self.plan_results += [result for result, _, _ in others]
+        self.plan_results += [split for result, _, other in others for split in by_worker(result, other)]
         self.use_collection(collection, versions)
         self.note_xdist(sorted(output.worker_orders))
 
@@ -167,10 +167,10 @@ class RunSession:
         if xdist is None:
             return
         if workers:
-            self.ui.note(f"xdist: the suite order ran as the project runs it, on {len(workers)} worker(s) "
-                         f"(--dist {xdist['dist']}); each worker's order is a suite order of its own "
-                         f"({', '.join(f'suite {w}' for w in workers)}); off (-n 0) in the children that "
-                         "run an order of wsdoctor's: shuffled, second looks, confirmations, bisects")
+            self.ui.note(f"xdist: the suite order (and the shuffled one) ran as the project runs it, on "
+                         f"{len(workers)} worker(s) (--dist {xdist['dist']}); each worker's order is an order "
+                         f"of its own ({', '.join(f'suite {w}' for w in workers)}, ...); off (-n 0) in the "
+                         "children that run a given order: second looks, confirmations, bisects")
         else:
             self.ui.note(f"xdist: off (-n 0) for every order of this run, although the project runs "
                          f"{xdist['workers']} worker(s): wsdoctor gives each child its order (--reverse, "
