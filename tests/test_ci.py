@@ -128,3 +128,22 @@ def test_sharded_then_merged_records_hold_every_test_once_and_say_what_the_split
             assert verdicts[VICTIM] == "pass"
             assert f"note: the split separated {VICTIM} (shard 4/4) from its polluter(s) {POLLUTER} (shard 3/4)" \
                    in output
+
+
+@pytest.mark.e2e
+def test_a_gate_on_an_xdist_suite_runs_its_orders_one_after_the_other_with_the_projects_workers(
+        scenario) -> None:  # type: ignore[no-untyped-def]
+    project: Path = scenario("xdist_addopts")
+    done = run_wsdoctor(project, "ci", "--seed", "4", "--junit", "junit.xml")
+    assert done.exit_code == 1, done.stderr  # the victim of gw0's order, and the polluter's leak
+    record = json.loads(next(p for p in project.glob(".wsdoctor/runs/*/run.json")
+                             if (p.parent / "ci.json").exists()).read_text())
+    labels = [run["plan"]["label"] for run in record["plan_results"]]
+    assert {"suite gw0", "suite gw1", "shuffle 4 gw0", "shuffle 4 gw1"} <= set(labels)
+    spans = {run["plan"]["label"]: run["children"][0] for run in record["plan_results"]}
+    children = sorted(p.name for p in (ci_record_dir(project) / "children").iterdir())
+    assert children[:2] == ["0001-suite", "0002-shuffle-4"]  # started together, the shuffled one
+    assert "0003-shuffle-4" in children  # then stopped, and started again once the suite order ran
+    assert spans["shuffle 4 gw0"]["artifacts"].endswith("0003-shuffle-4")
+    assert "order-dependent tests/test_c_stats.py::test_nobody_online_at_start" in done.stdout
+    xmlschema.XMLSchema(str(SCHEMA)).validate(str(project / "junit.xml"))

@@ -39,11 +39,13 @@ class CommandStyle:
         return " ".join(shlex.quote(w) for w in words)
 
 
+SERIAL = ("-n", "0")  # an `-n` in the addopts would scatter a command's order over xdist workers
+
+
 def serial_args(plugins: Sequence[str]) -> tuple[str, ...]:
-    """With pytest-xdist installed, an `-n` in the project's addopts would scatter a reproduce
-    command's order over workers; `-n 0` keeps it in one process (`-p no:xdist` would make that
-    addopts an error)."""
-    return ("-n", "0") if any(plugin.startswith("pytest-xdist-") for plugin in plugins) else ()
+    """`-n 0` where pytest-xdist is installed (an `-n` in the project's addopts would scatter a
+    reproduce command's order over workers; `-p no:xdist` would make that addopts an error)."""
+    return SERIAL if any(plugin.startswith("pytest-xdist-") for plugin in plugins) else ()
 
 
 def needs_confirmation(plan_results: Sequence[PlanResult]) -> set[str]:

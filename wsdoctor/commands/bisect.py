@@ -107,6 +107,8 @@ class BisectSession:
 
 
 def _command_style(request: BisectRequest, versions: Versions | None) -> CommandStyle:
+    """A bisect may start from a record without running a child first: `-n 0` wherever
+    pytest-xdist is installed (harmless where the project does not distribute its suite)."""
     python = request.options.python if request.python_given else "python"
     return CommandStyle(python=python, pytest_args=request.options.pytest_args, orders_dir="",
                         serial=serial_args(versions.plugins if versions else ()))

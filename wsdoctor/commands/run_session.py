@@ -9,11 +9,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from wsdoctor import __version__
-from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files, serial_args
+from wsdoctor.analysis.verdicts import SERIAL, CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.childio import ChildOutput
 from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
@@ -150,10 +151,23 @@ class RunSession:
         workers = self.request.options.workers
         live = [waiting if waiting is not None or index >= workers else self.executor.start_discovering(plan)
                 for index, (plan, waiting) in enumerate(self.discovering)]
+        distributed: list[bool] = []
+
+        def one_at_a_time(xdist: dict[str, Any]) -> None:
+            """The suite child runs distributed: its workers are the concurrency the project chose,
+            so the other orders wait for it (started again after it) instead of doubling it."""
+            if xdist.get("used") and not distributed:
+                distributed.append(True)
+                for waiting in live[1:]:
+                    if waiting is not None:
+                        self.executor.supervisor.cancel(waiting)
+
+        self.executor.supervisor.on_xdist = one_at_a_time
         with self.ui.phase(title, None, orders=len(self.discovering)), self._keeping_interrupted_runs():
-            for (plan, _), waiting in zip(self.discovering, live, strict=True):
-                started = waiting if waiting is not None else self.executor.start_discovering(plan)
-                found.append(self.executor.finish_discovering(plan, started))
+            for index, ((plan, _), waiting) in enumerate(zip(self.discovering, live, strict=True)):
+                if waiting is None or (index and distributed):
+                    waiting = self.executor.start_discovering(plan)
+                found.append(self.executor.finish_discovering(plan, waiting))
         (run, child, output), others = found[0], found[1:]
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.plan_results += by_worker(_with_uncollected(run, collection, output.collect_errors), output)
@@ -167,7 +181,7 @@ class RunSession:
         if xdist is None:
             return
         if workers:
-            self.ui.note(f"xdist: the suite order (and the shuffled one) ran as the project runs it, on "
+            self.ui.note(f"xdist: the suite order (and a shuffled one, after it) ran as the project runs it, on "
                          f"{len(workers)} worker(s) (--dist {xdist['dist']}); each worker's order is an order "
                          f"of its own ({', '.join(f'suite {w}' for w in workers)}, ...); off (-n 0) in the "
                          "children that run a given order: second looks, confirmations, bisects")
@@ -207,9 +221,9 @@ class RunSession:
 
     def _command_style(self) -> CommandStyle:
         python = self.request.options.python if self.request.python_given else "python"
-        versions = self.record.versions
+        # A run knows whether the project distributes its suite: a child said so.
         return CommandStyle(python=python, pytest_args=self.request.options.pytest_args,
-                            serial=serial_args(versions.plugins if versions else ()),
+                            serial=SERIAL if self.executor.supervisor.xdist is not None else (),
                             orders_dir=str(Path(self.record_path).parent / "orders"))
 
     def bisect_victims(self, err: Console, victims: Sequence[str] | None = None,

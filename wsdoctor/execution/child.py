@@ -103,6 +103,7 @@ class ChildSupervisor:
         self.settings = settings
         self.on_test_done = on_test_done
         self.on_collected: CollectedCallback | None = None
+        self.on_xdist: Callable[[dict[str, Any]], None] | None = None  # a child said how xdist is set
         self.xdist: dict[str, Any] | None = None  # the project's pytest-xdist distribution, once a child saw it
         self.started = 0
         self.stopping = threading.Event()
@@ -152,6 +153,13 @@ class ChildSupervisor:
                        started=tuple(output.started), hang_dump=output.hang_dump,
                        stderr_tail=_tail(directory / "stderr.txt"))
         return run, output
+
+    def cancel(self, child: LiveChild) -> None:
+        """End a started child whose run is not wanted (it is started again later)."""
+        _kill_group(child.proc)
+        _reap(child.proc)
+        with self._lock:
+            self._live.discard(child.proc)
 
     def kill_all(self) -> None:
         self.stopping.set()
@@ -217,6 +225,8 @@ class ChildSupervisor:
                 self.on_test_done(result.nodeid, result.outcome)
             elif event["event"] == "collected" and self.on_collected and output.collected is not None:
                 self.on_collected(len(output.collected))
+            elif event["event"] == "xdist" and self.on_xdist:
+                self.on_xdist(event)
         return bool(events)
 
     def _silent_too_long(self, output: ChildOutput, last_event: float) -> bool:
