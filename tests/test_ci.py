@@ -147,3 +147,13 @@ def test_a_gate_on_an_xdist_suite_runs_its_orders_one_after_the_other_with_the_p
     assert spans["shuffle 4 gw0"]["artifacts"].endswith("0003-shuffle-4")
     assert "order-dependent tests/test_c_stats.py::test_nobody_online_at_start" in done.stdout
     xmlschema.XMLSchema(str(SCHEMA)).validate(str(project / "junit.xml"))
+
+
+@pytest.mark.e2e
+def test_orders_wsdoctor_gives_each_child_run_in_one_process_and_the_output_says_why(
+        scenario) -> None:  # type: ignore[no-untyped-def]
+    project: Path = scenario("xdist_addopts")
+    done = run_wsdoctor(project, "run", "--reverse", "--json", "out.json")
+    said = " ".join(done.stderr.split())
+    assert "xdist: off (-n 0) for every order of this run, although the project runs 2 worker(s)" in said
+    assert done.exit_code == 0, done.stdout  # serially, the reset runs between the polluter and its victim

@@ -187,8 +187,8 @@ class RunSession:
                          "children that run a given order: second looks, confirmations, bisects")
         else:
             self.ui.note(f"xdist: off (-n 0) for every order of this run, although the project runs "
-                         f"{xdist['workers']} worker(s): wsdoctor gives each child its order (--reverse, "
-                         "--repeat, --isolate, a shard, or no --workers to spare)")
+                         f"{xdist['workers']} worker(s): --reverse, --repeat or --isolate give each child "
+                         "its order, which one process must run")
 
     def use_collection(self, collection: Collection, versions: Versions | None) -> None:
         self.executor.settings = dataclasses.replace(self.executor.settings, rootdir=collection.rootdir,
