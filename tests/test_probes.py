@@ -138,3 +138,113 @@ def test_fingerprints_of_mocks_caches_and_loops() -> None:
     assert fingerprint(loop) == "event loop (closed)"
     assert fingerprint(object()).startswith("object @")
     assert clip("short") == "short"
+
+
+# --- modules first imported inside a test ------------------------------------------------------------------
+
+IMPORTED_IN_A_TEST = {
+    "late_app/__init__.py": "",
+    "late_app/state.py": """\
+import asyncio
+import functools
+
+DEBUG = False
+LOOP = None
+
+
+class Heartbeat:
+    interval = 30.0
+
+
+class Manager:
+    def __init__(self):
+        self.active_connections = {}
+
+
+manager = Manager()
+
+
+@functools.lru_cache
+def get_settings():
+    return {"url": "ws://127.0.0.1/ws"}
+""",
+    "late_app/main.py": """\
+from late_app import registry
+
+registry.install_defaults()  # importing main fills the registry: that is the baseline, not a change
+""",
+    "late_app/registry.py": """\
+REGISTRY = {}
+
+
+def install_defaults():
+    REGISTRY["json"] = "codec"
+""",
+}
+
+
+@pytest.fixture
+def late_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A package under tmp_path that nothing has imported yet, and a probe watching first imports."""
+    from wsdoctor.child.first_imports import FirstImports
+
+    for name, text in IMPORTED_IN_A_TEST.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [n for n in sys.modules if n.startswith("late_app")]:
+        monkeypatch.delitem(sys.modules, name)
+    probe = StateProbe(str(tmp_path))
+    baselines: dict[str, str] = {}
+    imported: list[list[str]] = []
+
+    def remember(names: list[str]) -> None:
+        imported.append(names)
+        baselines.update(probe.baseline(names))
+
+    watch = FirstImports(probe.is_project_module_file, remember)
+    watch.install()
+    yield probe, baselines, imported
+    watch.uninstall()
+    for name in [n for n in sys.modules if n.startswith("late_app")]:
+        sys.modules.pop(name)
+
+
+def changes_with_baselines(probe: StateProbe, before: Snapshot, baselines: dict[str, str]) -> Changes:
+    from wsdoctor.child.snapshot import with_baselines
+
+    return {key: (old, new) for key, old, new in diff(with_baselines(before, baselines), probe.snapshot())}
+
+
+def test_a_module_first_imported_inside_a_test_is_compared_with_its_state_right_after_the_import(
+        late_app) -> None:  # type: ignore[no-untyped-def]
+    probe, baselines, imported = late_app
+    before = probe.snapshot()
+    from late_app import state  # type: ignore[import-not-found]  # inside the "test", as real suites do
+
+    state.DEBUG = True
+    state.Heartbeat.interval = 0.05
+    state.manager.active_connections["lobby"] = ["ws-1"]
+    state.get_settings()
+    loop = asyncio.new_event_loop()
+    loop.close()
+    state.LOOP = loop
+    found = changes_with_baselines(probe, before, baselines)
+    assert imported == [["late_app"], ["late_app.state"]]
+    assert found["module-attr:late_app.state.DEBUG"] == ("False", "True")
+    assert found["class-attr:late_app.state.Heartbeat.interval"] == ("30.0", "0.05")
+    assert found["module-attr:late_app.state.manager.active_connections"] == (
+        "dict len=0", "dict len=1 (holding 1) keys=['lobby']")
+    assert found["module-attr:late_app.state.get_settings"] == ("lru_cache currsize=0", "lru_cache currsize=1")
+    assert found["module-attr:late_app.state.LOOP"] == ("None", "event loop (closed)")
+    assert state.__loader__.__class__.__name__ == "SourceFileLoader"  # the module sees its own loader
+
+
+def test_a_module_imported_and_left_alone_is_no_change_and_its_importers_effects_are_its_baseline(
+        late_app) -> None:  # type: ignore[no-untyped-def]
+    probe, baselines, imported = late_app
+    before = probe.snapshot()
+    import late_app.main  # type: ignore[import-not-found]  # imports registry, fills it
+
+    assert imported == [["late_app"], ["late_app.registry", "late_app.main"]]
+    assert changes_with_baselines(probe, before, baselines) == {}

@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import sys
+import threading
 import time
 from typing import IO, Any
 
@@ -389,6 +390,7 @@ class StateRecorder:
     """
 
     def __init__(self, config: Any, recorder: ChildRecorder) -> None:
+        from wsdoctor.child.first_imports import FirstImports
         from wsdoctor.child.snapshot import StateProbe
 
         self.config = config
@@ -397,14 +399,27 @@ class StateRecorder:
         self.last = self.probe.snapshot()
         self.module: Any = None
         self.parent: Any = None  # of the last test: a new one may be in another module
+        self.baselines: dict[str, str] = {}  # modules first imported since the last snapshot, right after
+        self.first_imports = FirstImports(self.probe.is_project_module_file, self._imported)
+        self.first_imports.install()
+
+    def _imported(self, names: list[str]) -> None:
+        """The outermost import of project modules ended: their state now is their baseline."""
+        if threading.current_thread() is threading.main_thread():  # snapshots are the main thread's
+            for key, value in self.probe.baseline(names).items():
+                self.baselines.setdefault(key, value)
 
     def changes_since_last(self) -> list[list[Any]]:
-        from wsdoctor.child.snapshot import diff
+        from wsdoctor.child.snapshot import diff, with_baselines
 
         now = self.probe.snapshot(self.module)
-        changes = [list(change) for change in diff(self.last, now)]
+        changes = [list(change) for change in diff(with_baselines(self.last, self.baselines), now)]
         self.last = now
+        self.baselines = {}
         return changes
+
+    def pytest_unconfigure(self, config: Any) -> None:
+        self.first_imports.uninstall()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: Any) -> None:

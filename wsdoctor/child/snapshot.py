@@ -193,12 +193,28 @@ class StateProbe:
     def _is_own(self, name: str, module: Any) -> bool:
         known = self._own_modules.get(name) if isinstance(module, types.ModuleType) else False
         if known is None:
-            path = getattr(module, "__file__", None) or ""
-            known = (isinstance(module, types.ModuleType) and os.path.abspath(path).startswith(self.root)
-                     and "site-packages" not in path and f"{os.sep}.wsdoctor{os.sep}" not in path
-                     and not name.startswith("wsdoctor"))
+            known = isinstance(module, types.ModuleType) and self.is_project_file(
+                name, getattr(module, "__file__", None) or "")
             self._own_modules[name] = known
         return known
+
+    def is_project_file(self, name: str, path: str) -> bool:
+        """A module of the project (its tests too): under the root, not installed, not wsdoctor's."""
+        return (os.path.abspath(path).startswith(self.root) and "site-packages" not in path
+                and f"{os.sep}.wsdoctor{os.sep}" not in path and not name.startswith("wsdoctor"))
+
+    def is_project_module_file(self, name: str, path: str) -> bool:
+        """One of the project's modules that the process-wide snapshot holds (not a test file)."""
+        return self.is_project_file(name, path) and not _is_test_file(path)
+
+    def baseline(self, names: List[str]) -> Entries:
+        """The entries of these modules as they are now: right after their first import."""
+        self._sys_modules()
+        section = self._project.section(set())
+        prefixes = tuple(name + "." for name in names)
+        seen = {"module-seen:" + name for name in names}
+        return {key: value for key, value in section.items()
+                if key in seen or key.partition(":")[2].startswith(prefixes)}
 
 
 def diff(before: Snapshot, after: Snapshot) -> List[Change]:
@@ -258,6 +274,20 @@ def _sys_modules_entries(modules: List[Tuple[str, Any]]) -> Entries:
 
 
 def _looks_like_test(module: Any) -> bool:
+    return _is_test_file(getattr(module, "__file__", "") or "")
+
+
+def _is_test_file(path: str) -> bool:
     """A test file (conftest.py is not one: it often holds state shared by many tests)."""
-    base = os.path.basename(getattr(module, "__file__", "") or "")
+    base = os.path.basename(path)
     return base.startswith("test_") or base.endswith("_test.py")
+
+
+def with_baselines(before: Snapshot, baselines: Entries) -> Snapshot:
+    """``before``, and the modules first imported since as they were right after their import:
+    what changed them after that is a change, not a new import."""
+    if not baselines:
+        return before
+    merged = dict(before)
+    merged[PROJECT_SECTION] = Section({**baselines, **before.get(PROJECT_SECTION, {})})
+    return merged
