@@ -248,3 +248,17 @@ def test_a_module_imported_and_left_alone_is_no_change_and_its_importers_effects
 
     assert imported == [["late_app"], ["late_app.registry", "late_app.main"]]
     assert changes_with_baselines(probe, before, baselines) == {}
+
+
+def echo() -> None: ...
+
+
+def shouting_echo() -> None: ...
+
+
+def test_a_handler_replaced_in_a_small_registry_changes_its_fingerprint() -> None:
+    registry: dict[str, object] = {"echo": echo, "ping": print}
+    before = fingerprint(registry)
+    registry["echo"] = shouting_echo
+    assert before == f"dict len=2 {{'echo': {__name__}.echo, 'ping': builtins.print}}"
+    assert fingerprint(registry) == f"dict len=2 {{'echo': {__name__}.shouting_echo, 'ping': builtins.print}}"

@@ -288,9 +288,11 @@ def _container(value: Any) -> str:
     kind = type(value).__name__
     size = len(value)
     if isinstance(value, dict) and 0 < size <= MAX_KEYS_SHOWN and all(
-            isinstance(v, SCALARS) for v in value.values()):
-        # A flag flipped in place changes neither the size nor the keys: show the values.
-        return clip(f"{kind} len={size} {dict(sorted(value.items(), key=lambda item: repr(item[0])))!r}")
+            isinstance(v, _SHOWN_INLINE) for v in value.values()):
+        # A flag flipped in place, or a handler replaced by another, changes neither the size
+        # nor the keys: show the values (functions and classes by their names).
+        items = sorted(value.items(), key=lambda item: repr(item[0]))
+        return clip(f"{kind} len={size} {{{', '.join(f'{k!r}: {_inline(v)}' for k, v in items)}}}")
     if isinstance(value, (dict, set, frozenset)) and 0 < size <= MAX_KEYED:
         try:
             keys = sorted((repr(k) for k in value), key=str)[:MAX_KEYS_SHOWN]
@@ -299,6 +301,15 @@ def _container(value: Any) -> str:
         more = ", ..." if size > MAX_KEYS_SHOWN else ""
         return clip(f"{kind} len={size}{_inner_size(value)} keys=[{', '.join(keys)}{more}]")
     return f"{kind} len={size}{_inner_size(value)}"
+
+
+_SHOWN_INLINE = (*SCALARS, types.FunctionType, types.BuiltinFunctionType, type)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, SCALARS):
+        return repr(value)
+    return f"{getattr(value, '__module__', None) or '?'}.{getattr(value, '__qualname__', '?')}"
 
 
 def _inner_size(value: Any) -> str:

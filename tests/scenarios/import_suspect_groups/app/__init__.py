@@ -1,0 +1,1 @@
+"""A JSON-over-WebSocket command server with a plugin registry of handlers."""
