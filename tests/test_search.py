@@ -25,22 +25,53 @@ def oracle(polluters: set[str], cleaners: Sequence[str] = ()):  # type: ignore[n
     return fails
 
 
-@pytest.mark.parametrize("polluters", [{"t0000"}, {"t1234"}, {"t1999"}, {"t0007", "t1500"},
-                                       {"t0100", "t0101"}, {"t0001", "t0900", "t1800"}])
+def counting(fails):  # type: ignore[no-untyped-def]
+    """The oracle, and every set it was asked about."""
+    asked: list[tuple[str, ...]] = []
+
+    def ask(sets: Sequence[tuple[str, ...]]) -> list[bool]:
+        asked.extend(sets)
+        return fails(sets)  # type: ignore[no-any-return]
+    return ask, asked
+
+
+HALVES = math.ceil(math.log2(len(TESTS))) + 1  # the halves, and the last test run alone
+
+
+@pytest.mark.parametrize("polluter", ["t0000", "t1234", "t1999", "t0999", "t1000"])
 @pytest.mark.parametrize("width", [1, 2, 4])
-def test_finds_exactly_the_polluters(polluters: set[str], width: int) -> None:
+def test_one_polluter_is_found_by_halves_in_about_log2_n_runs_of_shrinking_sets(polluter: str, width: int) -> None:
+    fails, asked = counting(oracle({polluter}))
+    log = SearchLog()
+    assert find_minimal_set(TESTS, fails, width=width, log=log) == (polluter,)
+    assert log.queries == len(asked) <= HALVES
+    assert sum(map(len, asked)) <= len(TESTS) + 1  # each run at most half the one before
+    assert log.steps[-1].startswith(f"halves: {polluter} is enough alone, found among 2000 test(s)")
+
+
+@pytest.mark.parametrize("polluters", [{"t0007", "t1500"}, {"t0100", "t0101"}, {"t0001", "t0900", "t1800"},
+                                       {"t1998", "t1999"}])
+@pytest.mark.parametrize("width", [1, 2, 4])
+def test_polluters_needed_together_are_found_by_prefixes_after_the_halves(polluters: set[str], width: int) -> None:
     log = SearchLog()
     found = find_minimal_set(TESTS, oracle(polluters), width=width, log=log)
     assert set(found) == polluters
     assert list(found) == sorted(found)  # original order kept
+    assert any(step.startswith("halves: no single test is enough") for step in log.steps)
     rounds_per_element = math.ceil(math.log(len(TESTS), width + 1)) + 1
-    assert log.queries <= len(polluters) * rounds_per_element * width + len(polluters)
+    assert log.queries <= HALVES + len(polluters) * rounds_per_element * width + len(polluters)
 
 
-def test_conjunction_of_two_within_three_log2_n_runs() -> None:
+def test_conjunction_of_two_within_four_log2_n_runs() -> None:
     log = SearchLog()
     find_minimal_set(TESTS, oracle({"t0300", "t1700"}), width=1, log=log)
-    assert log.queries <= 3 * math.log2(len(TESTS))
+    assert log.queries <= 4 * math.log2(len(TESTS))
+
+
+def test_the_same_set_is_never_asked_twice() -> None:
+    fails, asked = counting(oracle({"t0007", "t1500"}))
+    find_minimal_set(TESTS, fails, width=2)
+    assert len(asked) == len(set(asked))
 
 
 def test_a_right_hint_costs_one_run() -> None:

@@ -3,15 +3,22 @@
 The oracle answers, for several candidate sets at once (they run in parallel),
 whether the victim fails after that set. Sets keep the candidates' order.
 
-The search finds one necessary element at a time: the shortest failing prefix
-of the remaining candidates ends with an element the failure needs. Prefixes
-are searched W-ary (W = the oracle's width), so each round costs W runs and
-cuts the range W+1 ways. A conjunction of k polluters costs about
-k * log_{W+1}(N) rounds, where plain bisection assumes one polluter and
-fails when two are needed together.
+1. Evidence from state probes goes first: suspects whose leaked state the victim
+   reads are tried alone, then together, before any search.
+2. Without usable evidence, one test is the likeliest answer, and halves find it in
+   about log2(N) runs whose sets shrink as they go: the first half of the tests
+   known to fail the victim is run before it alone; when it fails it is the new set,
+   otherwise the second half is (not run: a single polluter must be there). The last
+   test standing is run alone before the victim unless that was done already.
+3. When that test is not enough alone, no single test is: the victim needs tests
+   from both sides of a split (a conjunction). Prefixes keep them together: the
+   shortest failing prefix of the remaining candidates ends with an element the
+   failure needs, found one at a time, W-ary over the oracle's width (each round
+   costs W runs and cuts the range W+1 ways). A conjunction of k polluters costs
+   about k * log_{W+1}(N) rounds after the halves, where plain bisection assumes one
+   polluter and fails when two are needed together.
 
-Evidence from state probes goes first: suspects whose leaked state the victim
-reads are tried alone, then together, before any bisection.
+The same question is never asked twice: answers are remembered for the whole search.
 """
 
 from __future__ import annotations
@@ -23,7 +30,11 @@ BatchOracle = Callable[[Sequence[tuple[str, ...]]], list[bool]]
 
 
 class SearchExhausted(Exception):
-    """The oracle stopped answering (budget spent, or interrupted)."""
+    """The oracle stopped answering (budget spent, or interrupted), or the failure went away."""
+
+
+class BudgetSpent(SearchExhausted):
+    """The budget of trials or of time allows no more trials."""
 
 
 @dataclass
@@ -44,13 +55,55 @@ def find_minimal_set(candidates: Sequence[str], fails: BatchOracle, width: int =
     """
     log = log if log is not None else SearchLog()
     order = {c: i for i, c in enumerate(candidates)}
-    ask = _counting(fails, log)
+    ask = _remembering(fails, log)
     hinted = _try_hints([h for h in hints if h in order], order, ask, width, log)
     if hinted is not None and len(hinted) == 1:
         return hinted
     if hinted is None and not known_to_fail and not ask([tuple(candidates)])[0]:
         raise SearchExhausted(f"the victim passes after all {len(candidates)} candidates")
-    pool = list(hinted if hinted is not None else candidates)
+    if hinted is not None:
+        return _prefix_search(list(hinted), order, ask, width, log)
+    single, smallest, passing = _halves(tuple(candidates), order, ask, log)
+    if single is not None:
+        return single
+    return _prefix_search(list(smallest), order, ask, width, log, passing)
+
+
+def _halves(pool: tuple[str, ...], order: dict[str, int], ask: BatchOracle,
+            log: SearchLog) -> tuple[tuple[str, ...] | None, tuple[str, ...], int]:
+    """One test that is enough, found by halving; else None, the smallest set seen failing,
+    and how long a prefix of it is known to pass."""
+    known, current, proven = pool, pool, True
+    passing = 0  # pool[:passing] of the last set known to fail passes
+    runs = 0
+    while len(current) > 1:
+        middle = len(current) // 2
+        first = current[:middle]
+        runs += 1
+        if ask([first])[0]:
+            known = current = first
+            proven, passing = True, 0
+        else:
+            if current is known:
+                passing = len(first)
+            current, proven = current[middle:], False
+    if not current:
+        raise SearchExhausted("the victim passes after no test at all")
+    if not proven:
+        runs += 1
+        proven = ask([current])[0]
+    if proven:
+        log.steps.append(f"halves: {current[0]} is enough alone, found among {len(pool)} test(s) "
+                         f"in {runs} run(s)")
+        return current, known, passing
+    log.steps.append(f"halves: no single test is enough ({runs} run(s)); the victim needs several "
+                     f"of the {len(known)} test(s) last seen failing it: searching prefixes")
+    return None, known, passing
+
+
+def _prefix_search(pool: list[str], order: dict[str, int], ask: BatchOracle, width: int,
+                   log: SearchLog, passing: int = 0) -> tuple[str, ...]:
+    """Needed elements one at a time: each the end of the shortest failing prefix."""
     kept: list[str] = []
     while True:
         if kept and ask([_ordered(kept, order)])[0]:
@@ -58,10 +111,10 @@ def find_minimal_set(candidates: Sequence[str], fails: BatchOracle, width: int =
             return _ordered(kept, order)
         if not pool:
             raise SearchExhausted("the failure disappeared while narrowing down; the victim is flaky")
-        end = _shortest_failing_prefix(pool, kept, order, ask, max(1, width))
+        end = _shortest_failing_prefix(pool, kept, order, ask, max(1, width), passing)
         kept.append(pool[end - 1])
         log.steps.append(f"needed: {pool[end - 1]} (shortest failing prefix of {len(pool)})")
-        pool = pool[: end - 1]
+        pool, passing = pool[: end - 1], 0
 
 
 def _try_hints(hints: Sequence[str], order: dict[str, int], ask: BatchOracle, width: int,
@@ -82,9 +135,10 @@ def _try_hints(hints: Sequence[str], order: dict[str, int], ask: BatchOracle, wi
 
 
 def _shortest_failing_prefix(pool: list[str], kept: list[str], order: dict[str, int],
-                             ask: BatchOracle, width: int) -> int:
-    """Smallest n such that pool[:n] + kept fails; pool + kept is known to fail."""
-    low, high = 0, len(pool)  # pool[:low] + kept passes (or low = 0), pool[:high] + kept fails
+                             ask: BatchOracle, width: int, passing: int = 0) -> int:
+    """Smallest n such that pool[:n] + kept fails; pool + kept is known to fail, and so is
+    nothing shorter than ``passing`` + 1 (pool[:passing] + kept passes)."""
+    low, high = passing, len(pool)  # pool[:low] + kept passes (or low = 0), pool[:high] + kept fails
     confirmed = False
     while high - low > 1:
         points = _split_points(low, high, width)
@@ -110,9 +164,15 @@ def _ordered(items: Sequence[str], order: dict[str, int]) -> tuple[str, ...]:
     return tuple(sorted(set(items), key=order.__getitem__))
 
 
-def _counting(fails: BatchOracle, log: SearchLog) -> BatchOracle:
+def _remembering(fails: BatchOracle, log: SearchLog) -> BatchOracle:
+    """The oracle, asked only what it was not asked before in this search; counts what it was asked."""
+    answers: dict[tuple[str, ...], bool] = {}
+
     def ask(sets: Sequence[tuple[str, ...]]) -> list[bool]:
-        log.queries += len(sets)
-        return fails(sets)
+        new = list(dict.fromkeys(s for s in sets if s not in answers))
+        if new:
+            log.queries += len(new)
+            answers.update(zip(new, fails(new), strict=True))
+        return [answers[s] for s in sets]
 
     return ask
