@@ -7,6 +7,7 @@ and it keeps every trial it was asked, so the cost of each answer is checked too
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -128,9 +129,10 @@ def suite_case(victim_first: bool = False, workers: int = 2, source: str = "") -
 
 
 def run_bisect(suite: FakeSuite, case: Case | None = None, repeat: int = 1,
-               known: Mapping[str, bool] | None = None, said: list[str] | None = None):  # type: ignore[no-untyped-def]
+               known: Mapping[str, bool] | None = None, said: list[str] | None = None,
+               max_runs: int | None = None):  # type: ignore[no-untyped-def]
     case = case or suite_case()
-    trials = Trials(suite, case.collection, VICTIM, repeat, known=known)
+    trials = Trials(suite, case.collection, VICTIM, repeat, known=known, max_runs=max_runs)
     result = bisect(case, trials, said.append if said is not None else None)
     assert result.trials == len(suite.asked)  # every trial asked is counted, no more
     return result
@@ -143,8 +145,11 @@ def test_a_victim_that_fails_alone_too_is_nobody_elses_fault() -> None:
     suite = FakeSuite(fails=lambda plan: True)
     said: list[str] = []
     result = run_bisect(suite, said=said)
-    assert (result.verdict, result.polluters, result.trials) == (Verdict.FAILS_ALONE, (), 2)
-    assert result.summary == f"{VICTIM} fails alone too: no other test is to blame"
+    # The given order is all other tests already: only the reversed one is new.
+    assert (result.verdict, result.polluters, result.trials) == (Verdict.FAILS_ALONE, (), 3)
+    assert result.summary == (f"{VICTIM} fails alone too, and after every other test in either order: "
+                              "no other test is to blame")
+    assert result.steps == ("all other tests, reversed, before it: victim fails",)
     assert result.failure is not None and result.failure.message == FAILURE
     assert said[0].startswith(f"bisecting {VICTIM}: confirming that it fails in the given order (8 test(s)")
 
@@ -158,7 +163,7 @@ def test_a_victim_that_fails_alone_only_sometimes_is_flaky() -> None:
 def test_the_confirming_trials_run_the_given_order_with_probes_and_the_victim_alone() -> None:
     suite = FakeSuite(fails=lambda plan: True)
     run_bisect(suite)
-    order, alone = suite.asked
+    order, alone = suite.asked[:2]
     assert (order.test_ids, order.collect_args, order.state_probes) == ((*IDS[:-1], VICTIM), ("tests",), True)
     assert (alone.test_ids, alone.collect_args) == ((VICTIM,), ("tests/test_z.py",))
 
@@ -182,6 +187,18 @@ def test_a_brittle_victim_whose_setter_is_not_found_in_the_budget_fails_alone() 
     result = run_bisect(FakeSuite(fails=unless_after(B2), budget=2))
     assert result.verdict is Verdict.FAILS_ALONE
     assert result.summary == "fails alone; no state-setter found (the --budget ran out)"
+
+
+def test_a_brittle_victim_whose_setter_runs_after_it_fails_in_the_suite_order_too_and_gets_its_setter() -> None:
+    # C1 sets the state the victim needs, but runs after the victim in the given order.
+    case = suite_case(victim_first=True)
+    changes = {C1: [change(FLAG, DIRTY)]}
+    said: list[str] = []
+    result = run_bisect(FakeSuite(fails=unless_after(C1), changes=changes), case, said=said)
+    assert (result.verdict, result.state_setters) == (Verdict.BRITTLE, (C1,))
+    assert result.steps[0] == "all other tests before it: victim passes"
+    assert [(c.key, c.by) for c in result.leaked_state] == [(FLAG, C1)]
+    assert any("trying the orders that could put a state-setter before it" in line for line in said)
 
 
 def test_a_victim_first_in_its_order_that_fails_alone_fails_alone() -> None:
@@ -208,12 +225,28 @@ def test_a_suspect_the_evidence_names_is_tried_first_and_costs_one_trial() -> No
     assert result.failure is not None and result.failure.outcome is Outcome.FAILED
 
 
-def test_without_evidence_imports_are_ruled_out_first_then_the_tests_are_searched() -> None:
-    result = run_bisect(FakeSuite(fails=after_all_of(A3)))
+def test_without_evidence_halves_find_one_polluter_in_about_log2_n_trials() -> None:
+    suite = FakeSuite(fails=after_all_of(A3))
+    result = run_bisect(suite)
     assert (result.polluters, result.scope) == ((A3,), Scope.TEST)
-    assert ("collecting the other files without running their tests does not fail the victim: "
-            "the polluter is a test") in result.steps
+    assert "halves: tests/test_a.py::a3 is enough alone, found among 8 test(s) in 3 run(s)" in result.steps
+    assert result.trials == 2 + 3  # the order and the victim alone, then [a1..b1], [a1, a2], [a3]
+    assert [len(plan.test_ids) - 1 for plan in suite.asked[2:]] == [4, 2, 1]
     assert result.leaked_state == ()  # the probes saw nothing: nothing is named
+
+
+def test_without_evidence_the_first_test_of_a_file_is_checked_as_that_files_import() -> None:
+    # Collecting test_b.py is what breaks the victim: every set with one of its tests fails.
+    suite = FakeSuite(fails=lambda plan: "tests/test_b.py" in plan.collect_args)
+    result = run_bisect(suite)
+    assert (result.polluters, result.scope) == (("tests/test_b.py",), Scope.FILE_IMPORT)
+    assert "importing tests/test_b.py alone, without running its tests, fails the victim" in result.steps
+
+
+def test_without_evidence_a_first_test_of_its_file_that_pollutes_itself_stays_the_answer() -> None:
+    result = run_bisect(FakeSuite(fails=after_all_of(B1)))
+    assert (result.polluters, result.scope) == ((B1,), Scope.TEST)
+    assert "importing tests/test_b.py alone, without running its tests, does not fail the victim" in result.steps
 
 
 def test_a_file_whose_import_pollutes_is_found_as_an_import() -> None:
@@ -250,9 +283,44 @@ def test_a_victim_failing_only_sometimes_after_its_polluter_has_medium_confidenc
     assert result.confidence_detail.startswith("failed in 1 of 2 run(s) after the polluters")
 
 
-def test_a_search_stopped_by_the_budget_is_not_reproduced() -> None:
+def test_a_search_stopped_by_the_budget_gives_the_fewest_tests_seen_failing_the_victim() -> None:
     result = run_bisect(FakeSuite(fails=after_all_of(A3), budget=3))
+    assert (result.verdict, result.polluters, result.scope) == (Verdict.ORDER_DEPENDENT, (A1, A2, A3, B1), Scope.TESTS)
+    assert result.summary == (f"{VICTIM} fails after 4 test(s), not narrowed down further: the search stopped: "
+                              "the --budget ran out")
+    assert (result.confidence, result.steps[-2:]) == (Confidence.LOW, (
+        "stopped: the --budget ran out", "best proven answer: the victim failed after these 4 test(s)"))
+    assert result.reproduce[0] == f"python -m pytest -p no:randomly {A1} {A2} {A3} {B1} {VICTIM}  # fails"
+
+
+def test_a_search_stopped_before_anything_was_narrowed_down_is_not_reproduced() -> None:
+    result = run_bisect(FakeSuite(fails=after_all_of(A3), budget=2))
     assert (result.verdict, result.summary) == (Verdict.NOT_REPRODUCED, "the search stopped: the --budget ran out")
+
+
+def test_the_budget_of_trials_bounds_the_search() -> None:
+    suite = FakeSuite(fails=after_all_of(A3))
+    result = run_bisect(suite, max_runs=3)
+    assert len(suite.asked) == 3
+    assert result.steps[-2] == "stopped: the budget of 3 child runs is spent"
+
+
+def test_a_search_that_crashes_keeps_what_it_learnt() -> None:
+    suite = FakeSuite(fails=after_all_of(A3))
+    answered = suite.run
+
+    def breaks_on_the_fourth_batch(plans):  # type: ignore[no-untyped-def]
+        if len(suite.asked) == 4:
+            raise ValueError("'tests/test_x.py' is not in list")
+        return answered(plans)
+
+    suite.run = breaks_on_the_fourth_batch  # type: ignore[method-assign]
+    trials = Trials(suite, COLLECTION, VICTIM)
+    result = bisect(suite_case(), trials)
+    assert (result.verdict, result.polluters) == (Verdict.ORDER_DEPENDENT, (A1, A2, A3, B1))
+    assert result.steps[-2].startswith("internal error in the search: ValueError: 'tests/test_x.py' is not in list "
+                                       "(at ")
+    assert result.summary.endswith("the search stopped on an internal error of wsdoctor (please report it)")
 
 
 # --- an order that fails ---------------------------------------------------------------------------
@@ -296,7 +364,48 @@ def test_nothing_fails_the_victim_it_is_not_reproduced_with_what_was_tried() -> 
 def test_the_budget_running_out_while_looking_for_an_order_is_said() -> None:
     result = run_bisect(FakeSuite(fails=lambda plan: False, budget=3))
     assert result.verdict is Verdict.NOT_REPRODUCED
-    assert result.steps[-1] == "the --budget ran out"
+    assert result.steps[-1] == "stopped: the --budget ran out"
+
+
+def test_looking_for_a_failing_order_takes_at_most_half_the_budget_of_trials() -> None:
+    suite = FakeSuite(fails=lambda plan: False)
+    result = run_bisect(suite, max_runs=20)
+    assert (result.verdict, len(suite.asked)) == (Verdict.NOT_REPRODUCED, 2 + 2 + 4)  # confirm, orders, 1 round
+    assert result.steps[-1] == "no more rounds of groups within the budget (4 trial(s) spent on them)"
+
+
+def test_a_suspect_file_in_the_group_search_stands_for_its_tests() -> None:
+    # The probes blame test_c.py's import for a change the victim's source names; the victim
+    # passes in every whole order (B1 pollutes, A1 and C1 clean up) and fails in a group.
+    changes = {**cleaned_after_polluting([A1, C1]),
+               "tests/test_c.py": [change("module-attr:app.REGISTRY", "dict len=1", "dict len=0")]}
+    suite = FakeSuite(fails=flag_left_dirty(changes), changes=changes)
+    case = dataclasses.replace(suite_case(source="app.REGISTRY app.FLAGS"), collect_args=tuple(FILES))
+    result = run_bisect(suite, case)
+    assert (result.verdict, result.polluters) == (Verdict.ORDER_DEPENDENT, (B1,))
+    first_groups = [plan.test_ids for plan in suite.asked[4:8]]  # after the confirmation and the whole orders
+    assert C1 in first_groups[0] and C2 in first_groups[1]  # the file's tests first, spread over groups
+
+
+def test_one_test_that_suffices_is_preferred_to_a_conjunction_the_order_showed() -> None:
+    # A1 and A3 break the victim together; B2 breaks it alone, but B3 cleans up right after it:
+    # in the given order the conjunction is all the search can see.
+    def fails(plan: Plan) -> bool:
+        ran = before_victim(plan)
+        alone = B2 in ran and (B3 not in ran or ran.index(B3) < ran.index(B2))
+        return alone or (A1 in ran and A3 in ran)
+
+    said: list[str] = []
+    result = run_bisect(FakeSuite(fails=fails), said=said)
+    assert (result.verdict, result.polluters, result.scope) == (Verdict.ORDER_DEPENDENT, (B2,), Scope.TEST)
+    assert f"smaller explanation: {B2}; also proven, larger: {A1}, {A3} together" in result.steps
+    assert "2 tests are needed together: checking whether one test suffices" in said
+
+
+def test_a_conjunction_with_nothing_smaller_stays_the_answer() -> None:
+    result = run_bisect(FakeSuite(fails=after_all_of(A2, C1)))
+    assert (result.polluters, result.scope) == ((A2, C1), Scope.TESTS)
+    assert result.steps[-2] == f"no smaller explanation found: {A2}, {C1} together"
 
 
 # --- resuming ------------------------------------------------------------------------------------------
@@ -332,3 +441,41 @@ def test_what_counts_as_the_victim_failing(outcome: Outcome, failed: bool) -> No
     result = PlanResult(plan=plan, results=(TestResult(nodeid=VICTIM, outcome=outcome),), children=())
     assert victim_failed(result, VICTIM) is failed
     assert victim_failed(PlanResult(plan=plan, results=(), children=()), VICTIM) is False
+
+
+# --- the time budget ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimedExecutor:
+    """Stands where the executor does: each child takes 1 s plus 0.1 s a test, on a clock we move."""
+
+    now: list[float]
+
+    def run_plans(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        seconds = [1.0 + 0.1 * len(plan.test_ids) for plan in plans]
+        self.now[0] += max(seconds)  # side by side
+        return [PlanResult(plan=plan, results=(), children=(ChildProcess(
+            status=ChildStatus.COMPLETED, exit_code=0, seconds=s, artifacts="", started=()),))
+            for plan, s in zip(plans, seconds, strict=True)]
+
+
+def test_the_time_budget_comes_from_the_first_run_and_a_batch_that_would_overrun_it_is_not_started(
+        tmp_path: Path) -> None:
+    from wsdoctor.analysis.search import BudgetSpent
+    from wsdoctor.execution.trial_runner import Budget, TrialRunner
+
+    now = [0.0]
+    said: list[str] = []
+    runner = TrialRunner(TimedExecutor(now), VICTIM, tmp_path / "journal.jsonl", Budget(runs=4), workers=2,  # type: ignore[arg-type]
+                         say=said.append, clock=lambda: now[0])
+    trials = Trials(runner, COLLECTION, VICTIM, max_runs=4)
+    order = tuple(IDS[:-1]) * 50  # a first run of 401 tests: 41.1 s
+    trials.run([trials.order_plan(order), trials.alone_plan()])
+    assert runner.seconds == 82.2  # two rounds of two workers, each as long as the first run
+    assert said[0] == "budget: 4 child runs and 82 s (from 41.1 s for the first run; --budget changes it)"
+    assert said[1] == "  2 child run(s) of at most 4; 41 s of at most 82"
+    with pytest.raises(BudgetSpent, match=r"the time budget of 82 s would run out during the next 1 trial\(s\)"):
+        trials.run([trials.order_plan(order)])  # another 41 s would end past 82 s
+    trials.run([trials.order_plan(order[:8])])  # 2 s: fits
+    assert len(trials.seen) == 3

@@ -39,6 +39,8 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "--repeat", "0"], "--repeat"),
     (["run", "--last"], "no wsdoctor run is recorded"),
     (["bisect", "tests/test_b.py::test_env_clean", "--resume"], "no interrupted bisect of"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--budget", "0"], "--budget '0': give seconds"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--budget", "5 parsecs"], "--budget '5 parsecs': give"),
     (["report", "--format", "xml"], "--format 'xml': use terminal, markdown, html or json"),
     (["report"], "no wsdoctor run or bisect is recorded here or above"),
     (["playbooks", "list", "--frob"], "No such option: --frob (see `wsdoctor playbooks list --help`)"),
@@ -232,3 +234,12 @@ def test_suite_runs_under_another_interpreter_without_installing_anything(tmp_pa
     assert (versions["python"][:4], versions["pytest"][:4]) == ("3.9.", "7.0.")
     listing = subprocess.run([COMPAT_PYTHON, "-m", "pip", "list"], capture_output=True, text=True).stdout
     assert "wsdoctor" not in listing
+
+
+@pytest.mark.parametrize(("text", "limits"), [
+    ("300", (300.0, None)), ("300s", (300.0, None)), ("5m", (300.0, None)), ("1.5h", (5400.0, None)),
+    ("40runs", (None, 40)), ("1run", (None, 1)), ("5m,40runs", (300.0, 40)), (" 40 runs , 90 ", (90.0, 40))])
+def test_a_budget_is_seconds_child_runs_or_both(text: str, limits: tuple[float | None, int | None]) -> None:
+    from wsdoctor.cli import parse_budget
+
+    assert parse_budget(text) == limits

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -154,8 +155,10 @@ def bisect(
                                                     "one a line (e.g. one xdist worker's).")] = None,
     randomly_seed: Annotated[int | None, typer.Option(metavar="SEED", help="The order pytest-randomly "
                                                       "made with this seed.")] = None,
-    budget: Annotated[float | None, typer.Option(min=1, metavar="SECONDS", help="Give up after this long "
-                                                 "(default 600).")] = None,
+    budget: Annotated[str | None, typer.Option(
+        metavar="LIMITS", help="Give up after this long or this many child runs: '300' or '300s' or '5m' "
+        "(time), '40runs', or both as '5m,40runs' (default: derived from the suite's size and the first "
+        "run's time).")] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Run every trial this often, for a victim that "
                                         "fails only sometimes.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Trials run in parallel (default: the number "
@@ -174,15 +177,37 @@ def bisect(
 
     config = load_config(Path.cwd())
     interpreter = python or config.python
+    seconds, runs = parse_budget(budget) if budget is not None else (config.budget, None)
     options = BisectOptions(
         victim=victim, paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
         python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
-        timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), budget=chosen(budget, config.budget, DEFAULT_BUDGET),
+        timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), budget=seconds, budget_runs=runs,
         repeat=repeat, from_run=from_run, order_file=str(order_file) if order_file else None,
         randomly_seed=randomly_seed)
     request = BisectRequest(options=options, cwd=Path.cwd(), python_given=interpreter is not None,
                             json_path=json_path, resume=resume)
     raise typer.Exit(int(bisect_command(request, *_consoles())))
+
+
+_BUDGET_PART = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|runs?)?\s*$")
+_SECONDS_PER = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_budget(text: str) -> tuple[float | None, int | None]:
+    """``--budget``: seconds and/or child runs, e.g. '300', '5m', '40runs', '5m,40runs'."""
+    seconds: float | None = None
+    runs: int | None = None
+    for part in text.split(","):
+        found = _BUDGET_PART.match(part)
+        if found is None or float(found.group(1)) <= 0:
+            raise UsageError(f"--budget {text!r}: give seconds ('300', '300s', '5m'), child runs ('40runs') "
+                             "or both ('5m,40runs'), each above 0")
+        number, unit = found.groups()
+        if unit and unit.startswith("run"):
+            runs = max(1, int(float(number)))
+        else:
+            seconds = float(number) * _SECONDS_PER[unit]
+    return seconds, runs
 
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})

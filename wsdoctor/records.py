@@ -350,7 +350,8 @@ class BisectOptions:
     python: str = "python"
     workers: int = 2
     timeout: float = 60.0
-    budget: float = 600.0
+    budget: float | None = None  # seconds; None: derived from the first run of the suite
+    budget_runs: int | None = None  # child runs; None: derived from the number of tests
     repeat: int = 1  # every trial run this often
     from_run: str | None = None  # the run whose failing order it started from
     order_file: str | None = None

@@ -10,20 +10,38 @@ process, reads a file or looks at a clock.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from wsdoctor.analysis.search import BudgetSpent
 from wsdoctor.planner import files_in_order
 from wsdoctor.records import Collection, Context, Outcome, Plan, PlanResult
 
 STATE_PROBES_UP_TO = 60  # trials this small also record state changes: cheap, and they name the leak
+MIN_SECONDS_BUDGET = 60.0
+
+
+def default_run_budget(tests: int, workers: int) -> int:
+    """Child runs a bisect may take unless told otherwise: a small multiple of bisection's log2 N.
+
+    About log2 N for one polluter found by halves, as many again for a conjunction, and rounds
+    of groups (2, then 4 per worker) when the victim fails in no whole order of the suite.
+    """
+    return 3 * math.ceil(math.log2(tests + 1)) + 6 * max(1, workers) + 10
+
+
+def default_seconds_budget(first_run: float, runs: int, workers: int) -> float:
+    """Time a bisect may take unless told otherwise, from how long one run of the suite took:
+    every trial runs at most that many tests, ``workers`` at a time."""
+    return max(MIN_SECONDS_BUDGET, first_run * math.ceil(runs / max(1, workers)))
 
 
 class PlanRunner(Protocol):
     def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
         """Each plan once, in a fresh child: the results in the plans' order.
 
-        Raises SearchExhausted (wsdoctor.analysis.search) when the budget is spent.
+        Raises BudgetSpent (wsdoctor.analysis.search) when the budget of time is spent.
         """
         ...
 
@@ -42,7 +60,7 @@ class Trials:
     """The trials of one bisect; ``known`` answers (replayed from a journal) are not asked again."""
 
     def __init__(self, runner: PlanRunner, collection: Collection, victim: str, repeat: int = 1,
-                 known: Mapping[str, bool] | None = None) -> None:
+                 known: Mapping[str, bool] | None = None, max_runs: int | None = None) -> None:
         self.runner = runner
         self.collection = collection
         self.victim = victim
@@ -50,8 +68,14 @@ class Trials:
         self.all_files = files_in_order(collection, [t.nodeid for t in collection.tests])
         self.repeat = max(1, repeat)
         self.count = 0  # trials run (collection not counted)
+        self.max_runs = max_runs  # the budget of trials; proofs may go past it
         self.answers: dict[str, bool] = dict(known or {})
         self.seen: dict[str, list[PlanResult]] = {}  # every trial of this session, by key
+        self.smallest_failing: PlanResult | None = None  # the fewest tests seen failing the victim
+
+    def left(self) -> int | None:
+        """Trials the budget still allows (None: no limit)."""
+        return None if self.max_runs is None else max(0, self.max_runs - self.count)
 
     # --- batch questions, as the search asks them --------------------------------
 
@@ -92,20 +116,41 @@ class Trials:
 
     # --- running --------------------------------------------------------------------
 
-    def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
-        """Plans (each ``repeat`` times) for their full results, e.g. to read state changes."""
-        results = self.runner.run([plan for plan in plans for _ in range(self.repeat)])
+    def run(self, plans: Sequence[Plan], beyond_budget: bool = False) -> list[PlanResult]:
+        """Plans (each ``repeat`` times) for their full results, e.g. to read state changes.
+
+        Raises BudgetSpent when they do not fit in what is left of the budget of trials.
+        """
+        wanted = [plan for plan in plans for _ in range(self.repeat)]
+        left = self.left()
+        if not beyond_budget and left is not None and len(wanted) > left:
+            raise BudgetSpent(f"the budget of {self.max_runs} child runs is spent")
+        results = self.runner.run(wanted)
         self.count += len(results)
         for result in results:
             key = trial_key(result.plan)
             # With repeats, one failure is enough: the victim fails only sometimes.
             self.answers[key] = self.answers.get(key, False) or self.failed(result)
             self.seen.setdefault(key, []).append(result)
+            self._keep_if_smallest(result)
         return results
 
+    def _keep_if_smallest(self, result: PlanResult) -> None:
+        """A failure after fewer tests than any before: the best proven answer so far."""
+        ran = result.plan.test_ids
+        if not self.failed(result) or len(ran) < 2 or ran[-1] != self.victim:
+            return
+        known = self.smallest_failing
+        if known is None or len(ran) < len(known.plan.test_ids):
+            self.smallest_failing = result
+
     def proving_run(self, plan: Plan, expect_failure: bool) -> PlanResult:
-        """A run of ``plan`` with state probes showing the expected outcome, if one was seen."""
-        results = [r for r in self.seen.get(trial_key(plan), []) if r.plan.state_probes] or self.run([plan])
+        """A run of ``plan`` with state probes showing the expected outcome, if one was seen.
+
+        A proof may go past the budget of trials: the answer is known, it only needs showing.
+        """
+        results = [r for r in self.seen.get(trial_key(plan), [])
+                   if r.plan.state_probes] or self.run([plan], beyond_budget=True)
         matching = [r for r in results if self.failed(r) == expect_failure]
         return (matching or results)[-1]
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.analysis.bisect import Case, bisect
-from wsdoctor.analysis.trials import Trials
+from wsdoctor.analysis.trials import Trials, default_run_budget
 from wsdoctor.analysis.verdicts import CommandStyle, serial_args
 from wsdoctor.codec import write_atomic
 from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
-from wsdoctor.execution.trial_runner import TrialRunner, load_journal
+from wsdoctor.execution.trial_runner import Budget, TrialRunner, load_journal
 from wsdoctor.exits import ExitCode, UsageError, bisect_exit
 from wsdoctor.records import BisectResult, Collection, RecordStatus, Versions
 from wsdoctor.render.bisect_view import render_bisect
@@ -88,8 +88,11 @@ class BisectSession:
         options = self.request.options
         started = time.monotonic()
         journal = self.workspace.journal
-        runner = TrialRunner(self.executor, options.victim, journal, deadline=started + options.budget)
-        trials = Trials(runner, self.case.collection, options.victim, options.repeat, known=load_journal(journal))
+        runs = options.budget_runs or default_run_budget(len(self.case.collection.tests), options.workers)
+        runner = TrialRunner(self.executor, options.victim, journal, Budget(runs=runs, seconds=options.budget),
+                             options.workers, say=self.say)
+        trials = Trials(runner, self.case.collection, options.victim, options.repeat, known=load_journal(journal),
+                        max_runs=runs)
         result = bisect(self.case, trials, self.say)
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 2))
 

@@ -1,7 +1,10 @@
 """Bisect's trials as child runs: the real PlanRunner (wsdoctor.analysis.trials).
 
 Every answer is appended to a journal first, so an interrupted bisect resumes by replaying
-answers instead of re-running children; the --budget deadline stops the trials.
+answers instead of re-running children. The budget of time stops the trials: given with
+--budget, or derived from the first batch (the suite order up to the victim, and the victim
+alone), and a batch that would not end within it is not started. Progress against the budget
+is said after every batch.
 """
 
 from __future__ import annotations
@@ -9,33 +12,81 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from wsdoctor.analysis.search import SearchExhausted
-from wsdoctor.analysis.trials import trial_key, victim_failed
+from wsdoctor.analysis.search import BudgetSpent
+from wsdoctor.analysis.trials import default_seconds_budget, trial_key, victim_failed
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
 from wsdoctor.records import Plan, PlanResult
 
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What a bisect may spend: child runs, and seconds (None: derived from the first batch)."""
+
+    runs: int
+    seconds: float | None = None
+
 
 class TrialRunner:
-    def __init__(self, executor: Executor, victim: str, journal: Path, deadline: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, executor: Executor, victim: str, journal: Path, budget: Budget, workers: int,
+                 say: Say | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.executor = executor
         self.victim = victim
         self.journal = journal
-        self.deadline = deadline
+        self.budget = budget
+        self.workers = max(1, workers)
+        self.say = say or (lambda text: None)
         self.clock = clock
+        self.started = clock()
+        self.seconds = budget.seconds
+        self.runs = 0
+        self.startup = 0.0  # seconds of a child that runs one test
+        self.per_test = 0.0  # and for each test more
 
     def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
-        if self.clock() > self.deadline:
-            raise SearchExhausted("the --budget ran out")
+        elapsed = self.clock() - self.started
+        if self.seconds is not None and elapsed + self._estimate(plans) > self.seconds:
+            raise BudgetSpent(f"the time budget of {self.seconds:.0f} s would run out during the next "
+                              f"{len(plans)} trial(s) ({elapsed:.0f} s spent)")
         results = self.executor.run_plans(plans)
         with self.journal.open("a", encoding="utf-8") as handle:
             for result in results:
                 entry = {"key": trial_key(result.plan), "failed": victim_failed(result, self.victim)}
                 handle.write(json.dumps(entry) + "\n")
+        self.runs += len(results)
+        self._learn(results)
+        self._progress()
         return results
+
+    def _learn(self, results: Sequence[PlanResult]) -> None:
+        """How long a child takes, from the first batch; the time budget, unless it was given."""
+        timed = [(len(r.plan.test_ids), sum(c.seconds for c in r.children)) for r in results if r.children]
+        if self.runs != len(results) or not timed:
+            return
+        smallest, largest = min(timed), max(timed)
+        self.startup = smallest[1]
+        if largest[0] > smallest[0]:
+            self.per_test = max(0.0, largest[1] - smallest[1]) / (largest[0] - smallest[0])
+        if self.seconds is None:
+            self.seconds = default_seconds_budget(largest[1], self.budget.runs, self.workers)
+            self.say(f"budget: {self.budget.runs} child runs and {self.seconds:.0f} s "
+                     f"(from {largest[1]:.1f} s for the first run; --budget changes it)")
+
+    def _estimate(self, plans: Sequence[Plan]) -> float:
+        """Seconds the batch should take: children run ``workers`` at a time."""
+        each = sorted((self.startup + self.per_test * len(plan.test_ids) for plan in plans), reverse=True)
+        waves = [each[i:i + self.workers] for i in range(0, len(each), self.workers)]
+        return sum(wave[0] for wave in waves)
+
+    def _progress(self) -> None:
+        elapsed = self.clock() - self.started
+        seconds = f" of at most {self.seconds:.0f}" if self.seconds is not None else ""
+        self.say(f"  {self.runs} child run(s) of at most {self.budget.runs}; {elapsed:.0f} s{seconds}")
 
 
 def load_journal(path: Path) -> dict[str, bool]:
