@@ -1,0 +1,1 @@
+"""Chat rooms with a capacity, and moderation locks."""
