@@ -173,6 +173,29 @@ def test_run_bisect_explains_every_order_dependent_test(scenario) -> None:  # ty
         ("file-import", ("tests/unit/test_socket_manager.py",))}
 
 
+SHARED_CAUSES = [(name, entry) for name, entry in CASES if "run_bisect_max_runs_factor" in entry]
+
+
+@pytest.mark.parametrize("case", SHARED_CAUSES, ids=case_id)
+def test_run_bisect_bisects_one_cause_once_and_confirms_it_for_every_victim(
+        case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+    name, entry = case
+    project = scenario(name)
+    done = run_wsdoctor(project, "run", "--bisect", "--workers", "2", "--json", "out.json")
+    bisects = {b["victim"]: b for b in json.loads((project / "out.json").read_text())["bisects"]}
+    assert done.exit_code == 1, done.stderr
+    victims = entry["victims"]
+    assert set(bisects) == set(victims)
+    assert all(sorted(bisects[v]["polluters"]) == sorted(entry["polluters"]) for v in victims)
+    [bisected] = [b for b in bisects.values() if b["explained_by"] is None]
+    assert sorted(bisected["explains"]) == sorted(v for v in victims if v != bisected["victim"])
+    assert all(bisects[v]["explained_by"] == bisected["victim"] for v in bisected["explains"])
+    for leak in entry["leaked_state"]:
+        assert all(leak_matches(leak, bisects[v]["leaked_state"]) for v in victims)
+    total = sum(b["runs"] for b in bisects.values())
+    assert total <= entry["run_bisect_max_runs_factor"] * (bisected["runs"] - 1), bisected["steps"]
+
+
 def test_audit_lists_state_left_behind_and_nothing_on_a_clean_suite(scenario) -> None:  # type: ignore[no-untyped-def]
     leaky, clean = scenario("singleton_manager_leak"), scenario("clean_control")
     leaky_done = run_wsdoctor(leaky, "run", "--audit", "--json", "out.json")

@@ -479,3 +479,38 @@ def test_the_time_budget_comes_from_the_first_run_and_a_batch_that_would_overrun
         trials.run([trials.order_plan(order)])  # another 41 s would end past 82 s
     trials.run([trials.order_plan(order[:8])])  # 2 s: fits
     assert len(trials.seen) == 3
+
+
+# --- victims that share a cause ---------------------------------------------------------------------------
+
+
+def test_one_run_checks_a_cause_against_the_other_victims_and_links_those_it_explains() -> None:
+    from wsdoctor.analysis.victims import can_explain_others, explained, shared_cause_plan
+
+    result = run_bisect(FakeSuite(fails=after_all_of(B1)))
+    assert can_explain_others(result)
+    plan = shared_cause_plan(result, [C2, A2, C1], COLLECTION)
+    assert (plan.test_ids, plan.collect_args) == ((B1, A2, C1, C2), ("tests/test_b.py", "tests/test_a.py",
+                                                                    "tests/test_c.py"))
+    outcomes = {A2: Outcome.FAILED, C1: Outcome.PASSED, C2: Outcome.FAILED}
+    run = PlanResult(plan=plan, results=tuple(TestResult(nodeid=t, outcome=outcomes.get(t, Outcome.PASSED))
+                                              for t in plan.test_ids), children=())
+    updated, shared = explained(result, run, [C2, A2, C1], COLLECTION, suite_case().style)
+    assert (updated.explains, updated.trials) == ((C2, A2), result.trials + 1)
+    assert updated.steps[-1] == ("checked against 3 other order-dependent test(s) in one run: "
+                                 "2 fail after the same polluters too")
+    assert [(r.victim, r.polluters, r.explained_by, r.verdict) for r in shared] == [
+        (C2, (B1,), VICTIM, Verdict.ORDER_DEPENDENT), (A2, (B1,), VICTIM, Verdict.ORDER_DEPENDENT)]
+    assert shared[0].reproduce == (f"python -m pytest -p no:randomly {B1} {C2}  # fails",
+                                   f"python -m pytest -p no:randomly {C2}  # passes")
+    assert not can_explain_others(shared[0])  # explained, not bisected
+
+
+def test_a_file_import_cause_is_checked_by_collecting_its_file_before_the_victims() -> None:
+    from wsdoctor.analysis.victims import shared_cause_plan
+
+    changes = {"tests/test_b.py": [change("sys.modules:websockets", "MagicMock @1", "module @2")]}
+    result = run_bisect(FakeSuite(fails=after_all_of("tests/test_b.py"), changes=changes),
+                        suite_case(source="import websockets"))
+    plan = shared_cause_plan(result, [C1, A1], COLLECTION)
+    assert (plan.test_ids, plan.collect_args) == ((A1, C1), ("tests/test_a.py", "tests/test_b.py", "tests/test_c.py"))

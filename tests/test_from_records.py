@@ -150,6 +150,16 @@ def test_a_bisect_shows_its_culprit_the_leak_and_how_sure_it_is() -> None:
     assert "3 child run(s) in 1.2 s" in text
 
 
+def test_victims_that_share_a_bisected_cause_are_listed_under_it(tmp_path: Path) -> None:
+    shared = dataclasses.replace(BISECTED, victim=HANGS, explained_by=B, steps=())
+    run = dataclasses.replace(record(tmp_path), bisects=(dataclasses.replace(BISECTED, explains=(HANGS,)), shared))
+    text = printed(render_run, run)
+    assert text.count(f"polluters (test): {A}") == 1  # the cause, once
+    assert "the same cause explains 1 more order-dependent test(s), checked in one run" in text
+    assert "1 more order-dependent test(s) share a cause found above" in text
+    assert f"{HANGS} ← {B}" in text
+
+
 def store(tmp_path: Path, *records: RunRecord | BisectRecord) -> None:
     for stored in records:
         directory = tmp_path / ".wsdoctor" / "runs" / stored.id

@@ -20,6 +20,12 @@ def files_in_order(collection: Collection, ids: Sequence[str]) -> tuple[str, ...
     return tuple(seen)
 
 
+def in_collection_order(collection: Collection, paths: Sequence[str]) -> tuple[str, ...]:
+    """Files in the order the suite imports them: import-time pollution depends on it."""
+    rank = {path: i for i, path in enumerate(files_in_order(collection, [t.nodeid for t in collection.tests]))}
+    return tuple(sorted(dict.fromkeys(paths), key=lambda path: rank.get(path, len(rank))))
+
+
 def suite_plans(collection: Collection, options: RunOptions) -> list[Plan]:
     """The first round: the suite in its orders, repeated, plus any isolation runs."""
     ids = tuple(t.nodeid for t in collection.tests)

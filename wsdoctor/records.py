@@ -340,6 +340,10 @@ class BisectResult:
     reproduce: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()  # what was tried, in order
     failure: TestResult | None = None  # the victim's, in the failing order (or alone, if brittle)
+    # `run --bisect`: victims that share one cause. The bisected result lists the victims its
+    # answer was confirmed for; each of them names the victim whose bisect found it.
+    explains: tuple[str, ...] = ()
+    explained_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

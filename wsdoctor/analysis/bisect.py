@@ -37,7 +37,7 @@ from wsdoctor.analysis.leaks import Leak, rank, replay_until, suspects, tokens_o
 from wsdoctor.analysis.search import BudgetSpent, SearchExhausted, SearchLog, find_minimal_set
 from wsdoctor.analysis.trials import Trials
 from wsdoctor.analysis.verdicts import CommandStyle
-from wsdoctor.planner import files_in_order
+from wsdoctor.planner import files_in_order, in_collection_order
 from wsdoctor.records import (
     BisectResult,
     BisectVerdict,
@@ -217,14 +217,7 @@ class _Strategy:
             cleaners=self._cleaners(leaks), reproduce=self._polluted_commands(polluters, imports))
 
     def _polluted_commands(self, polluters: tuple[str, ...], imports: bool) -> tuple[str, str]:
-        victim, pytest = self.victim, self.case.style.pytest
-        if not imports:
-            return pytest(*polluters, victim) + "  # fails", pytest(victim) + "  # passes"
-        victim_file = self.case.collection.path_of(victim)
-        files = self.trials.in_collection_order([*polluters, victim_file])
-        collected = [victim if f == victim_file else f for f in files]
-        deselect = [arg for f in polluters for arg in ("--deselect", f)]
-        return pytest(*collected, *deselect) + "  # fails: importing is enough", pytest(victim) + "  # passes"
+        return culprit_commands(self.victim, polluters, imports, self.case.collection, self.case.style)
 
     def _best_so_far(self, why: str) -> BisectResult:
         """The fewest tests seen failing the victim, which passes alone: proven, maybe not minimal."""
@@ -415,6 +408,20 @@ class _Strategy:
     def _result(self, verdict: BisectVerdict, summary: str) -> BisectResult:
         return BisectResult(victim=self.victim, verdict=verdict, summary=summary, trials=self.trials.count,
                             steps=tuple(self.log.steps), failure=self.failure)
+
+
+def culprit_commands(victim: str, polluters: Sequence[str], imports: bool, collection: Collection,
+                     style: CommandStyle) -> tuple[str, str]:
+    """Two plain-pytest commands: the victim fails after the polluters (or their files' import),
+    and passes alone."""
+    pytest = style.pytest
+    if not imports:
+        return pytest(*polluters, victim) + "  # fails", pytest(victim) + "  # passes"
+    victim_file = collection.path_of(victim)
+    files = in_collection_order(collection, [*polluters, victim_file])
+    collected = [victim if f == victim_file else f for f in files]
+    deselect = [arg for f in polluters for arg in ("--deselect", f)]
+    return pytest(*collected, *deselect) + "  # fails: importing is enough", pytest(victim) + "  # passes"
 
 
 def _made_by(author: str, chosen: Sequence[str]) -> bool:

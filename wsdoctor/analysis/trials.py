@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from wsdoctor.analysis.search import BudgetSpent
-from wsdoctor.planner import files_in_order
+from wsdoctor.planner import files_in_order, in_collection_order
 from wsdoctor.records import Collection, Context, Outcome, Plan, PlanResult
 
 STATE_PROBES_UP_TO = 60  # trials this small also record state changes: cheap, and they name the leak
@@ -106,9 +106,7 @@ class Trials:
                     collect_args=collect, test_ids=(self.victim,), state_probes=True)
 
     def in_collection_order(self, paths: Sequence[str]) -> tuple[str, ...]:
-        """Files in the order the suite imports them: import-time pollution depends on it."""
-        rank = {path: i for i, path in enumerate(self.all_files)}
-        return tuple(sorted(dict.fromkeys(paths), key=lambda path: rank.get(path, len(rank))))
+        return in_collection_order(self.collection, paths)
 
     def alone_plan(self) -> Plan:
         return Plan(label="bisect victim alone", context=Context.ALONE,

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import SERIAL, CommandStyle, all_verdicts, needs_confirmation, order_files
+from wsdoctor.analysis.victims import can_explain_others, explained, shared_cause_plan
 from wsdoctor.childio import ChildOutput
 from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
@@ -25,6 +27,7 @@ from wsdoctor.paths import shown_path
 from wsdoctor.planner import confirmation_plans, second_look_plans, suite_plans
 from wsdoctor.records import (
     BisectOptions,
+    BisectResult,
     ChildProcess,
     Collection,
     Plan,
@@ -229,7 +232,9 @@ class RunSession:
     def bisect_victims(self, err: Console, victims: Sequence[str] | None = None,
                        budget: float | None = None) -> tuple[str, ...]:
         """Bisect the order-dependent tests of this run (or ``victims``), starting from its record,
-        within ``budget`` seconds together; returns the victims the budget left no time for."""
+        within ``budget`` seconds together; returns the victims the budget left no time for. Each
+        answer is first checked against the victims still to explain, in one run, and only those it
+        does not explain are bisected (wsdoctor.analysis.victims)."""
         from wsdoctor.commands.bisect import BisectSession
         from wsdoctor.commands.bisect_setup import BisectRequest
 
@@ -238,8 +243,11 @@ class RunSession:
             victims = [v.nodeid for v in self.record.findings()
                        if v.verdict is Verdict.ORDER_DEPENDENT and "::" in v.nodeid]
         deadline = None if budget is None else time.monotonic() + budget
-        results, left_out = [], []
-        for victim in victims:
+        pending = list(victims)
+        results: dict[str, BisectResult] = {}
+        left_out: list[str] = []
+        while pending:
+            victim = pending.pop(0)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining < MIN_BISECT_SECONDS:
                 left_out.append(victim)
@@ -251,10 +259,29 @@ class RunSession:
                 bisect_options = dataclasses.replace(bisect_options, budget=remaining)
             request = BisectRequest(options=bisect_options, cwd=self.request.cwd,
                                     python_given=self.request.python_given)
-            results.append(BisectSession.prepare(request, err).conclude())
-        self.record = dataclasses.replace(self.record, bisects=tuple(results))
+            result = BisectSession.prepare(request, err).conclude()
+            if pending and can_explain_others(result):
+                result, shared = self._shared_cause(result, pending, err)
+                results.update((r.victim, r) for r in shared)
+                pending = [v for v in pending if v not in result.explains]
+            results[victim] = result
+        ordered = [results[v] for v in victims if v in results]
+        self.record = dataclasses.replace(self.record, bisects=tuple(ordered))
         save_record(self.run_dir, self.record)
         return tuple(left_out)
+
+    def _shared_cause(self, result: BisectResult, victims: list[str],
+                      err: Console) -> tuple[BisectResult, list[BisectResult]]:
+        """Which of ``victims`` the cause found for ``result.victim`` explains: one child run."""
+        collection = self._collection()
+        plan = shared_cause_plan(result, victims, collection)
+        title = (f"checking whether the polluters of {escape(result.victim)} also explain the {len(victims)} "
+                 "other order-dependent test(s): one run")
+        with self.ui.phase(title, len(plan.test_ids)):
+            run = self.executor.run_plans([plan])[0]
+        updated, shared = explained(result, run, victims, collection, self._command_style())
+        err.print(f"  they explain {len(shared)} of {len(victims)}", highlight=False, markup=False)
+        return updated, shared
 
     def finish(self, status: RecordStatus) -> None:
         if status is not RecordStatus.COMPLETE:

@@ -20,6 +20,9 @@ def render_bisect(result: BisectResult, console: Console) -> None:
         console.print(f"  polluters ({scope}): {plain_text(', '.join(result.polluters))}", highlight=False)
     if result.state_setters:
         console.print(f"  state-setters: {plain_text(', '.join(result.state_setters))}", highlight=False)
+    if result.explains:
+        console.print(f"  the same cause explains {len(result.explains)} more order-dependent test(s), "
+                      "checked in one run", highlight=False)
     if result.cleaners:
         console.print(f"  cleaners in the suite order: {plain_text(', '.join(result.cleaners))}", highlight=False)
     if result.confidence:

@@ -45,5 +45,6 @@ def bisect_document(result: BisectResult) -> dict[str, object]:
         "leaked_state": [change_document(c) for c in result.leaked_state],
         "cleaners": list(result.cleaners), "confidence": result.confidence,
         "confidence_detail": result.confidence_detail, "runs": result.trials,
-        "seconds": result.seconds, "reproduce": list(result.reproduce), "steps": list(result.steps)}
+        "seconds": result.seconds, "reproduce": list(result.reproduce), "steps": list(result.steps),
+        "explains": list(result.explains), "explained_by": result.explained_by}
 

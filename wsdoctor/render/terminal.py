@@ -43,7 +43,15 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
     if record.options.audit:
         _print_audit(record.audit(), console)
     for result in record.bisects:
-        render_bisect(result, console)
+        if result.explained_by is None:
+            render_bisect(result, console)
+    shared = [result for result in record.bisects if result.explained_by is not None]
+    if shared:
+        console.print(f"\n[bold]{len(shared)} more order-dependent test(s) share a cause found above[/] "
+                      "(each failed after the same polluters, in one run):")
+        for result in shared:
+            console.print(f"  {escape(result.victim)} [dim]← {escape(result.explained_by or '')}[/]",
+                          highlight=False, soft_wrap=True)
     console.print(_summary_line(record, record_path), highlight=False)
 
 
