@@ -674,12 +674,19 @@ PROBED_TESTS = """
     def test_own_module_global():
         LOCAL.append(1)
 
+    def test_file_left_in_the_tree():
+        with open(os.path.join(os.path.dirname(__file__), "LEFT.txt"), "w") as handle:
+            handle.write("x")
+
     LEFT_OPEN = []
 """
 
 
 @pytest.mark.e2e
-def test_probes_name_the_state_each_test_leaves_changed(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_probes_name_the_state_each_test_leaves_changed(pytester: pytest.Pytester, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))  # the machine's /tmp changes under other processes
     for name, text in PROBED_APP.items():
         (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
         (pytester.path / name).write_text(textwrap.dedent(text), encoding="utf-8")
@@ -690,7 +697,9 @@ def test_probes_name_the_state_each_test_leaves_changed(pytester: pytest.Pyteste
     result = run_child(pytester, out, "--wsdoctor-probe", isolated=True)
 
     assert result.ret == 0, result.stdout.str()
-    tests = {entry["test"]["nodeid"].split("::")[1]: entry["test"]["state_changes"]
+    # pytester writes the child's stdout and stderr into the project as it runs: not the tests' doing
+    tests = {entry["test"]["nodeid"].split("::")[1]: [c for c in entry["test"]["state_changes"]
+                                                      if c[0] not in ("file:stdout", "file:stderr")]
              for entry in events(out, "test")}
     keys = {name: sorted(change[0] for change in changes) for name, changes in tests.items()}
     socket_key = keys["test_socket"].pop()  # its port is the OS's choice
@@ -712,6 +721,7 @@ def test_probes_name_the_state_each_test_leaves_changed(pytester: pytest.Pyteste
         "test_signal_handler": ["signal:SIGUSR1"],
         "test_closed_loop": ["module-attr:app.state.LOOP"],
         "test_own_module_global": ["module-attr:test_probed.LOCAL"],
+        "test_file_left_in_the_tree": ["file:LEFT.txt"],
     }
     changes = {name: {key: (before, after) for key, before, after in found} for name, found in tests.items()}
     assert changes["test_module_global"]["module-attr:app.state.DEBUG"] == ("False", "True")

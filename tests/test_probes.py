@@ -262,3 +262,56 @@ def test_a_handler_replaced_in_a_small_registry_changes_its_fingerprint() -> Non
     registry["echo"] = shouting_echo
     assert before == f"dict len=2 {{'echo': {__name__}.echo, 'ping': builtins.print}}"
     assert fingerprint(registry) == f"dict len=2 {{'echo': {__name__}.shouting_echo, 'ping': builtins.print}}"
+
+
+# --- files ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """A project tree, a HOME and a temp directory, all under tmp_path."""
+    import tempfile
+
+    root, home, temp = tmp_path / "project", tmp_path / "home", tmp_path / "temp"
+    for path in (root / "tests" / "__pycache__", home, temp):
+        path.mkdir(parents=True)
+    (root / "settings.ini").write_text("[app]\ndebug = false\n")
+    (root / "stale.json").write_text("{}")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return root, home, temp
+
+
+def test_files_created_changed_or_deleted_in_the_tree_home_and_temp_dir_are_named(places) -> None:  # type: ignore[no-untyped-def]
+    root, home, temp = places
+    probe = StateProbe(str(root), deep_files=True)
+    before = probe.snapshot()
+    (root / "feature_flags.json").write_text('{"compression": false}')
+    (root / "settings.ini").write_text("[app]\ndebug = true\n")  # rewritten in place
+    (root / "stale.json").unlink()
+    (root / "tests" / "__pycache__" / "x.pyc").write_bytes(b"")  # bytecode: not state
+    (home / ".wsclientrc").write_text("reconnect = false\n")
+    (temp / "session.sqlite").write_bytes(b"\0" * 10)
+    (temp / "pytest-of-root").mkdir()  # pytest's own base temp: not the tests' doing
+    found = changes(probe, before)
+    files = {key: value for key, value in found.items() if key.startswith("file:")}
+    assert set(files) == {"file:feature_flags.json", "file:settings.ini", "file:stale.json", "file:~/.wsclientrc",
+                          "file:$TMPDIR/session.sqlite"}
+    assert files["file:feature_flags.json"][0] is None and files["file:feature_flags.json"][1].startswith("22 bytes")
+    assert files["file:stale.json"][1] is None
+    assert files["file:settings.ini"][0] != files["file:settings.ini"][1]
+
+
+def test_without_the_deep_look_only_directories_are_stat_ed_and_a_new_home_is_no_change(places,  # type: ignore[no-untyped-def]
+                                                                                        monkeypatch) -> None:
+    root, home, _ = places
+    probe = StateProbe(str(root))
+    before = probe.snapshot()
+    (root / "settings.ini").write_text("[app]\ndebug = true\n")  # no directory changed: not seen here
+    (root / "tests" / "out").mkdir()
+    other_home = home.parent / "other-home"
+    other_home.mkdir()
+    (other_home / ".profile").write_text("")
+    monkeypatch.setenv("HOME", str(other_home))  # a fixture points HOME elsewhere: what is there was there
+    found = {key for key in changes(probe, before) if key.startswith("file:")}
+    assert found == {"file:tests/out"}

@@ -382,6 +382,9 @@ def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:
     return bool(path) and (path + os.sep).startswith(key[len("sys.path:"):].rstrip(os.sep) + os.sep)
 
 
+DEEP_FILE_WATCH_UP_TO = 60  # tests in a run whose files are stat'ed one by one after every test
+
+
 class StateRecorder:
     """Attributes changes of process-global state to the collector or test that made them.
 
@@ -395,11 +398,13 @@ class StateRecorder:
 
         self.config = config
         self.recorder = recorder
-        self.probe = StateProbe(str(config.rootpath))
+        own = (config.getoption("basetemp"), recorder.out)  # pytest's tmp_path and wsdoctor's files: not state
+        self.probe = StateProbe(str(config.rootpath), skipped_files=tuple(str(p) for p in own if p))
         self.last = self.probe.snapshot()
         self.module: Any = None
         self.parent: Any = None  # of the last test: a new one may be in another module
         self.baselines: dict[str, str] = {}  # modules first imported since the last snapshot, right after
+        self.pending: list[list[Any]] = []  # the running test's changes, seen before a fixture's own
         self.first_imports = FirstImports(self.probe.is_project_module_file, self._imported)
         self.first_imports.install()
 
@@ -421,6 +426,9 @@ class StateRecorder:
     def pytest_unconfigure(self, config: Any) -> None:
         self.first_imports.uninstall()
 
+    def pytest_collection_finish(self, session: Any) -> None:
+        self.probe.watch_files_deeply(len(session.items) <= DEEP_FILE_WATCH_UP_TO)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: Any) -> None:
         if item.parent is not self.parent:
@@ -432,10 +440,34 @@ class StateRecorder:
 
     @pytest.hookimpl(tryfirst=True)  # before the recorder writes the test's event
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        changes = self.changes_since_last()
+        changes, self.pending = self.pending + self.changes_since_last(), []
         entry = self.recorder.tests.get(nodeid)
         if entry is not None:
             entry["state_changes"] = changes
+
+    # A fixture of a broader scope than the test (a session fixture that points HOME at a temporary
+    # directory) changes state on behalf of many tests: what its setup and teardown change is its
+    # own, not the test's during which it happened.
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Any:
+        if fixturedef.scope == "function":
+            yield
+            return
+        self.pending += self.changes_since_last()
+        yield
+        self._emit_fixture_changes(f"fixture {fixturedef.argname}")
+        # Finalizers run last-added first: this one runs before the fixture's own teardown.
+        fixturedef.addfinalizer(lambda: self.pending.extend(self.changes_since_last()))
+
+    def pytest_fixture_post_finalizer(self, fixturedef: Any, request: Any) -> None:
+        if fixturedef.scope != "function":
+            self._emit_fixture_changes(f"fixture {fixturedef.argname} (teardown)")
+
+    def _emit_fixture_changes(self, name: str) -> None:
+        changes = self.changes_since_last()
+        if changes:
+            self.recorder.emit("import-changes", nodeid=name, changes=changes)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_make_collect_report(self, collector: Any) -> Any:

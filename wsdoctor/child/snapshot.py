@@ -27,6 +27,7 @@ import types
 from itertools import chain
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from wsdoctor.child.files import FILES_SECTION, FileWatch
 from wsdoctor.child.namespaces import Bindings, Entries, ModuleGroup, Section, namespace_of, same_objects, unchanged
 from wsdoctor.child.process_state import (
     DISABLED,
@@ -60,8 +61,11 @@ class StateProbe:
     changes another test module's globals); ``snapshot(module)`` adds the running test's own.
     """
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, deep_files: bool = False, skipped_files: Tuple[str, ...] = ()) -> None:
         self.root = os.path.abspath(root) + os.sep
+        self._files = FileWatch(root, deep=deep_files, skipped=skipped_files)
+        self._file_signature: List[object] = []
+        self._file_sections: Snapshot = {}
         self._own_modules: Dict[str, bool] = {}
         self._module_keys: List[str] = []
         self._module_values: List[Any] = []
@@ -83,7 +87,22 @@ class StateProbe:
         state[PROJECT_SECTION] = self._project.section(described)
         self._add_test_module(state, test_module, described)
         state.update(self._process_sections())
+        state.update(self._files_sections())
         return state
+
+    def watch_files_deeply(self, deep: bool) -> None:
+        """Stat every watched file each time (a file rewritten in place is seen): for small runs."""
+        self._files.deep = deep
+
+    def _files_sections(self) -> Snapshot:
+        """The watched files: listed again only when a watched directory's mtime changed."""
+        signature = self._files.signature()
+        if signature != self._file_signature or not self._file_sections:
+            old = self._file_sections
+            self._file_sections = {name: old[name] if name in old and dict.__eq__(old[name], entries)
+                                   else Section(entries) for name, entries in self._files.sections().items()}
+            self._file_signature = self._files.signature()
+        return self._file_sections
 
     def _process_sections(self) -> Snapshot:
         """Environment, threads, sockets, patchers, logging, signals, event loop: all reused at
@@ -226,6 +245,8 @@ def diff(before: Snapshot, after: Snapshot) -> List[Change]:
     changes: List[Change] = []
     for name, section in after.items():
         old = before.get(name)
+        if old is None and name.startswith(FILES_SECTION):
+            continue  # a directory looked at for the first time (HOME was just set): nothing to compare
         if old is not section:
             changes += _diff_section(old or {}, section, before, after, removals=name != SYS_MODULES)
     changes.sort()
