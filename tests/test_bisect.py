@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, expected_variants, make_project, run_wsdoctor
+from tests.conftest import SCENARIOS, copy_scenario, expected_variants, load_expected, make_project, run_wsdoctor
 
 pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
 
@@ -71,11 +72,23 @@ def value_matches(pattern: str | None, value: str | None) -> bool:
     return value is None if pattern is None else value is not None and re.search(pattern, value) is not None
 
 
+FILE_CHANGES = {"created": (False, True), "deleted": (True, False), "modified": (True, True)}  # before, after
+
+
 def leak_matches(expected: dict[str, Any], found: list[dict[str, Any]]) -> bool:
     name = expected["name"].split("{", 1)[0]  # "{WS_PORT}": a port chosen in each process
     return any(leak["kind"] == expected["kind"] and leak["name"].startswith(name)
                and all(value_matches(expected[side], leak[side]) for side in ("before", "after") if side in expected)
+               and ("change" not in expected or FILE_CHANGES[expected["change"]] == (
+                   leak["before"] is not None, leak["after"] is not None))
                for leak in found)
+
+
+def tree_of(project: Path) -> dict[str, str]:
+    """Every file of the project but wsdoctor's records, with a digest of its content."""
+    return {path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in project.rglob("*") if path.is_file() and ".wsdoctor" not in path.parts
+            and "__pycache__" not in path.parts and ".pytest_cache" not in path.parts}
 
 
 @pytest.mark.parametrize("case", cases(CASES))
@@ -95,15 +108,52 @@ def test_bisect_finds_the_listed_culprits_and_state(case: tuple[str, dict[str, A
     assert result["runs"] <= entry.get("max_runs", 12), result["steps"]
 
 
-@pytest.mark.parametrize("case", cases(DETERMINISTIC))
-def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+UNCHANGED_TREES = [(name, entry) for name, entry in CASES if entry.get("tree_unchanged")]
+
+
+@pytest.mark.parametrize("case", cases(UNCHANGED_TREES))
+def test_bisect_leaves_the_tree_as_it_found_it_and_says_the_same_twice(case: tuple[str, dict[str, Any]],
+                                                                        scenario) -> None:  # type: ignore[no-untyped-def]
     name, entry = case
     project = scenario(name)
-    result = bisect(project, entry)
+    before = tree_of(project)
+    first = bisect(project, entry)
+    assert tree_of(project) == before | {"bisect.json": tree_of(project)["bisect.json"]}
+    second = bisect(project, entry)
+    assert (second["verdict"], sorted(second["polluters"])) == (first["verdict"], sorted(first["polluters"]))
+    done = run_wsdoctor(project, "run", "--workers", "2", *load_expected(name).get("run_args", []))
+    assert done.exit_code in (0, 1), done.stderr
+    assert set(tree_of(project)) == set(before) | {"bisect.json"}
+
+
+AUDITED = [name for name in sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml"))
+           if "audit" in load_expected(name)]
+
+
+@pytest.mark.parametrize("name", AUDITED)
+def test_audit_lists_what_expected_yaml_says_with_who_left_it(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario(name)
+    wanted = load_expected(name)["audit"]
+    run_wsdoctor(project, "run", "--audit", "--workers", "2", "--json", "out.json")
+    audit = json.loads((project / "out.json").read_text())["audit"]
+    for leak in wanted.get("present", []):
+        assert leak_matches(leak, [c for c in audit if c["by"] == leak["by"]]), audit
+    tests = {t["nodeid"] for t in json.loads((project / "out.json").read_text())["tests"]}
+    for leak in wanted.get("not_by_a_test", []):
+        assert not any(leak_matches(leak, [c]) and c["by"] in tests for c in audit), audit
+    assert not any(c["by"] in wanted.get("absent_by", []) for c in audit), audit
+
+
+@pytest.mark.parametrize("case", cases(DETERMINISTIC))
+def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, Any]], scenario,  # type: ignore[no-untyped-def]
+                                                    tmp_path: Path) -> None:
+    name, entry = case
+    result = bisect(scenario(name), entry)
     outcomes = []
-    for command in result["reproduce"]:
+    for number, command in enumerate(result["reproduce"]):
+        fresh = copy_scenario(name, tmp_path / f"fresh-{number}")  # a file the first leaves is not the second's
         shell_command = command.split("  #", 1)[0].replace("python -m pytest", f"{sys.executable} -m pytest", 1)
-        done = subprocess.run(shell_command, shell=True, cwd=project, capture_output=True, text=True)
+        done = subprocess.run(shell_command, shell=True, cwd=fresh, capture_output=True, text=True)
         outcomes.append(done.returncode)
     assert outcomes == [1, 0]  # the first command fails (pytest exit 1), the second passes
 
@@ -176,7 +226,7 @@ def test_run_bisect_explains_every_order_dependent_test(scenario) -> None:  # ty
 SHARED_CAUSES = [(name, entry) for name, entry in CASES if "run_bisect_max_runs_factor" in entry]
 
 
-@pytest.mark.parametrize("case", SHARED_CAUSES, ids=case_id)
+@pytest.mark.parametrize("case", cases(SHARED_CAUSES))
 def test_run_bisect_bisects_one_cause_once_and_confirms_it_for_every_victim(
         case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
     name, entry = case

@@ -214,7 +214,8 @@ class _Strategy:
             polluters=polluters, scope=scope, leaked_state=tuple(leak.change for leak in leaks),
             confidence=Confidence.HIGH if total and failed == total else Confidence.MEDIUM,
             confidence_detail=f"failed in {failed} of {total} run(s) after the polluters; {detail}",
-            cleaners=self._cleaners(leaks), reproduce=self._polluted_commands(polluters, imports))
+            cleaners=self._cleaners(leaks),
+            reproduce=_with_files_left(self._polluted_commands(polluters, imports), leaks))
 
     def _polluted_commands(self, polluters: tuple[str, ...], imports: bool) -> tuple[str, str]:
         return culprit_commands(self.victim, polluters, imports, self.case.collection, self.case.style)
@@ -422,6 +423,15 @@ def culprit_commands(victim: str, polluters: Sequence[str], imports: bool, colle
     collected = [victim if f == victim_file else f for f in files]
     deselect = [arg for f in polluters for arg in ("--deselect", f)]
     return pytest(*collected, *deselect) + "  # fails: importing is enough", pytest(victim) + "  # passes"
+
+
+def _with_files_left(commands: tuple[str, str], leaks: Sequence[Leak]) -> tuple[str, str]:
+    """The failing command leaves files the passing one must not find: say which."""
+    left = [leak.change.name for leak in leaks if leak.change.kind == "file" and leak.change.after is not None]
+    if not left:
+        return commands
+    failing, passing = commands
+    return f"{failing}; it leaves {', '.join(left)} behind: delete before the next command", passing
 
 
 def _made_by(author: str, chosen: Sequence[str]) -> bool:

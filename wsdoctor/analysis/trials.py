@@ -124,7 +124,7 @@ class Trials:
         if not beyond_budget and left is not None and len(wanted) > left:
             raise BudgetSpent(f"the budget of {self.max_runs} child runs is spent")
         results = self.runner.run(wanted)
-        self.count += len(results)
+        self.count += sum(max(1, len(result.children)) for result in results)  # a rerun is a child run too
         for result in results:
             key = trial_key(result.plan)
             # With repeats, one failure is enough: the victim fails only sometimes.

@@ -15,6 +15,7 @@ from wsdoctor.analysis.verdicts import CommandStyle, serial_args
 from wsdoctor.codec import write_atomic
 from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
 from wsdoctor.execution.child import ChildSettings
+from wsdoctor.execution.files import FileState
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
 from wsdoctor.execution.trial_runner import Budget, TrialRunner, load_journal
@@ -89,12 +90,14 @@ class BisectSession:
         started = time.monotonic()
         journal = self.workspace.journal
         runs = options.budget_runs or default_run_budget(len(self.case.collection.tests), options.workers)
+        files = FileState.capture(Path(self.case.collection.rootdir), self.workspace.directory / "files-left")
         runner = TrialRunner(self.executor, options.victim, journal, Budget(runs=runs, seconds=options.budget),
-                             options.workers, say=self.say)
+                             options.workers, say=self.say, files=files)
         trials = Trials(runner, self.case.collection, options.victim, options.repeat, known=load_journal(journal),
                         max_runs=runs)
         result = bisect(self.case, trials, self.say)
-        return dataclasses.replace(result, seconds=round(time.monotonic() - started, 2))
+        return dataclasses.replace(result, seconds=round(time.monotonic() - started, 2),
+                                   steps=(*result.steps, *runner.file_notes()))
 
     def say(self, text: str) -> None:
         self.err.print(text, highlight=False, markup=False)

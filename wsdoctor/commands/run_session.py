@@ -21,6 +21,7 @@ from wsdoctor.childio import ChildOutput
 from wsdoctor.codec import write_atomic
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.run_start import RunRequest, StartedRun
+from wsdoctor.execution.files import FileRestore
 from wsdoctor.execution.pool import RunInterrupted, by_worker, missing_result
 from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, run_exit
 from wsdoctor.paths import shown_path
@@ -109,6 +110,8 @@ class RunSession:
         self.discovering = start.discovering
         self.plan_results: list[PlanResult] = []
         self.executor = start.executor
+        self.files = start.files
+        self.restored: dict[str, FileRestore] = {}
         self.executor.on_test_done = ui.test_done  # the events that came before are replayed
         self.executor.supervisor.on_collected = ui.collected
 
@@ -144,6 +147,7 @@ class RunSession:
     def _collect(self) -> None:
         self.ui.note("[bold]collecting[/]")
         self.use_collection(*collect_suite(self.executor, self.request.options.paths))
+        self._put_back_files()
         self.note_xdist(())
 
     def _collect_while_running_the_suite(self) -> None:
@@ -171,6 +175,7 @@ class RunSession:
                 if waiting is None or (index and distributed):
                     waiting = self.executor.start_discovering(plan)
                 found.append(self.executor.finish_discovering(plan, waiting))
+        self._put_back_files()
         (run, child, output), others = found[0], found[1:]
         collection, versions = collection_from(self.executor, options.paths, child, output)
         self.plan_results += by_worker(_with_uncollected(run, collection, output.collect_errors), output)
@@ -205,7 +210,16 @@ class RunSession:
         self._save()  # what is known so far, before children that may run long
         with self.ui.phase(title, sum(len(p.test_ids) for p in plans)), self._keeping_interrupted_runs():
             self.plan_results += self.executor.run_plans(plans)
+        self._put_back_files()
         self._save()
+
+    def _put_back_files(self) -> None:
+        """Every phase starts from the files the run started with (wsdoctor.execution.files)."""
+        restored = self.files.restore()
+        self.restored.update((r.shown, r) for r in restored)
+        if restored:
+            self.ui.note(f"  put back {len(restored)} file(s) the tests left: "
+                         + escape(", ".join(map(str, restored[:5]))) + (" ..." if len(restored) > 5 else ""))
 
     @contextlib.contextmanager
     def _keeping_interrupted_runs(self) -> Iterator[None]:
@@ -279,6 +293,7 @@ class RunSession:
                  "other order-dependent test(s): one run")
         with self.ui.phase(title, len(plan.test_ids)):
             run = self.executor.run_plans([plan])[0]
+        self._put_back_files()
         updated, shared = explained(result, run, victims, collection, self._command_style())
         err.print(f"  they explain {len(shared)} of {len(victims)}", highlight=False, markup=False)
         return updated, shared
@@ -286,8 +301,13 @@ class RunSession:
     def finish(self, status: RecordStatus) -> None:
         if status is not RecordStatus.COMPLETE:
             self.executor.kill_all()
+            self._put_back_files()
         self.record = dataclasses.replace(self.record, status=status)
         self._save()
+        if self.restored:
+            self.ui.note(f"the tests left {len(self.restored)} file(s) in the project or HOME; each was put back "
+                         f"before the next children started (what they wrote: "
+                         f"{escape(shown_path(self.files.aside, self.request.cwd))})")
 
     def _save(self) -> None:
         self.record = dataclasses.replace(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from wsdoctor import __version__
 from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings, LiveChild
+from wsdoctor.execution.files import FileState
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.paths import shown_path
@@ -44,6 +45,7 @@ class StartedRun:
     record: RunRecord
     executor: Executor
     began: float  # time.monotonic() when the run began
+    files: FileState  # the files every child starts from
     # The first round's plans whose children collect for themselves (wsdoctor.planner.discovering_plans),
     # each with its child when it could start at once (no more than --workers of them).
     discovering: tuple[tuple[Plan, LiveChild | None], ...] = ()
@@ -61,11 +63,12 @@ def start_run(request: RunRequest, discover: bool = True) -> StartedRun:
     record = RunRecord(id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=options,
                        status=RecordStatus.RUNNING, versions=versions, created=time.time())
     executor = Executor(ChildSettings.of(options, request.cwd, run_dir), options.workers)
+    files = FileState.capture(request.cwd, run_dir / "files-left")  # before any child can write
     plans = discovering_plans(options) if discover else []
     discovering = tuple((plan, executor.start_discovering(plan) if index < options.workers else None)
                         for index, plan in enumerate(plans))
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
-                      began=began, discovering=discovering)
+                      began=began, files=files, discovering=discovering)
 
 
 def _check_paths(cwd: Path, paths: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -94,6 +95,7 @@ class LiveChild:
     proc: subprocess.Popen[bytes]
     directory: Path
     started: float  # time.monotonic() at its start
+    temp: Path | None = None  # its own temp directory, removed when it ends
 
 
 class ChildSupervisor:
@@ -119,14 +121,17 @@ class ChildSupervisor:
               extra: tuple[str, ...]) -> LiveChild:
         directory = self._new_child_dir(label)
         command = self._command(directory, collect_args, ids, extra)
+        # A temp directory of its own: what a test leaves in the temp directory cannot reach
+        # another child (tests write there outside tmp_path too).
+        temp = Path(tempfile.mkdtemp(prefix="wsdoctor-tmp-"))
         started = time.monotonic()
         with (directory / "stdout.txt").open("wb") as out, (directory / "stderr.txt").open("wb") as err:
-            proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(),
+            proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp),
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                     start_new_session=True)
         with self._lock:
             self._live.add(proc)
-        return LiveChild(proc=proc, directory=directory, started=started)
+        return LiveChild(proc=proc, directory=directory, started=started, temp=temp)
 
     def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
@@ -139,6 +144,8 @@ class ChildSupervisor:
             _reap(proc)  # also when Ctrl-C lands here: a child never waited for stays a zombie
             with self._lock:
                 self._live.discard(proc)
+            if child.temp is not None:
+                shutil.rmtree(child.temp, ignore_errors=True)
         return self.result(child, output, killed, tail)
 
     def result(self, child: LiveChild, output: ChildOutput, killed: bool,
@@ -194,8 +201,9 @@ class ChildSupervisor:
             command += ["-c", s.inifile]
         return command + list(extra) + list(s.pytest_args) + list(collect_args)
 
-    def _environment(self) -> dict[str, str]:
+    def _environment(self, temp: Path) -> dict[str, str]:
         env = dict(os.environ)
+        env["TMPDIR"] = env["TEMP"] = env["TMP"] = str(temp)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(self._child_path), env.get("PYTHONPATH", "")) if p)
         env.pop("PYTEST_CURRENT_TEST", None)

@@ -5,10 +5,16 @@ answers instead of re-running children. The budget of time stops the trials: giv
 --budget, or derived from the first batch (the suite order up to the victim, and the victim
 alone), and a batch that would not end within it is not started. Progress against the budget
 is said after every batch.
+
+Every trial starts from the files the bisect started with (wsdoctor.execution.files): what a
+batch's children left is put back after it. Children that ran side by side could have seen
+each other's files, so a batch that left any is run again one trial at a time, and so is every
+later batch: its answers are the ones that count (its children are counted too).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +23,7 @@ from pathlib import Path
 
 from wsdoctor.analysis.search import BudgetSpent
 from wsdoctor.analysis.trials import default_seconds_budget, trial_key, victim_failed
+from wsdoctor.execution.files import FileRestore, FileState
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
 from wsdoctor.records import Plan, PlanResult
@@ -34,7 +41,8 @@ class Budget:
 
 class TrialRunner:
     def __init__(self, executor: Executor, victim: str, journal: Path, budget: Budget, workers: int,
-                 say: Say | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 say: Say | None = None, clock: Callable[[], float] = time.monotonic,
+                 files: FileState | None = None) -> None:
         self.executor = executor
         self.victim = victim
         self.journal = journal
@@ -47,13 +55,16 @@ class TrialRunner:
         self.runs = 0
         self.startup = 0.0  # seconds of a child that runs one test
         self.per_test = 0.0  # and for each test more
+        self.files = files
+        self.one_at_a_time = False  # once children were seen leaving files
+        self.restored: dict[str, FileRestore] = {}  # what children left, by path: put back each time
 
     def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
         elapsed = self.clock() - self.started
         if self.seconds is not None and elapsed + self._estimate(plans) > self.seconds:
             raise BudgetSpent(f"the time budget of {self.seconds:.0f} s would run out during the next "
                               f"{len(plans)} trial(s) ({elapsed:.0f} s spent)")
-        results = self.executor.run_plans(plans)
+        results = self._run_from_the_same_files(plans)
         with self.journal.open("a", encoding="utf-8") as handle:
             for result in results:
                 entry = {"key": trial_key(result.plan), "failed": victim_failed(result, self.victim)}
@@ -62,6 +73,43 @@ class TrialRunner:
         self._learn(results)
         self._progress()
         return results
+
+    def _run_from_the_same_files(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        if self.one_at_a_time:
+            return [self._run_then_restore([plan])[0] for plan in plans]
+        results = self._run_then_restore(plans)
+        if self.one_at_a_time and len(plans) > 1:
+            self.say(f"  the children left files: the {len(plans)} trial(s) side by side run again, one at a time")
+            again = [self._run_then_restore([plan])[0] for plan in plans]
+            results = [dataclasses.replace(rerun, children=(*first.children, *rerun.children))
+                       for first, rerun in zip(results, again, strict=True)]
+        return results
+
+    def _run_then_restore(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        results = self.executor.run_plans(plans)
+        if self.files is not None:
+            restored = self.files.restore()
+            if restored:
+                self.one_at_a_time = True
+                self.restored.update((r.shown, r) for r in restored)
+                self.say("  put back what the children left: " + ", ".join(map(str, restored[:5]))
+                         + (f" and {len(restored) - 5} more" if len(restored) > 5 else ""))
+        return results
+
+    def file_notes(self) -> list[str]:
+        """For the bisect's steps: the files its trials left, put back after each."""
+        if not self.restored:
+            return []
+        kept = [r for r in self.restored.values() if r.restored]
+        lost = [r for r in self.restored.values() if not r.restored]
+        notes = []
+        if kept:
+            notes.append(f"files: the trials left {', '.join(map(str, kept))}; each was put back after every "
+                         f"trial (what they wrote is kept in {self.files.aside if self.files else ''}), and "
+                         "trials ran one at a time from then on")
+        if lost:
+            notes.append(f"files: could not put back {', '.join(map(str, lost))}: later trials saw them")
+        return notes
 
     def _learn(self, results: Sequence[PlanResult]) -> None:
         """How long a child takes, from the first batch; the time budget, unless it was given."""
