@@ -315,3 +315,11 @@ def test_without_the_deep_look_only_directories_are_stat_ed_and_a_new_home_is_no
     monkeypatch.setenv("HOME", str(other_home))  # a fixture points HOME elsewhere: what is there was there
     found = {key for key in changes(probe, before) if key.startswith("file:")}
     assert found == {"file:tests/out"}
+
+
+def test_a_value_changed_and_put_back_within_a_test_is_no_change() -> None:
+    from wsdoctor.child.plugin import _net
+
+    seen = [["module-attr:app.ws.manager", "A @1", "B @2"], ["environ:X", None, "1"],
+            ["module-attr:app.ws.manager", "B @2", "A @1"], ["environ:X", "1", "2"]]
+    assert _net(seen) == [["environ:X", None, "2"]]

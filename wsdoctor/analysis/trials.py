@@ -60,7 +60,8 @@ class Trials:
     """The trials of one bisect; ``known`` answers (replayed from a journal) are not asked again."""
 
     def __init__(self, runner: PlanRunner, collection: Collection, victim: str, repeat: int = 1,
-                 known: Mapping[str, bool] | None = None, max_runs: int | None = None) -> None:
+                 known: Mapping[str, bool] | None = None, max_runs: int | None = None,
+                 ready: Sequence[PlanResult] = ()) -> None:
         self.runner = runner
         self.collection = collection
         self.victim = victim
@@ -72,6 +73,7 @@ class Trials:
         self.answers: dict[str, bool] = dict(known or {})
         self.seen: dict[str, list[PlanResult]] = {}  # every trial of this session, by key
         self.smallest_failing: PlanResult | None = None  # the fewest tests seen failing the victim
+        self.ready = {trial_key(result.plan): result for result in ready}  # trials run already, once each
 
     def left(self) -> int | None:
         """Trials the budget still allows (None: no limit)."""
@@ -123,7 +125,9 @@ class Trials:
         left = self.left()
         if not beyond_budget and left is not None and len(wanted) > left:
             raise BudgetSpent(f"the budget of {self.max_runs} child runs is spent")
-        results = self.runner.run(wanted)
+        ready = [self.ready.pop(trial_key(plan), None) for plan in wanted]
+        ran = iter(self.runner.run([plan for plan, done in zip(wanted, ready, strict=True) if done is None]))
+        results = [done if done is not None else next(ran) for done in ready]
         self.count += sum(max(1, len(result.children)) for result in results)  # a rerun is a child run too
         for result in results:
             key = trial_key(result.plan)

@@ -37,8 +37,14 @@ Entry = Tuple[bool, int, int]  # is a directory, size, mtime in ns
 
 
 def skipped_dir(name: str, path: str) -> bool:
-    return (name in SKIPPED_DIRS or name.endswith(".egg-info")
+    return (name in SKIPPED_DIRS or name.endswith(".egg-info") or path == _bytecode_dir()
             or os.path.exists(os.path.join(path, "pyvenv.cfg")))  # a virtual environment
+
+
+def _bytecode_dir() -> str:
+    """Where PYTHONPYCACHEPREFIX puts bytecode, if it is set: not state either."""
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX")
+    return os.path.abspath(prefix) if prefix else ""
 
 
 def skipped_file(name: str) -> bool:

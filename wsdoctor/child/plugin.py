@@ -45,6 +45,8 @@ def pytest_addoption(parser: Any) -> None:
                     help="record which process-global state each test and each import changed")
     group.addoption("--wsdoctor-shuffle", dest="wsdoctor_shuffle", type=int, default=None,
                     help="without --wsdoctor-ids: run what was collected shuffled with this seed")
+    group.addoption("--wsdoctor-until", dest="wsdoctor_until", default=None,
+                    help="without ids: run the collection order up to this node id, and no further")
 
 
 # Frames kept of where each coroutine was created: a "never awaited" warning then names the test
@@ -205,6 +207,7 @@ class ChildRecorder:
         ids_file = config.getoption("wsdoctor_ids")
         self.wanted: list[str] | None = read_ids(ids_file) if ids_file else None
         self.shuffle_seed: int | None = config.getoption("wsdoctor_shuffle")
+        self.until: str | None = config.getoption("wsdoctor_until")
         os.makedirs(out, exist_ok=True)
         # Both stay open for the whole session; the OS closes them if the process dies.
         self.events: IO[str] = open(os.path.join(out, EVENTS_FILE), "a", encoding="utf-8")  # noqa: SIM115
@@ -247,6 +250,13 @@ class ChildRecorder:
                   missing=self.missing, deselected=self.deselected,
                   rootdir=str(config.rootpath), pid=os.getpid(),
                   inifile=str(config.inipath) if config.inipath else None)
+        if self.wanted is None and self.until is not None:  # the whole collection is said; this much runs
+            ids = [item.nodeid for item in items]
+            end = ids.index(self.until) + 1 if self.until in ids else 0
+            if items[end:]:
+                config.hook.pytest_deselected(items=items[end:])
+            self.deselected = len(items) - end
+            items[:] = items[:end]
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.order.append(nodeid)
@@ -385,6 +395,18 @@ def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:
 DEEP_FILE_WATCH_UP_TO = 60  # tests in a run whose files are stat'ed one by one after every test
 
 
+def _net(changes: list[list[Any]]) -> list[list[Any]]:
+    """Changes seen in parts (before a fixture's, and after) as one: a value changed and put back
+    within the test is no change."""
+    merged: dict[str, list[Any]] = {}
+    for key, before, after in changes:
+        if key in merged:
+            merged[key][2] = after
+        else:
+            merged[key] = [key, before, after]
+    return [change for change in merged.values() if change[1] != change[2]]
+
+
 class StateRecorder:
     """Attributes changes of process-global state to the collector or test that made them.
 
@@ -440,7 +462,7 @@ class StateRecorder:
 
     @pytest.hookimpl(tryfirst=True)  # before the recorder writes the test's event
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-        changes, self.pending = self.pending + self.changes_since_last(), []
+        changes, self.pending = _net(self.pending + self.changes_since_last()), []
         entry = self.recorder.tests.get(nodeid)
         if entry is not None:
             entry["state_changes"] = changes

@@ -15,7 +15,6 @@ from wsdoctor.analysis.verdicts import CommandStyle, serial_args
 from wsdoctor.codec import write_atomic
 from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
 from wsdoctor.execution.child import ChildSettings
-from wsdoctor.execution.files import FileState
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
 from wsdoctor.execution.trial_runner import Budget, TrialRunner, load_journal
@@ -90,11 +89,13 @@ class BisectSession:
         started = time.monotonic()
         journal = self.workspace.journal
         runs = options.budget_runs or default_run_budget(len(self.case.collection.tests), options.workers)
-        files = FileState.capture(Path(self.case.collection.rootdir), self.workspace.directory / "files-left")
+        confirmed = self.workspace.confirmed if options.repeat == 1 else ()
         runner = TrialRunner(self.executor, options.victim, journal, Budget(runs=runs, seconds=options.budget),
-                             options.workers, say=self.say, files=files)
+                             options.workers, say=self.say, files=self.workspace.files, already=confirmed)
+        usable = () if runner.one_at_a_time else confirmed  # side by side, they saw each other's files
         trials = Trials(runner, self.case.collection, options.victim, options.repeat, known=load_journal(journal),
-                        max_runs=runs)
+                        max_runs=runs, ready=usable)
+        trials.count = len(confirmed) - len(usable)  # run, though not used
         result = bisect(self.case, trials, self.say)
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 2),
                                    steps=(*result.steps, *runner.file_notes()))

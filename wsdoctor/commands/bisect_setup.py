@@ -13,16 +13,28 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor import __version__
-from wsdoctor.collect import collect_suite
+from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings
+from wsdoctor.execution.files import FileState
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
 from wsdoctor.planner import files_in_order
-from wsdoctor.records import BisectOptions, BisectRecord, Collection, Context, RecordStatus, RunRecord, Versions
+from wsdoctor.records import (
+    BisectOptions,
+    BisectRecord,
+    Collection,
+    Context,
+    Plan,
+    PlanResult,
+    RecordStatus,
+    RunRecord,
+    Versions,
+)
 from wsdoctor.store import create_record_dir, load_run, newest_bisect_of
 
 JOURNAL_FILE = "journal.jsonl"
+FILES_LEFT = "files-left"  # what the trials' children left in the tree or HOME, moved aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +49,8 @@ class Workspace:
     record: BisectRecord
     directory: Path
     made_now: bool  # by this invocation: removed again if the bisect is refused
+    files: FileState | None = None  # the files every trial starts from, recorded before the first child
+    confirmed: tuple[PlanResult, ...] = ()  # trials run while collecting: the suite order, the victim alone
 
     @property
     def journal(self) -> Path:
@@ -64,23 +78,56 @@ def open_workspace(request: BisectRequest, err: Console) -> Workspace:
     record_id, directory = create_record_dir(request.cwd)
     record = BisectRecord(id=record_id, wsdoctor_version=__version__, cwd=str(request.cwd),
                           options=request.options, status=RecordStatus.RUNNING, created=time.time())
-    workspace = Workspace(record=record, directory=directory, made_now=True)
+    workspace = Workspace(record=record, directory=directory, made_now=True,
+                          files=FileState.capture(request.cwd, directory / FILES_LEFT))
     try:
-        collection, versions = _collection(request, run, directory, record_id, err)
+        collection, versions, confirmed = _collection(request, run, directory, record_id, err)
     except BaseException:
         workspace.discard()
         raise
     record = dataclasses.replace(record, collection=collection, versions=versions)
-    return Workspace(record=record, directory=directory, made_now=True)
+    return dataclasses.replace(workspace, record=record, confirmed=confirmed)
 
 
 def _collection(request: BisectRequest, run: RunRecord | None, directory: Path, record_id: str,
-                err: Console) -> tuple[Collection, Versions | None]:
+                err: Console) -> tuple[Collection, Versions | None, tuple[PlanResult, ...]]:
     if run is not None and run.collection is not None:
-        return run.collection, run.versions
-    err.print(f"collecting (bisect {record_id})", highlight=False)
-    settings = ChildSettings.of(request.options, request.cwd, directory)
-    return collect_suite(Executor(settings, 1, None), request.options.paths)
+        return run.collection, run.versions, ()
+    options = request.options
+    settings = ChildSettings.of(options, request.cwd, directory)
+    if options.order_file is not None or options.randomly_seed is not None:
+        err.print(f"collecting (bisect {record_id})", highlight=False)
+        return (*collect_suite(Executor(settings, 1, None), options.paths), ())
+    err.print(f"collecting and running the suite order up to the victim, and the victim alone (bisect {record_id})",
+              highlight=False)
+    return _collect_while_confirming(Executor(settings, options.workers, None), options)
+
+
+def _collect_while_confirming(executor: Executor,
+                              options: BisectOptions) -> tuple[Collection, Versions | None, tuple[PlanResult, ...]]:
+    """One child collects the suite and runs it in its order up to the victim (with the probes),
+    while another runs the victim alone: the bisect's first two trials, without a child that
+    only collects."""
+    victim = options.victim
+    order = Plan(label="bisect: the failing order", context=Context.SUITE, collect_args=options.paths,
+                 test_ids=(), state_probes=True)
+    alone = Plan(label="bisect victim alone", context=Context.ALONE, collect_args=(victim.split("::", 1)[0],),
+                 test_ids=(victim,))
+    started = executor.start_discovering(order, until=victim)
+    try:
+        alone_result = executor.run_plans([alone])[0]
+        ran, child, output = executor.finish_discovering(order, started)
+    except BaseException:
+        executor.kill_all()
+        raise
+    collection, versions = collection_from(executor, options.paths, child, output)
+    ids = list(ran.plan.test_ids)
+    if victim not in ids:
+        return collection, versions, ()
+    upto = ids.index(victim) + 1
+    in_order = dataclasses.replace(ran, plan=dataclasses.replace(ran.plan, test_ids=tuple(ids[:upto])),
+                                   results=ran.results[:upto])
+    return collection, versions, (in_order, alone_result)
 
 
 def _resumed(request: BisectRequest) -> Workspace:
@@ -88,7 +135,8 @@ def _resumed(request: BisectRequest) -> Workspace:
     if found is None:
         raise UsageError(f"no interrupted bisect of {request.options.victim} to resume; drop --resume")
     directory, record = found
-    return Workspace(record=record, directory=directory, made_now=False)
+    return Workspace(record=record, directory=directory, made_now=False,
+                     files=FileState.capture(request.cwd, directory / FILES_LEFT))
 
 
 def check_victim(victim: str, ids: Sequence[str], paths: Sequence[str]) -> None:

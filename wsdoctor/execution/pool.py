@@ -81,10 +81,11 @@ class Executor:
         """Run a plan to its end, continuing in a new child after a crash or a hang."""
         return self._run_to_end(plan, None)
 
-    def start_discovering(self, plan: Plan) -> LiveChild:
-        """Start a child that collects and runs what it collected (in its order, or shuffled by it);
-        see finish_discovering."""
-        return self.supervisor.start(plan.label, plan.collect_args, None, _child_args(plan))
+    def start_discovering(self, plan: Plan, until: str | None = None) -> LiveChild:
+        """Start a child that collects and runs what it collected (in its order, or shuffled by it;
+        up to ``until``, when given); see finish_discovering."""
+        extra = (f"--wsdoctor-until={until}",) if until is not None else ()
+        return self.supervisor.start(plan.label, plan.collect_args, None, (*_child_args(plan), *extra))
 
     def finish_discovering(self, plan: Plan,
                            started: LiveChild) -> tuple[PlanResult, ChildProcess, ChildOutput]:

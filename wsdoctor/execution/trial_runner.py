@@ -42,7 +42,7 @@ class Budget:
 class TrialRunner:
     def __init__(self, executor: Executor, victim: str, journal: Path, budget: Budget, workers: int,
                  say: Say | None = None, clock: Callable[[], float] = time.monotonic,
-                 files: FileState | None = None) -> None:
+                 files: FileState | None = None, already: Sequence[PlanResult] = ()) -> None:
         self.executor = executor
         self.victim = victim
         self.journal = journal
@@ -58,6 +58,12 @@ class TrialRunner:
         self.files = files
         self.one_at_a_time = False  # once children were seen leaving files
         self.restored: dict[str, FileRestore] = {}  # what children left, by path: put back each time
+        if already:  # the first trials, run while collecting: they count, and the budget is learnt from them
+            self.started -= max(sum(c.seconds for c in result.children) for result in already)
+            self._journal(already)
+            self.runs = len(already)
+            self._learn(already)
+            self._restore_files()
 
     def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
         elapsed = self.clock() - self.started
@@ -65,14 +71,17 @@ class TrialRunner:
             raise BudgetSpent(f"the time budget of {self.seconds:.0f} s would run out during the next "
                               f"{len(plans)} trial(s) ({elapsed:.0f} s spent)")
         results = self._run_from_the_same_files(plans)
-        with self.journal.open("a", encoding="utf-8") as handle:
-            for result in results:
-                entry = {"key": trial_key(result.plan), "failed": victim_failed(result, self.victim)}
-                handle.write(json.dumps(entry) + "\n")
+        self._journal(results)
         self.runs += len(results)
         self._learn(results)
         self._progress()
         return results
+
+    def _journal(self, results: Sequence[PlanResult]) -> None:
+        with self.journal.open("a", encoding="utf-8") as handle:
+            for result in results:
+                entry = {"key": trial_key(result.plan), "failed": victim_failed(result, self.victim)}
+                handle.write(json.dumps(entry) + "\n")
 
     def _run_from_the_same_files(self, plans: Sequence[Plan]) -> list[PlanResult]:
         if self.one_at_a_time:
@@ -87,14 +96,16 @@ class TrialRunner:
 
     def _run_then_restore(self, plans: Sequence[Plan]) -> list[PlanResult]:
         results = self.executor.run_plans(plans)
-        if self.files is not None:
-            restored = self.files.restore()
-            if restored:
-                self.one_at_a_time = True
-                self.restored.update((r.shown, r) for r in restored)
-                self.say("  put back what the children left: " + ", ".join(map(str, restored[:5]))
-                         + (f" and {len(restored) - 5} more" if len(restored) > 5 else ""))
+        self._restore_files()
         return results
+
+    def _restore_files(self) -> None:
+        restored = self.files.restore() if self.files is not None else []
+        if restored:
+            self.one_at_a_time = True
+            self.restored.update((r.shown, r) for r in restored)
+            self.say("  put back what the children left: " + ", ".join(map(str, restored[:5]))
+                     + (f" and {len(restored) - 5} more" if len(restored) > 5 else ""))
 
     def file_notes(self) -> list[str]:
         """For the bisect's steps: the files its trials left, put back after each."""
