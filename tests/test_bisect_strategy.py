@@ -467,18 +467,22 @@ def test_the_time_budget_comes_from_the_first_run_and_a_batch_that_would_overrun
 
     now = [0.0]
     said: list[str] = []
-    runner = TrialRunner(TimedExecutor(now), VICTIM, tmp_path / "journal.jsonl", Budget(runs=4), workers=2,  # type: ignore[arg-type]
+    budget = Budget(runs=4, tests=7)  # a run of the whole suite of 7: 1.7 s; 3 + 4 of them budgeted
+    runner = TrialRunner(TimedExecutor(now), VICTIM, tmp_path / "journal.jsonl", budget, workers=2,  # type: ignore[arg-type]
                          say=said.append, clock=lambda: now[0])
-    trials = Trials(runner, COLLECTION, VICTIM, max_runs=4)
-    order = tuple(IDS[:-1]) * 50  # a first run of 401 tests: 41.1 s
+    trials = Trials(runner, COLLECTION, VICTIM)
+    order = tuple(IDS[:-1]) * 50  # a first run of 401 tests: 41.1 s, more than the whole suite
     trials.run([trials.order_plan(order), trials.alone_plan()])
-    assert runner.seconds == 82.2  # two rounds of two workers, each as long as the first run
-    assert said[0] == "budget: 4 child runs and 82 s (from 41.1 s for the first run; --budget changes it)"
-    assert said[1] == "  2 child run(s) of at most 4; 41 s of at most 82"
-    with pytest.raises(BudgetSpent, match=r"the time budget of 82 s would run out during the next 1 trial\(s\)"):
-        trials.run([trials.order_plan(order)])  # another 41 s would end past 82 s
+    assert runner.seconds == pytest.approx(41.1 * (3 + 4))  # the whole suite's time, log2 N + 4 times
+    assert said[0] == ("budget: 4 child runs and 288 s (a run of the whole suite should take 41.1 s, from the "
+                       "first trials; --budget changes it)")
+    assert said[1] == "  2 child run(s) of at most 4; 41 s of at most 288"
+    for _ in range(5):
+        trials.run([trials.order_plan(order)])  # 41.1 s each: 246.6 s in all
+    with pytest.raises(BudgetSpent, match=r"the time budget of 288 s would run out during the next 1 trial\(s\)"):
+        trials.run([trials.order_plan(order)])  # another 41.2 s would end past 287.7 s
     trials.run([trials.order_plan(order[:8])])  # 2 s: fits
-    assert len(trials.seen) == 3
+    assert trials.count == 8
 
 
 # --- victims that share a cause ---------------------------------------------------------------------------

@@ -31,10 +31,11 @@ def default_run_budget(tests: int, workers: int) -> int:
     return 3 * math.ceil(math.log2(tests + 1)) + 6 * max(1, workers) + 10
 
 
-def default_seconds_budget(first_run: float, runs: int, workers: int) -> float:
-    """Time a bisect may take unless told otherwise, from how long one run of the suite took:
-    every trial runs at most that many tests, ``workers`` at a time."""
-    return max(MIN_SECONDS_BUDGET, first_run * math.ceil(runs / max(1, workers)))
+def default_seconds_budget(whole_suite: float, tests: int) -> float:
+    """Time a bisect may take unless told otherwise, from how long one run of the whole suite takes
+    (learnt from the first trials): as many as bisection's rounds and a few more, and no trial
+    runs more than the whole suite."""
+    return max(MIN_SECONDS_BUDGET, whole_suite * (math.ceil(math.log2(tests + 1)) + 4))
 
 
 class PlanRunner(Protocol):

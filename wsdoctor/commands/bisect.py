@@ -90,7 +90,8 @@ class BisectSession:
         journal = self.workspace.journal
         runs = options.budget_runs or default_run_budget(len(self.case.collection.tests), options.workers)
         confirmed = self.workspace.confirmed if options.repeat == 1 else ()
-        runner = TrialRunner(self.executor, options.victim, journal, Budget(runs=runs, seconds=options.budget),
+        budget = Budget(runs=runs, seconds=options.budget, tests=len(self.case.collection.tests))
+        runner = TrialRunner(self.executor, options.victim, journal, budget,
                              options.workers, say=self.say, files=self.workspace.files, already=confirmed)
         usable = () if runner.one_at_a_time else confirmed  # side by side, they saw each other's files
         trials = Trials(runner, self.case.collection, options.victim, options.repeat, known=load_journal(journal),

@@ -37,6 +37,7 @@ class Budget:
 
     runs: int
     seconds: float | None = None
+    tests: int = 0  # in the suite: a run of them all is what the time budget is measured in
 
 
 class TrialRunner:
@@ -132,9 +133,10 @@ class TrialRunner:
         if largest[0] > smallest[0]:
             self.per_test = max(0.0, largest[1] - smallest[1]) / (largest[0] - smallest[0])
         if self.seconds is None:
-            self.seconds = default_seconds_budget(largest[1], self.budget.runs, self.workers)
-            self.say(f"budget: {self.budget.runs} child runs and {self.seconds:.0f} s "
-                     f"(from {largest[1]:.1f} s for the first run; --budget changes it)")
+            whole = max(largest[1], self.startup + self.per_test * self.budget.tests)
+            self.seconds = default_seconds_budget(whole, self.budget.tests)
+            self.say(f"budget: {self.budget.runs} child runs and {self.seconds:.0f} s (a run of the whole suite "
+                     f"should take {whole:.1f} s, from the first trials; --budget changes it)")
 
     def _estimate(self, plans: Sequence[Plan]) -> float:
         """Seconds the batch should take: children run ``workers`` at a time."""
