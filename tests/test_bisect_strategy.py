@@ -518,3 +518,17 @@ def test_a_file_import_cause_is_checked_by_collecting_its_file_before_the_victim
                         suite_case(source="import websockets"))
     plan = shared_cause_plan(result, [C1, A1], COLLECTION)
     assert (plan.test_ids, plan.collect_args) == ((A1, C1), ("tests/test_a.py", "tests/test_b.py", "tests/test_c.py"))
+
+
+def test_a_member_of_a_conjunction_that_is_enough_alone_is_the_answer() -> None:
+    # A2 breaks the victim alone, but A3 cleans up right after it; B1 and C2 break it together.
+    # The halves find no single test; the shortest failing prefix ends at C2, and with C2 kept it
+    # ends at A2: the prefix search answers {A2, C2} and never runs A2 alone (as on a real suite).
+    def fails(plan: Plan) -> bool:
+        ran = before_victim(plan)
+        alone = A2 in ran and (A3 not in ran or ran.index(A3) < ran.index(A2))
+        return alone or (B1 in ran and C2 in ran)
+
+    result = run_bisect(FakeSuite(fails=fails))
+    assert (result.polluters, result.scope) == ((A2,), Scope.TEST)
+    assert f"smaller explanation: {A2} alone is enough; also proven, larger: {A2}, {C2} together" in result.steps

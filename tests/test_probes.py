@@ -323,3 +323,14 @@ def test_a_value_changed_and_put_back_within_a_test_is_no_change() -> None:
     seen = [["module-attr:app.ws.manager", "A @1", "B @2"], ["environ:X", None, "1"],
             ["module-attr:app.ws.manager", "B @2", "A @1"], ["environ:X", "1", "2"]]
     assert _net(seen) == [["environ:X", None, "2"]]
+
+
+def test_a_home_inside_the_tree_is_named_once_from_home(places, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    root, _, _ = places
+    home = root / ".home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    probe = StateProbe(str(root))
+    before = probe.snapshot()
+    (home / ".netrc").write_text("machine example.org\n")
+    assert {key for key in changes(probe, before) if key.startswith("file:")} == {"file:~/.netrc"}

@@ -188,6 +188,14 @@ class _Strategy:
         others = [t for t in self._others() if t not in found]
         self.say(f"{len(found)} tests are needed together: checking whether one test suffices")
         try:
+            # The prefix search never ran an earlier member alone: it may suffice (a cleaner
+            # between it and the last member can hide it in the order searched).
+            alone = [member for member, failed in zip(found, self.trials.tests_fail([(m,) for m in found]),
+                                                       strict=True) if failed]
+            if alone:
+                self.log.steps.append(f"smaller explanation: {alone[0]} alone is enough; also proven, larger: "
+                                      f"{', '.join(found)} together")
+                return (alone[0],)
             group = self._failing_group(others, probe_run, allowed, rounds=2)
             if group is not None:
                 smaller = find_minimal_set(group[0], self.trials.tests_fail, self.case.workers,

@@ -133,7 +133,11 @@ class FileWatch:
     def sections(self) -> Dict[str, Dict[str, str]]:
         places = self.places()
         self._refresh_tree()
-        tree = {"file:" + relative: entry_text(entry) for relative, entry in self._tree_entries()}
+        home = os.path.abspath(os.environ.get("HOME") or "/")
+        inside = os.path.relpath(home, self.root).replace(os.sep, "/") + "/" \
+            if home.startswith(self.root + os.sep) else ""
+        tree = {"file:" + relative: entry_text(entry) for relative, entry in self._tree_entries()
+                if not inside or not relative.startswith(inside)}  # HOME in the tree: named ~/..., once
         sections = {FILES_SECTION + "tree": tree}
         for name, path in places[1:]:
             prefix, top_of = (HOME, "home") if name.startswith(FILES_SECTION + "home:") else (TEMP, "temp")
