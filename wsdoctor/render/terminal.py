@@ -50,7 +50,7 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
         console.print(f"\n[bold]{len(shared)} more order-dependent test(s) share a cause found above[/] "
                       "(each failed after the same polluters, in one run):")
         for result in shared:
-            console.print(f"  {escape(result.victim)} [dim]← {escape(result.explained_by or '')}[/]",
+            console.print(f"  {plain_text(result.victim)} [dim]← {plain_text(result.explained_by or '')}[/]",
                           highlight=False, soft_wrap=True)
     console.print(_summary_line(record, record_path), highlight=False)
 
