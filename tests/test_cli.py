@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_project, run_wsdoctor
 from wsdoctor.cli import app
+from wsdoctor.exits import UsageError
+from wsdoctor.records import RecordStatus, RunOptions, RunRecord
+from wsdoctor.store import create_record_dir, load_record, save_record
 
 PASSING_AND_POLLUTED = {
     "pytest.ini": "[pytest]\ntestpaths = tests\nmarkers =\n    slow: slow tests\n",
@@ -32,29 +36,95 @@ def assert_one_line_usage_error(done_stderr: str, exit_code: int, expected: str)
     assert "Traceback" not in done_stderr
 
 
+def an_earlier_record(project: Path) -> Path:
+    """A run recorded before the bad input: bad input must leave it as it was."""
+    record_id, directory = create_record_dir(project)
+    save_record(directory, RunRecord(id=record_id, wsdoctor_version="0", cwd=str(project), created=1.0,
+                                     options=RunOptions(paths=(), pytest_args=(), python="python"),
+                                     status=RecordStatus.COMPLETE))
+    return directory / "run.json"
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(project)): p.read_bytes() for p in (project / ".wsdoctor").rglob("*") if p.is_file()}
+
+
 BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "no/such/dir"], "path not found: no/such/dir"),
     (["run", "--frobnicate"], "No such option: --frobnicate (see `wsdoctor run --help`)"),
     (["run", "--isolate", "module"], "'module' is not one of"),
     (["run", "--repeat", "0"], "--repeat"),
-    (["run", "--last"], "no wsdoctor run is recorded"),
+    (["run", "--timeout", "inf"], "'--timeout': inf is not a finite number of seconds"),
+    (["run", "--timeout", "nan"], "'--timeout': nan is not a finite number of seconds"),
+    (["run", "--timeout", "1e12"], "'--timeout': 1000000000000.0 is not a finite number of seconds"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--budget", "nan"], "'--budget': nan is not a finite"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--timeout", "-inf"], "'--timeout'"),
+    (["run", "--json", "missing/dir/x.json"], "the directory missing/dir does not exist; create it first"),
+    (["run", "--json", "tests"], "--json tests is a directory; give it a file name"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--json", "missing/x.json"], "missing does not exist"),
+    (["run", "--", "-x"], "`-- -x` cannot go to wsdoctor's children: it stops the session at a failure"),
+    (["run", "--", "-vsx"], "`-- -x` cannot go"),
+    (["run", "--", "--maxfail", "2"], "`-- --maxfail` cannot go"),
+    (["run", "--", "--collect-only"], "`-- --collect-only` cannot go to wsdoctor's children: it runs no test"),
+    (["run", "--", "--lf"], "picks tests from pytest's cache of an earlier run"),
+    (["run", "--", "--pdb"], "waits for an interactive debugger"),
+    (["run", "--", "-p", "no:wsdoctor.child.plugin"], "would turn off wsdoctor's plugin in its children"),
+    (["run", "--", "--junitxml=ci.xml"], "every child would overwrite the file with its own part of the run"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--", "--json-report-file", "r.json"], "would overwrite"),
     (["bisect", "tests/test_b.py::test_env_clean", "--resume"], "no interrupted bisect of"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "0"], "--budget '0': give seconds"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "5 parsecs"], "--budget '5 parsecs': give"),
     (["report", "--format", "xml"], "--format 'xml': use terminal, markdown, html or json"),
-    (["report"], "no wsdoctor run or bisect is recorded here or above"),
+    (["report", "nope"], "no record 'nope'"),
     (["playbooks", "list", "--frob"], "No such option: --frob (see `wsdoctor playbooks list --help`)"),
     (["frobnicate"], "No such command 'frobnicate'. (see `wsdoctor --help`)"),
+    (["playbooks", "lis"], "No such command 'lis'. Did you mean 'list'? (see `wsdoctor playbooks --help`)"),
+    (["demo", "--dir", "pytest.ini"], "--dir pytest.ini is a file: give --dir a new or empty directory"),
+    (["demo", "--dir", "tests"], "--dir tests is not empty"),
 ]
 
 
+@pytest.fixture
+def traceback_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Where an internal error would leave its traceback file: there must be none."""
+    directory = tmp_path / "tmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    monkeypatch.setenv("TMPDIR", str(directory))
+    return lambda: sorted(p.name for p in directory.glob("wsdoctor-internal-error-*"))
+
+
 @pytest.mark.parametrize(("args", "expected"), BAD_INPUT_WITHOUT_A_CHILD)
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str,
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str, traceback_files,  # type: ignore[no-untyped-def]
                                           wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
-    project = make_project(tmp_path, PASSING_AND_POLLUTED)
+    project = make_project(tmp_path / "project", PASSING_AND_POLLUTED)
+    earlier = an_earlier_record(project)
+    before = snapshot(project)
     done = wsdoctor_in_process(project, *args)
     assert_one_line_usage_error(done.stderr, done.exit_code, expected)
-    assert list(project.glob(".wsdoctor/runs/*")) == []  # bad input leaves no half-made run behind
+    assert snapshot(project) == before  # nothing recorded is lost, and no half-made record is left
+    assert load_record(earlier).status is RecordStatus.COMPLETE
+    assert traceback_files() == []
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "--last"], "no wsdoctor run is recorded"),
+    (["report"], "no wsdoctor run or bisect is recorded here or above"),
+])
+def test_no_record_yet_is_bad_input(tmp_path: Path, args: list[str], expected: str,
+                                    wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    done = wsdoctor_in_process(make_project(tmp_path, PASSING_AND_POLLUTED), *args)
+    assert_one_line_usage_error(done.stderr, done.exit_code, expected)
+
+
+RANDOM_BYTES = bytes(range(256)) * 4
+
+
+def one_word_python(directory: Path) -> str:
+    script = directory / "fake-python"
+    script.write_text("#!/bin/sh\necho hello\n")
+    script.chmod(0o755)
+    return str(script)
 
 
 @pytest.mark.e2e
@@ -62,13 +132,37 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expec
     (["run", "no/such/dir"], "path not found: no/such/dir"),  # the console script itself, once
     (["run", "--python", "/no/such/python"], "cannot be run"),
     (["run", "--python", sys.executable.replace("python", "no-python")], "cannot be run"),
+    (["run", "--python", "/bin/true"], "--python /bin/true did not answer as a Python interpreter does (it printed "
+                                       "nothing)"),
+    (["run", "--python", "{ONE_WORD}"], "did not answer as a Python interpreter does (it printed 'hello')"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--python", "/bin/true"], "did not answer"),
     (["run", "--", "--no-such-pytest-flag"], "unrecognized arguments: --no-such-pytest-flag"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--order-file", "random.bin"],
+     "--order-file random.bin is not text (byte 128 is not UTF-8)"),
 ])
 def test_bad_input_found_by_a_child_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
-    project = make_project(tmp_path, PASSING_AND_POLLUTED)
-    done = run_wsdoctor(project, *args)
+    project = make_project(tmp_path / "project", PASSING_AND_POLLUTED)
+    (project / "random.bin").write_bytes(RANDOM_BYTES)
+    earlier = an_earlier_record(project)
+    before = snapshot(project)
+    args = [one_word_python(tmp_path) if arg == "{ONE_WORD}" else arg for arg in args]
+    done = run_wsdoctor(project, *args, env={"TMPDIR": str(tmp_path)})
     assert_one_line_usage_error(done.stderr, done.exit_code, expected)
-    assert list(project.glob(".wsdoctor/runs/*")) == []  # bad input leaves no half-made run behind
+    assert snapshot(project) == before  # nothing recorded is lost, and no half-made record is left
+    assert load_record(earlier).status is RecordStatus.COMPLETE
+    assert list(tmp_path.glob("wsdoctor-internal-error-*")) == []
+
+
+def test_the_first_refused_pytest_option_is_named_and_value_options_are_read_past() -> None:
+    from wsdoctor.commands.passthrough import check_pytest_args
+
+    for fine in (["-k", "x or -x"], ["-rxX"], ["-m", "not slow", "-q"], ["--deselect", "-x"], ["-pno:randomly"],
+                 ["-o", "addopts=-x"], ["--tb=short", "-W", "error"], ["tests/test_x.py"]):
+        check_pytest_args(fine)
+    with pytest.raises(UsageError, match="`-- -x`"):
+        check_pytest_args(["-v", "-q", "-sx", "--junitxml", "ci.xml"])
+    with pytest.raises(UsageError, match="-p no:wsdoctor-recorder"):
+        check_pytest_args(["-pno:wsdoctor-recorder"])
 
 
 def test_a_bare_command_shows_its_help_and_exits_2(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
@@ -76,6 +170,14 @@ def test_a_bare_command_shows_its_help_and_exits_2(tmp_path: Path, wsdoctor_in_p
         done = wsdoctor_in_process(tmp_path, *args)
         assert (done.exit_code, done.stderr) == (2, "")
         assert "Usage: wsdoctor" in done.stdout
+
+
+@pytest.mark.parametrize("command", [(), ("run",), ("bisect",), ("report",), ("demo",), ("playbooks",),
+                                     ("playbooks", "list"), ("playbooks", "show"), ("playbooks", "validate")])
+def test_h_is_help_on_every_command(tmp_path: Path, command: tuple[str, ...], wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    done = wsdoctor_in_process(tmp_path, *command, "-h")
+    assert (done.exit_code, done.stderr) == (0, "")
+    assert f"Usage: wsdoctor {' '.join(command)}".rstrip() in done.stdout
 
 
 @pytest.mark.e2e

@@ -4,6 +4,7 @@ code in one handler (the policy is wsdoctor.exits)."""
 from __future__ import annotations
 
 import gc
+import math
 import os
 import re
 import sys
@@ -30,6 +31,8 @@ PYTEST_ARGS_KEY = "pytest_args"
 DEFAULT_WORKERS = os.cpu_count() or 1
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_BUDGET = 600.0
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}  # on every command and group
+MAX_SECONDS = 7 * 24 * 3600.0  # a week: beyond it faulthandler's timer overflows on some platforms
 
 
 class PassthroughCommand(TyperCommand):
@@ -82,10 +85,17 @@ def _say_error(message: str) -> None:
     Console(stderr=True, highlight=False).print(f"wsdoctor: error: {message}", markup=False, soft_wrap=True)
 
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, context_settings=HELP_OPTIONS,
                   pretty_exceptions_enable=False,
                   help="A doctor for pytest suites: finds order-dependent, brittle, flaky, "
                        "hanging and crashing tests, and proves it.")
+
+
+def _seconds(value: float | None) -> float | None:
+    """A deadline or a budget: a finite number of seconds (inf and nan would silently disable it)."""
+    if value is not None and (not math.isfinite(value) or value > MAX_SECONDS):
+        raise typer.BadParameter(f"{value!r} is not a finite number of seconds (at most {MAX_SECONDS:.0f})")
+    return value
 
 
 def _version(value: bool) -> None:
@@ -100,7 +110,7 @@ def root_options(version: Annotated[bool, typer.Option("--version", callback=_ve
     """wsdoctor: run, bisect and explain test pollution."""
 
 
-@app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@app.command(cls=PassthroughCommand)
 def run(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(
@@ -114,7 +124,7 @@ def run(
         help="Also run each file, or each test, in a child of its own.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Children run in parallel (default: the number "
                                                 "of CPUs).")] = None,
-    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS",
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds,
                                                   help="Per-test deadline; 0 turns it off (default 60).")] = None,
     python: Annotated[str | None, typer.Option(
         metavar="PATH", help="Interpreter to run the suite with (default: wsdoctor's).")] = None,
@@ -144,7 +154,7 @@ def run(
     raise typer.Exit(int(run_suite(request, _consoles)))
 
 
-@app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@app.command(cls=PassthroughCommand)
 def bisect(
     ctx: typer.Context,
     victim: Annotated[str, typer.Argument(help="Node id of the test that fails in the suite.")],
@@ -163,7 +173,7 @@ def bisect(
                                         "fails only sometimes.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Trials run in parallel (default: the number "
                                                 "of CPUs).")] = None,
-    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline "
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds, help="Per-test deadline "
                                                   "(default 60).")] = None,
     python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
@@ -210,7 +220,7 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
     return seconds, runs
 
 
-@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@app.command()
 def report(
     record_id: Annotated[str | None, typer.Argument(
         metavar="[ID]", help="A recorded run or bisect (default: the newest of either).")] = None,
@@ -235,7 +245,8 @@ def report(
     raise typer.Exit(int(report_command(request, *_consoles())))
 
 
-playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True)
+playbooks_app = typer.Typer(help="List, show and validate playbooks.", no_args_is_help=True,
+                            context_settings=HELP_OPTIONS)
 app.add_typer(playbooks_app, name="playbooks")
 ExtraDirs = Annotated[list[Path] | None, typer.Option("--playbooks", metavar="DIR", help="More playbooks.")]
 
@@ -294,7 +305,7 @@ baseline_app = typer.Typer(help="The baseline: findings the project has accepted
 app.add_typer(baseline_app, name="baseline")
 
 
-@baseline_app.command("update", context_settings={"help_option_names": ["-h", "--help"]})
+@baseline_app.command("update")
 def baseline_update(
     baseline: BaselineOption = None,
     fail_on: FailOn = None,
@@ -320,13 +331,14 @@ def baseline_update(
     raise typer.Exit(int(update_baseline(request, _stdout())))
 
 
-@app.command(cls=PassthroughCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@app.command(cls=PassthroughCommand)
 def ci(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(help="Files or directories to collect.")] = None,
     seed: Annotated[int | None, typer.Option(metavar="N", help="Seed of the shuffled order (default: derived "
                                              "from the CI run's id, and printed).")] = None,
-    budget: Annotated[float | None, typer.Option(min=1, metavar="SECONDS", help="Time for bisecting the new "
+    budget: Annotated[float | None, typer.Option(min=1, metavar="SECONDS", callback=_seconds,
+                                                 help="Time for bisecting the new "
                                                  "order-dependent tests, all together (default 600).")] = None,
     fail_on: FailOn = None,
     baseline: BaselineOption = None,
@@ -341,7 +353,7 @@ def ci(
                                                         "durations this run record holds.")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Children run in parallel (default: the number "
                                                 "of CPUs).")] = None,
-    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", help="Per-test deadline "
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds, help="Per-test deadline "
                                                   "(default 60).")] = None,
     python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
     playbooks: Annotated[list[Path] | None, typer.Option("--playbooks", metavar="DIR",
@@ -371,7 +383,7 @@ def ci(
     raise typer.Exit(int(ci_command(request, _consoles)))
 
 
-@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@app.command()
 def merge(
     records: Annotated[list[Path], typer.Argument(metavar="RECORD...", help="Each shard's run.json, its "
                                                   "directory, or a directory holding them.")],
@@ -416,7 +428,7 @@ def _ci_outputs(junit: Path | None, summary: Path | None, reports: Path | None) 
                      annotations=os.environ.get("GITHUB_ACTIONS") == "true")
 
 
-@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+@app.command()
 def clean(
     keep: Annotated[int | None, typer.Option(min=0, metavar="N", help="Runs to keep, newest first (default: "
                                              "[tool.wsdoctor] keep_runs, else 10).")] = None,

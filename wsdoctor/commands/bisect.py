@@ -14,6 +14,7 @@ from wsdoctor.analysis.trials import Trials, default_run_budget
 from wsdoctor.analysis.verdicts import CommandStyle, serial_args
 from wsdoctor.codec import write_atomic
 from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
+from wsdoctor.commands.passthrough import check_pytest_args
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.interpreter import check_interpreter
 from wsdoctor.execution.pool import Executor
@@ -51,6 +52,8 @@ class BisectSession:
     def prepare(cls, request: BisectRequest, err: Console) -> BisectSession:
         """The session, recorded as running; bad input leaves no record."""
         options = request.options
+        check_pytest_args(options.pytest_args)
+        request.check_outputs()
         if request.python_given:
             check_interpreter(options.python, request.cwd)
         workspace = open_workspace(request, err)

@@ -170,6 +170,9 @@ def read_order_file(path: Path, ids: Sequence[str]) -> list[str]:
         order = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     except OSError as error:
         raise UsageError(f"cannot read --order-file {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"--order-file {path} is not text (byte {error.start} is not UTF-8): give it node ids, "
+                         "one a line") from None
     known = set(ids)
     unknown = [nodeid for nodeid in order if nodeid not in known]
     if unknown:

@@ -21,9 +21,11 @@ DEMO_NEEDS = ("websockets", "pytest_asyncio")
 
 def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> ExitCode:
     _check_demo_dependencies()
-    directory = target or Path(tempfile.mkdtemp(prefix="wsdoctor-demo-"))
+    if target is not None and target.exists() and not target.is_dir():
+        raise UsageError(f"--dir {target} is a file: give --dir a new or empty directory")
     if target is not None and any(target.iterdir() if target.exists() else ()):
-        raise UsageError(f"{target} is not empty: give --dir a new or empty directory")
+        raise UsageError(f"--dir {target} is not empty: give --dir a new or empty directory")
+    directory = target or Path(tempfile.mkdtemp(prefix="wsdoctor-demo-"))
     shutil.copytree(SUITE, directory, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".wsdoctor"))
     err.print(f"demo suite copied to {directory}: a WebSocket app whose tests pollute each other\n",

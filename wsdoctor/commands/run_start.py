@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsdoctor import __version__
+from wsdoctor.commands.passthrough import check_pytest_args
 from wsdoctor.commands.request import Request
 from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.files import FileState
@@ -57,6 +58,8 @@ def start_run(request: RunRequest, discover: bool = True) -> StartedRun:
     began = time.monotonic()
     options = request.options
     _check_paths(request.cwd, options.paths)
+    check_pytest_args(options.pytest_args)
+    request.check_outputs()
     # wsdoctor's own interpreter has pytest (a dependency): only another one needs checking.
     versions = _checked(options.python, request.cwd) if request.python_given else None
     run_id, run_dir = create_record_dir(request.cwd)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from wsdoctor.exits import UsageError
 from wsdoctor.records import Versions
+from wsdoctor.text import first_line
 from wsdoctor.versions import version_satisfies
 
 SUPPORTED = {"Python": ">=3.9", "pytest": ">=7.0"}  # by the child side
 _PROBE = ("import platform, sys, pytest; "
-          "print(platform.python_version(), pytest.__version__, platform.platform(), sys.executable)")
+          "print(platform.python_version(), pytest.__version__, platform.platform(), sys.executable, sep='\\n')")
 
 
 def check_interpreter(python: str, cwd: Path) -> Versions:
@@ -24,7 +25,12 @@ def check_interpreter(python: str, cwd: Path) -> Versions:
         raise UsageError(f"--python {python} cannot be run ({error}); {hint}") from None
     if done.returncode != 0:
         raise UsageError(f"--python {python} has no importable pytest; install pytest there or {hint}")
-    python_version, pytest_version, platform_name, executable = done.stdout.split()[:4]
+    answer = done.stdout.splitlines()  # one a line: an executable's path may hold spaces
+    if len(answer) < 4:
+        said = repr(first_line(done.stdout, limit=80)) if done.stdout.strip() else "nothing"
+        raise UsageError(f"--python {python} did not answer as a Python interpreter does (it printed "
+                         f"{said}); {hint}")
+    python_version, pytest_version, platform_name, executable = answer[:4]
     if not (_supported("Python", python_version) and _supported("pytest", pytest_version)):
         raise UsageError(f"--python {python} has Python {python_version} with pytest {pytest_version}; "
                          "wsdoctor's child plugin needs Python 3.9+ and pytest 7.0+")
