@@ -115,9 +115,11 @@ def test_bisects_of_a_run_and_of_a_victim(tmp_path: Path) -> None:
     ("{not json", "is not a readable wsdoctor record (JSONDecodeError"),
     ("[]", "is not a readable wsdoctor record (not a JSON object)"),
     (json.dumps({"id": "x", "status": "complete"}), "written by another wsdoctor version (record schema 1"),
-    (json.dumps({"schema": 2, "id": "x"}), "is not a readable wsdoctor record (TypeError"),
+    (json.dumps({"schema": 2, "id": "x"}), "is not a readable wsdoctor record ($: the key 'wsdoctor_version' is"),
+    ("[" * 100_000 + "]" * 100_000, "is not a readable wsdoctor record (RecursionError"),
     (json.dumps({"schema": 2, "id": "x", "wsdoctor_version": "0", "cwd": ".", "options": OPTIONS,
-                 "status": "bisect"}, default=lambda o: json.loads(dump_json(o))), "'bisect' is not a valid"),
+                 "status": "bisect"}, default=lambda o: json.loads(dump_json(o))),
+     "($.status: \"bisect\" is not one of 'running', 'complete'"),
 ])
 def test_a_record_that_cannot_be_read_is_one_line_that_names_it(tmp_path: Path, text: str, expected: str) -> None:
     record_dir = tmp_path / ".wsdoctor" / "runs" / "20260101-000000-dead"

@@ -8,6 +8,7 @@ import json
 import os
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,40 +25,103 @@ def _dataclass_fields(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in names}
 
 
-def from_jsonable(kind: Any, data: Any) -> Any:
-    """Rebuild a value of type ``kind`` (a dataclass, enum, tuple, list or union) from JSON."""
+class ShapeError(ValueError):
+    """JSON that does not have the shape of the record it should hold; the message says where."""
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
+
+
+def from_jsonable(kind: Any, data: Any, where: str = "$") -> Any:
+    """Rebuild a value of type ``kind`` (a dataclass, enum, tuple, list, union or scalar) from JSON.
+
+    Every value is checked against its type, so a record of the wrong shape fails here, with the
+    place (``$.plan_results[0].plan.label``), never later in whatever reads it.
+    """
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
-        return _from_union(typing.get_args(kind), data)
+        return _from_union(typing.get_args(kind), data, where)
     if origin in (tuple, list):
-        item_kind = typing.get_args(kind)[0]
-        return origin(from_jsonable(item_kind, item) for item in data)
+        return _from_sequence(origin, typing.get_args(kind), data, where)
     if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-        hints = typing.get_type_hints(kind)
-        known = {f.name for f in dataclasses.fields(kind)}
-        return kind(**{k: from_jsonable(hints[k], v) for k, v in data.items() if k in known})
+        return _from_object(kind, data, where)
     if origin is typing.Literal:
-        return _from_literal(typing.get_args(kind), data)
+        return _from_literal(typing.get_args(kind), data, where)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind(data)
+        try:
+            return kind(data)
+        except ValueError:
+            raise ShapeError(f"{where}: {_shown(data)} is not one of {_choices(list(kind))}") from None
+    if kind in _SCALARS:
+        if not isinstance(data, _SCALARS[kind]) or (kind is not bool and isinstance(data, bool)):
+            raise ShapeError(f"{where}: expected {kind.__name__}, found {_shown(data)}")
+        return data
+    if kind is type(None) and data is not None:
+        raise ShapeError(f"{where}: expected null, found {_shown(data)}")
     return data
 
 
-def _from_literal(allowed: tuple[Any, ...], data: Any) -> Any:
+def _from_object(kind: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ShapeError(f"{where}: expected an object, found {_shown(data)}")
+    hints = _HINTS.get(kind)
+    if hints is None:
+        hints = _HINTS[kind] = typing.get_type_hints(kind)
+    values = {}
+    for field in dataclasses.fields(kind):
+        if field.name in data:
+            values[field.name] = from_jsonable(hints[field.name], data[field.name], f"{where}.{field.name}")
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ShapeError(f"{where}: the key {field.name!r} is missing")
+    return kind(**values)
+
+
+def _from_sequence(origin: type, args: tuple[Any, ...], data: Any, where: str) -> Any:
+    if not isinstance(data, list):
+        raise ShapeError(f"{where}: expected a list, found {_shown(data)}")
+    if origin is list or (len(args) == 2 and args[1] is Ellipsis):  # tuple[X, ...], list[X]
+        return origin(from_jsonable(args[0], item, f"{where}[{i}]") for i, item in enumerate(data))
+    if len(data) != len(args):  # a fixed tuple: tuple[str, str]
+        raise ShapeError(f"{where}: expected {len(args)} items, found {len(data)}")
+    pairs = enumerate(zip(args, data, strict=True))
+    return tuple(from_jsonable(arg, item, f"{where}[{i}]") for i, (arg, item) in pairs)
+
+
+def _from_literal(allowed: tuple[Any, ...], data: Any, where: str) -> Any:
     """One of the allowed values; enum members (e.g. the verdicts a command gives) from their values."""
-    value = type(allowed[0])(data) if isinstance(allowed[0], enum.Enum) else data
-    if value not in allowed:
-        raise ValueError(f"{data!r} is not one of {', '.join(repr(getattr(a, 'value', a)) for a in allowed)}")
+    try:
+        value = type(allowed[0])(data) if isinstance(allowed[0], enum.Enum) else data
+    except ValueError:
+        value = None
+    if value is None or value not in allowed:
+        raise ShapeError(f"{where}: {_shown(data)} is not one of {_choices(allowed)}")
     return value
 
 
-def _from_union(options: tuple[Any, ...], data: Any) -> Any:
-    if data is None:
+def _from_union(options: tuple[Any, ...], data: Any, where: str) -> Any:
+    if data is None and type(None) in options:
         return None
-    for option in options:
-        if option is not type(None):
-            return from_jsonable(option, data)
-    return data
+    others = [option for option in options if option is not type(None)]
+    if len(others) == 1:
+        return from_jsonable(others[0], data, where)
+    for option in others:  # several: the first that fits (no record field has several yet)
+        try:
+            return from_jsonable(option, data, where)
+        except ShapeError:
+            continue
+    raise ShapeError(f"{where}: {_shown(data)} fits none of its types")
+
+
+def _choices(values: Sequence[Any]) -> str:
+    return ", ".join(repr(getattr(value, "value", value)) for value in values)
+
+
+def _shown(data: Any) -> str:
+    if isinstance(data, (dict, list)):
+        return "an object" if isinstance(data, dict) else "a list"
+    text = json.dumps(data)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def dump_json(value: Any) -> str:

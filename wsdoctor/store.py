@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from wsdoctor.codec import dump_json, from_jsonable, write_atomic
+from wsdoctor.codec import ShapeError, dump_json, from_jsonable, write_atomic
 from wsdoctor.exits import UsageError
 from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Record, RecordKind, RunRecord
 
@@ -93,7 +93,7 @@ def load_record(path: Path) -> Record:
     """A record, or a one-line error naming the file when it cannot be read."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
         raise _unreadable(path, f"{type(error).__name__}: {error}") from None
     if not isinstance(data, dict):
         raise _unreadable(path, "not a JSON object")
@@ -103,8 +103,8 @@ def load_record(path: Path) -> Record:
     kind = RunRecord if path.name == RECORD_FILES[RecordKind.RUN] else BisectRecord
     try:
         record: Record = from_jsonable(kind, data)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise _unreadable(path, f"{type(error).__name__}: {error}") from None
+    except ShapeError as error:
+        raise _unreadable(path, str(error)) from None
     return record
 
 
