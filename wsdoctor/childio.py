@@ -38,15 +38,21 @@ class ChildOutput:
     xdist: dict[str, Any] | None = None  # the project's pytest-xdist distribution, and whether it was used
     worker_orders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # xdist worker -> its order
     worker_imports: dict[str, tuple[StateChange, ...]] = field(default_factory=dict)  # what its imports changed
+    notes: list[str] = field(default_factory=list)  # what could not be read, said once each
 
 
 class EventTail:
-    """Reads events.jsonl incrementally while the child is still writing it."""
+    """Reads events.jsonl incrementally while the child is still writing it.
+
+    A line that is not an event (a test that wrote into the file, a disk that filled up) is
+    skipped and noted: the events around it still count.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.offset = 0
         self.partial = b""
+        self.skipped: list[str] = []  # the lines that were not events, shortened
 
     def read_new(self) -> list[dict[str, Any]]:
         try:
@@ -58,7 +64,38 @@ class EventTail:
         self.offset += len(chunk)
         lines = (self.partial + chunk).split(b"\n")
         self.partial = lines.pop()
-        return [json.loads(line) for line in lines if line.strip()]
+        events = []
+        for line in lines:
+            if line.strip():
+                event = _event(line)
+                if event is None:
+                    self.skipped.append(line[:80].decode("utf-8", errors="replace"))
+                else:
+                    events.append(event)
+        return events
+
+
+def _event(line: bytes) -> dict[str, Any] | None:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
+
+
+def apply_events(output: ChildOutput, events: list[dict[str, Any]], cwd: Path) -> list[dict[str, Any]]:
+    """Apply each event; one whose fields are not what its kind needs is skipped and noted.
+    Returns the events applied."""
+    applied = []
+    for event in events:
+        try:
+            apply_event(output, event, cwd)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            output.notes.append(f"skipped a {event['event']!r} event of the wrong shape "
+                                f"({type(error).__name__}: {error})")
+            continue
+        applied.append(event)
+    return applied
 
 
 def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
@@ -136,8 +173,10 @@ def read_child_dir(directory: Path, cwd: Path, output: ChildOutput | None = None
     """Parse a finished (or dead) child's directory, continuing what was read while it ran."""
     output = output if output is not None else ChildOutput()
     tail = tail if tail is not None else EventTail(directory / protocol.EVENTS_FILE)
-    for event in tail.read_new():
-        apply_event(output, event, cwd)
+    apply_events(output, tail.read_new(), cwd)
+    if tail.skipped:
+        output.notes.append(f"skipped {len(tail.skipped)} line(s) of {protocol.EVENTS_FILE} that are not events, "
+                            f"the first {tail.skipped[0]!r}")
     report_path = directory / protocol.REPORT_FILE
     if output.tests_reported is None or output.tests_reported > len(output.results):
         _read_report(report_path, output)  # the events missed something: the report has it all
@@ -187,11 +226,14 @@ def _attach_changes(output: ChildOutput, nodeid: str, changes: tuple[StateChange
 def _read_report(path: Path, output: ChildOutput) -> None:
     if not path.exists():
         return
-    report = json.loads(path.read_text(encoding="utf-8"))
-    _apply_report_summary(output, report)
-    for entry in report.get("tests", ()):
-        if entry["nodeid"] not in output.results:
-            output.results[entry["nodeid"]] = test_result(entry)
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        _apply_report_summary(output, report)
+        for entry in report.get("tests", ()):
+            if entry["nodeid"] not in output.results:
+                output.results[entry["nodeid"]] = test_result(entry)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        output.notes.append(f"{path.name} could not be read ({type(error).__name__}: {error}); the events were used")
 
 
 def _attach_warnings(output: ChildOutput) -> None:

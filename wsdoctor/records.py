@@ -213,6 +213,7 @@ class ChildProcess:
     started: tuple[str, ...]  # node ids in the order the child started them
     hang_dump: str = ""
     stderr_tail: str = ""
+    notes: tuple[str, ...] = ()  # what wsdoctor could not read of what the child left
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from wsdoctor import child as child_package
 from wsdoctor.child import protocol
-from wsdoctor.childio import ChildOutput, EventTail, apply_event, read_child_dir
+from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
 from wsdoctor.records import ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
 
@@ -158,7 +158,7 @@ class ChildSupervisor:
         run = ChildProcess(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
                        seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
                        started=tuple(output.started), hang_dump=output.hang_dump,
-                       stderr_tail=_tail(directory / "stderr.txt"))
+                       stderr_tail=_tail(directory / "stderr.txt"), notes=tuple(output.notes))
         return run, output
 
     def cancel(self, child: LiveChild) -> None:
@@ -226,8 +226,7 @@ class ChildSupervisor:
     def _drain(self, tail: EventTail, output: ChildOutput) -> bool:
         """Apply the child's new events, reporting finished tests; True if there were any."""
         events = tail.read_new()
-        for event in events:
-            apply_event(output, event, self.settings.cwd)
+        for event in apply_events(output, events, self.settings.cwd):
             if event["event"] == "test" and self.on_test_done:
                 result = output.results[event["test"]["nodeid"]]
                 self.on_test_done(result.nodeid, result.outcome)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -32,6 +33,7 @@ STYLES: dict[RunVerdict, str] = {
 
 
 def render_run(record: RunRecord, console: Console, record_path: str) -> None:
+    _print_notes(record, console)
     if record.status is not RecordStatus.COMPLETE:
         _print_unfinished(record, console, record_path)
         return
@@ -53,6 +55,15 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
             console.print(f"  {plain_text(result.victim)} [dim]← {plain_text(result.explained_by or '')}[/]",
                           highlight=False, soft_wrap=True)
     console.print(_summary_line(record, record_path), highlight=False)
+
+
+def _print_notes(record: RunRecord, console: Console) -> None:
+    """What wsdoctor could not read of what a child left (the rest of it counted)."""
+    for plan_result in record.plan_results:
+        for child in plan_result.children:
+            for note in child.notes:
+                console.print(f"[yellow]warning:[/] child {escape(Path(child.artifacts).name)}: {escape(note)}",
+                              highlight=False, soft_wrap=True)
 
 
 def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> None:
