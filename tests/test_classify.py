@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from wsdoctor.analysis.classify import classify
@@ -23,7 +25,9 @@ def seen(run: str, outcome: Outcome) -> Observation:
 
 CASES = [
     ("passes everywhere", [("suite", P)], Verdict.PASS),
-    ("skipped counts as not failing", [("suite", S), ("alone", S)], Verdict.PASS),
+    ("skipped everywhere is a skip, not a pass", [("suite", S), ("alone", S)], Verdict.SKIP),
+    ("xfailed everywhere is an xfail, not a pass", [("suite", Outcome.XFAILED)], Verdict.XFAIL),
+    ("passed once and skipped once does not fail", [("suite", P), ("alone", S)], Verdict.PASS),
     ("fails everywhere", [("suite", F), ("file", F), ("file #2", F), ("alone", F), ("alone #2", F)],
      Verdict.FAIL),
     ("fails in the suite twice, passes alone twice",
@@ -45,6 +49,8 @@ CASES = [
     ("hang wins over everything", [("suite", Outcome.HANG), ("alone", P)], Verdict.HANG),
     ("crash wins over failures", [("suite", Outcome.CRASH), ("alone", F)], Verdict.CRASH),
     ("not-run runs are no evidence", [("suite", Outcome.NOT_RUN), ("alone", P)], Verdict.PASS),
+    ("a test that ran nowhere is not run, never a pass", [("suite", Outcome.NOT_RUN)], Verdict.NOT_RUN),
+    ("a test no plan ran is not run", [], Verdict.NOT_RUN),
 ]
 
 
@@ -64,3 +70,11 @@ def test_order_dependent_reason_names_the_order_and_counts() -> None:
 def test_flaky_reason_lists_the_disagreeing_runs() -> None:
     _, reason = classify([seen("suite", F), seen("suite (second look)", P)])
     assert reason == "identical runs disagree (suite: failed, suite (second look): passed)"
+
+
+def test_not_run_says_why_as_the_children_said_it() -> None:
+    stopped = "did not finish: pytest stopped with INTERNALERROR: ValueError: boom, raised in conftest.py:3 in hook"
+    observations = [dataclasses.replace(seen("suite", Outcome.NOT_RUN), message=stopped),
+                    dataclasses.replace(seen("file x", Outcome.NOT_RUN), message=stopped)]
+    assert classify(observations) == (Verdict.NOT_RUN, stopped)
+    assert classify([])[1] == "no run gave it an outcome"

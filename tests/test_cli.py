@@ -345,3 +345,44 @@ def test_a_budget_is_seconds_child_runs_or_both(text: str, limits: tuple[float |
     from wsdoctor.cli import parse_budget
 
     assert parse_budget(text) == limits
+
+
+SKIPS_AND_XFAILS = {
+    "pytest.ini": "[pytest]\n",
+    "tests/test_marks.py": ("import pytest\n\ndef test_passes():\n    pass\n\n"
+                            "@pytest.mark.skip(reason='not on this platform')\ndef test_skipped():\n    pass\n\n"
+                            "@pytest.mark.xfail(reason='known bug')\ndef test_xfailed():\n    assert 0\n"),
+}
+
+
+@pytest.mark.e2e
+def test_skipped_and_xfailed_tests_are_counted_as_such_not_as_passes(tmp_path: Path) -> None:
+    project = make_project(tmp_path, SKIPS_AND_XFAILS)
+    done = run_wsdoctor(project, "run", "--json", "out.json")
+    assert done.exit_code == 0, done.stderr
+    assert done.verdicts("out.json") == {"tests/test_marks.py::test_passes": "pass",
+                                         "tests/test_marks.py::test_skipped": "skip",
+                                         "tests/test_marks.py::test_xfailed": "xfail"}
+    summary = done.json("out.json")["summary"]
+    assert (summary["pass"], summary["skip"], summary["xfail"], summary["not-run"]) == (1, 1, 1, 0)
+    assert "3 test(s): 1 pass, 1 skip, 1 xfail" in done.stdout
+
+
+HOOK_RAISING_FOR_EVERY_TEST = {
+    "pytest.ini": "[pytest]\n",
+    "tests/conftest.py": "def pytest_runtest_logreport(report):\n    raise RuntimeError('dashboard is down')\n",
+    "tests/test_many.py": "".join(f"def test_{i}():\n    pass\n\n" for i in range(20)),
+}
+
+
+@pytest.mark.e2e
+def test_a_hook_that_stops_every_session_leaves_every_test_not_run_after_a_few_children(tmp_path: Path) -> None:
+    project = make_project(tmp_path, HOOK_RAISING_FOR_EVERY_TEST)
+    done = run_wsdoctor(project, "run", "--json", "out.json")
+    assert done.exit_code == 1, done.stderr
+    document = done.json("out.json")
+    assert set(done.verdicts("out.json").values()) == {"not-run"}
+    assert all("RuntimeError: dashboard is down, raised in tests/conftest.py:2 in pytest_runtest_logreport"
+               in test["reason"] for test in document["tests"])
+    [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
+    assert len(json.loads(record.read_text())["plan_results"][0]["children"]) == 2  # two stalled in a row: no more

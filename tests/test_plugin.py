@@ -523,6 +523,62 @@ def test_deadline_is_disarmed_when_the_last_test_ends(pytester: pytest.Pytester,
     assert load_report(out)["summary"]["passed"] == 1
 
 
+# --- sessions that end before their tests do --------------------------------------------------
+
+RAISING_HOOK = """
+    def pytest_runtest_logreport(report):
+        module, test = report.nodeid.split("::")
+"""
+
+
+def test_an_internal_error_is_an_event_that_says_where_it_was_raised(pytester: pytest.Pytester,
+                                                                    tmp_path: Path) -> None:
+    pytester.makeconftest(RAISING_HOOK)
+    pytester.makepyfile(test_rooms="""
+        def test_first():
+            pass
+
+        class TestRoom:
+            def test_in_a_class(self):
+                pass
+
+        def test_never_reached():
+            pass
+    """)
+    out = tmp_path / "out"
+    result = run_child(pytester, out)
+
+    assert result.ret == 3  # pytest's INTERNALERROR
+    assert started(out) == ["test_rooms.py::test_first", "test_rooms.py::TestRoom::test_in_a_class"]
+    assert finished(out) == ["test_rooms.py::test_first"]
+    [stopped] = events(out, "stopped")
+    assert stopped["why"].startswith("INTERNALERROR\n") and "ValueError" in stopped["why"]
+    assert list(outcomes(load_report(out))) == ["test_rooms.py::test_first"]  # the class test never finished
+    output = childio.read_child_dir(out, pytester.path)
+    assert output.stopped == ("pytest stopped with INTERNALERROR: ValueError: too many values to unpack "
+                              "(expected 2), raised in conftest.py:2 in pytest_runtest_logreport")
+
+
+def test_exitfirst_in_the_configuration_does_not_stop_a_child(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makeini("[pytest]\naddopts = -x --maxfail=1\n")
+    pytester.makepyfile(test_fails="def test_a():\n    assert 0\n\ndef test_b():\n    assert 0\n\n"
+                                   "def test_c():\n    pass\n")
+    out = tmp_path / "out"
+    run_child(pytester, out)
+    assert finished(out) == ["test_fails.py::test_a", "test_fails.py::test_b", "test_fails.py::test_c"]
+    assert events(out, "stopped") == [] and events(out, "finished")[0]["stopped"] is None
+
+
+def test_a_test_that_interrupts_the_session_is_said_to_have_stopped_it(pytester: pytest.Pytester,
+                                                                       tmp_path: Path) -> None:
+    pytester.makepyfile(test_exit="import pytest\n\ndef test_a():\n    pytest.exit('enough')\n\n"
+                                  "def test_b():\n    pass\n")
+    out = tmp_path / "out"
+    run_child(pytester, out)
+    assert started(out) == ["test_exit.py::test_a"]
+    assert childio.read_child_dir(out, pytester.path).stopped == "interrupted: _pytest.outcomes.Exit: enough"
+
+
 # --- collect-only, no output dir, warnings ----------------------------------------------------
 
 

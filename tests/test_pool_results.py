@@ -55,3 +55,23 @@ def test_a_test_never_run_is_an_error_when_its_file_did_not_collect_else_not_run
     assert (not_found.outcome, not_found.message) == (
         Outcome.NOT_RUN, "not collected: the child found no test with this id")
     assert missing_result("u.py::test_other", {}).message == ""
+
+
+STOP = "pytest stopped with INTERNALERROR: ValueError: boom, raised in tests/conftest.py:3 in pytest_runtest_logreport"
+
+
+def test_a_session_that_stopped_under_a_test_leaves_it_not_run_and_the_rest_continues() -> None:
+    stopped = died_at_b()
+    stopped.stopped = STOP
+    completed = child(ChildStatus.COMPLETED, 3)
+    results = _results_of(completed, stopped, IDS, interrupted=False)
+    assert (results["t.py::test_b"].outcome, results["t.py::test_b"].message) == (Outcome.NOT_RUN,
+                                                                                  f"did not finish: {STOP}")
+    assert _continuation(completed, stopped, IDS) == ("t.py::test_c",)
+    never = missing_result("t.py::test_c", {}, stopped=STOP)
+    assert (never.outcome, never.message) == (Outcome.NOT_RUN, f"never started: {STOP}")
+
+
+def test_a_session_that_stopped_before_any_test_is_not_continued() -> None:
+    output = ChildOutput(stopped=STOP)
+    assert _continuation(child(ChildStatus.COMPLETED, 3), output, IDS) == ()

@@ -12,7 +12,7 @@ from typing import Any
 from wsdoctor.child import protocol
 from wsdoctor.paths import shown_path
 from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
-from wsdoctor.text import first_line, last_line
+from wsdoctor.text import first_line, last_line, raised_at
 
 MAX_LONGREPR = 20_000
 _OUTCOMES = {o.value: o for o in Outcome}
@@ -39,6 +39,7 @@ class ChildOutput:
     worker_orders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # xdist worker -> its order
     worker_imports: dict[str, tuple[StateChange, ...]] = field(default_factory=dict)  # what its imports changed
     notes: list[str] = field(default_factory=list)  # what could not be read, said once each
+    stopped: str = ""  # why the session ended before its tests did (INTERNALERROR, interrupted), one line
 
 
 class EventTail:
@@ -114,11 +115,24 @@ def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
         output.collect_errors[event["nodeid"]] = event.get("longrepr", "")
     elif kind == "import-changes":
         output.import_changes += state_changes(event["changes"], by=event["nodeid"])
+    elif kind == "stopped":
+        output.stopped = stop_reason(str(event["why"]), output.rootdir or str(cwd))
     elif kind == "finished":
         _apply_report_summary(output, event)
         output.tests_reported = int(event["tests"])
+        if event.get("stopped") and not output.stopped:
+            output.stopped = stop_reason(str(event["stopped"]), output.rootdir or str(cwd))
     elif kind == "xdist":
         output.xdist = {key: value for key, value in event.items() if key != "event"}
+
+
+def stop_reason(why: str, root: str) -> str:
+    """Why a session ended before its tests did, in one line: for an INTERNALERROR, the error and
+    the innermost frame that raised it (the hook of a plugin or a conftest.py, most often)."""
+    if not why.startswith("INTERNALERROR"):
+        return first_line(why, limit=300)
+    error, where = raised_at(why, root)
+    return f"pytest stopped with INTERNALERROR: {error}" + (f", raised in {where}" if where else "")
 
 
 def _apply_report_summary(output: ChildOutput, report: dict[str, Any]) -> None:

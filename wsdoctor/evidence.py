@@ -206,7 +206,7 @@ def _evidence(verdict: TestVerdict, plan_results: Iterable[PlanResult], bisect: 
     failing = next((r for r in results if not r.outcome.is_good and r.message), None)
     warnings = origins.warnings_of(verdict.nodeid, [w for r in results for w in r.warnings])
     findings = static.findings(verdict.nodeid, path) if "::" in verdict.nodeid else ()
-    if verdict.verdict is Verdict.PASS and not (findings or warnings):
+    if not verdict.verdict.is_finding and not (findings or warnings):
         return None
     text = failing.longrepr if failing else _collection_text(record, verdict.nodeid) or verdict.detail
     outcomes = [summarize(verdict.observations)] if verdict.observations else []

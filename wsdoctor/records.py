@@ -65,16 +65,27 @@ class Verdict(str, enum.Enum):
     HANG = "hang"
     CRASH = "crash"
     COLLECTION_ERROR = "collection-error"
+    NOT_RUN = "not-run"  # no run gave it an outcome: never a pass
+    SKIP = "skip"  # skipped in every run
+    XFAIL = "xfail"  # failed as expected (xfail) in every run
     FAILS_ALONE = "fails-alone"  # bisect: the victim fails alone too, no other test is to blame
     NOT_REPRODUCED = "not-reproduced"  # bisect: no order tried made the victim fail
 
+    @property
+    def is_finding(self) -> bool:
+        """Something is wrong: every verdict but pass, skip and xfail."""
+        return self not in _NOT_FINDINGS
+
+
+_NOT_FINDINGS = frozenset({Verdict.PASS, Verdict.SKIP, Verdict.XFAIL})
 
 # What `run` gives each test (in this order in the summaries), and what `bisect` gives a victim.
 RunVerdict = Literal[Verdict.PASS, Verdict.FAIL, Verdict.ORDER_DEPENDENT, Verdict.BRITTLE, Verdict.FLAKY,
-                     Verdict.HANG, Verdict.CRASH, Verdict.COLLECTION_ERROR]
+                     Verdict.HANG, Verdict.CRASH, Verdict.COLLECTION_ERROR, Verdict.NOT_RUN, Verdict.SKIP,
+                     Verdict.XFAIL]
 RUN_VERDICTS: tuple[RunVerdict, ...] = (
     Verdict.PASS, Verdict.FAIL, Verdict.ORDER_DEPENDENT, Verdict.BRITTLE, Verdict.FLAKY, Verdict.HANG,
-    Verdict.CRASH, Verdict.COLLECTION_ERROR)
+    Verdict.CRASH, Verdict.COLLECTION_ERROR, Verdict.NOT_RUN, Verdict.SKIP, Verdict.XFAIL)
 BisectVerdict = Literal[Verdict.ORDER_DEPENDENT, Verdict.BRITTLE, Verdict.FAILS_ALONE, Verdict.FLAKY,
                         Verdict.NOT_REPRODUCED]
 FOUND_BY_BISECT = frozenset({Verdict.ORDER_DEPENDENT, Verdict.BRITTLE})  # a culprit, proven
@@ -399,7 +410,7 @@ class RunRecord:
     schema: int = RECORD_SCHEMA
 
     def findings(self) -> tuple[TestVerdict, ...]:
-        return tuple(v for v in self.verdicts if v.verdict is not Verdict.PASS)
+        return tuple(v for v in self.verdicts if v.verdict.is_finding)
 
     def audit(self) -> tuple[StateChange, ...]:
         """State left changed by each test (and import) of the probed suite runs: one in a run

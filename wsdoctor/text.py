@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+_TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
 
 def first_line(text: str, limit: int | None = None) -> str:
@@ -89,3 +90,18 @@ def coroutine_origin(text: str) -> list[tuple[str, int, str]]:
 def without_origin(text: str) -> str:
     """A warning's text without the frames of its coroutine's origin."""
     return text.partition("\n" + _ORIGIN_HEADER)[0]
+
+
+def raised_at(traceback: str, root: str) -> tuple[str, str]:
+    """A Python traceback's exception line, and its innermost frame as 'path:line in function'
+    (the path relative to ``root`` when it is below it)."""
+    lines = [line.split("> ", 1)[-1] if line.startswith("INTERNALERROR>") else line
+             for line in traceback.splitlines()]
+    frames = [m for m in map(_TRACEBACK_FRAME.match, lines) if m]
+    error = last_line("\n".join(lines))
+    if not frames:
+        return error, ""
+    path = frames[-1]["path"]
+    prefix = root.rstrip("/") + "/"
+    shown = path[len(prefix):] if path.startswith(prefix) else path
+    return error, f"{shown}:{frames[-1]['line']} in {frames[-1]['func']}"

@@ -20,19 +20,39 @@ def classify(observations: Sequence[Observation]) -> Decision:
     seen = [s for s in observations if s.outcome is not Outcome.NOT_RUN]
     outcomes = [s.outcome for s in seen]
     if not seen:
-        return Verdict.PASS, "not run"
+        return Verdict.NOT_RUN, _why_not_run(observations)
     if Outcome.HANG in outcomes:
         return Verdict.HANG, _where(seen, Outcome.HANG, "exceeded the timeout in")
     if Outcome.CRASH in outcomes:
         return Verdict.CRASH, _where(seen, Outcome.CRASH, "killed its process in")
     if all(o.is_good for o in outcomes):
-        return Verdict.PASS, "passed in every run"
+        return _good(outcomes)
     mixed = _disagreeing_history(seen)
     if mixed is not None:
         return Verdict.FLAKY, f"identical runs disagree ({mixed})"
     if all(o.is_bad for o in outcomes):
         return Verdict.FAIL, f"failed in all {len(outcomes)} runs"
     return _by_context(seen)
+
+
+def _why_not_run(observations: Sequence[Observation]) -> str:
+    """A test that did not run is never a pass: say why, as its children said it."""
+    reasons = list(dict.fromkeys(o.message for o in observations if o.message))
+    if not reasons:
+        return "no run gave it an outcome"
+    return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
+
+
+def _good(outcomes: Sequence[Outcome]) -> Decision:
+    """Passed, skipped or xfailed everywhere: a skip or an xfail in every run is counted as such."""
+    counts = {outcome: outcomes.count(outcome) for outcome in dict.fromkeys(outcomes)}
+    if set(counts) == {Outcome.SKIPPED}:
+        return Verdict.SKIP, "skipped in every run"
+    if set(counts) == {Outcome.XFAILED}:
+        return Verdict.XFAIL, "failed as expected (xfail) in every run"
+    if set(counts) == {Outcome.PASSED}:
+        return Verdict.PASS, "passed in every run"
+    return Verdict.PASS, "did not fail in any run (" + ", ".join(f"{o.value} ×{n}" for o, n in counts.items()) + ")"
 
 
 def _by_context(seen: Sequence[Observation]) -> Decision:

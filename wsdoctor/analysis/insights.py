@@ -45,7 +45,7 @@ def insights_for(evidence: Sequence[TestEvidence], playbooks: Sequence[Playbook]
         matches = [(p, found) for p in usable for found in [_match(p, item, versions, matcher)] if found is not None]
         for playbook, (groups, condition) in matches:
             grouped.setdefault((playbook.id, _cause_of(item, causes)), []).append((item, groups, condition))
-        if not matches and item.verdict is not Verdict.PASS and not item.from_audit:
+        if not matches and item.verdict.is_finding and not item.from_audit:
             unmatched.setdefault(cause_key(item), []).append(item)
     by_id = {p.id: p for p in usable}
     insights = [_insight(by_id[pid], hits, versions) for (pid, _), hits in grouped.items()]

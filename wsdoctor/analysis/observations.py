@@ -31,12 +31,13 @@ def _add_histories(keys: dict[str, str], result: PlanResult, started: Sequence[s
 
 
 def observations_in(result: PlanResult) -> dict[str, Observation]:
-    """Each test that ran in one plan, with the history of the child that actually ran it."""
+    """Each test of one plan, with the history of the child that actually ran it (a test that did not
+    run is observed too: its message says why)."""
     keys = histories(result)
     plan = result.plan
     return {test.nodeid: Observation(plan=plan.label, context=plan.context, outcome=test.outcome,
                                      message=test.message, history=keys.get(test.nodeid, test.nodeid))
-            for test in result.results if test.outcome is not Outcome.NOT_RUN}
+            for test in result.results}
 
 
 def observations_by_test(results: Sequence[PlanResult]) -> dict[str, list[Observation]]:

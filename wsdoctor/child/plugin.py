@@ -61,6 +61,9 @@ def pytest_configure(config: Any) -> None:
         return
     if sys.get_coroutine_origin_tracking_depth() < COROUTINE_ORIGIN_DEPTH:
         sys.set_coroutine_origin_tracking_depth(COROUTINE_ORIGIN_DEPTH)
+    # -x or --maxfail (say, in addopts) would stop the session at a failure: every test the
+    # parent asked for must run, or it has no outcome.
+    config.option.maxfail = 0
     worker = getattr(config, "workerinput", None)
     if worker is not None:  # an xdist worker of a child that runs the suite as the project does
         recorder: Any = WorkerRecorder(config, out, str(worker["workerid"]))
@@ -215,6 +218,7 @@ class ChildRecorder:
         self.started = time.time()
         self.collectors: list[dict[str, Any]] = []
         self.tests: dict[str, dict[str, Any]] = {}
+        self.done: list[dict[str, Any]] = []  # the tests whose protocol finished: only they have an outcome
         self.warnings: list[dict[str, Any]] = []
         self.order: list[str] = []
         self.missing: list[str] = []
@@ -222,6 +226,8 @@ class ChildRecorder:
         self.deadline = Deadline(timeout, self.hang_file)
         if xdist is not None:
             self.emit("xdist", **xdist)
+        self.armed_at = float("-inf")
+        self.stopped: str | None = None  # why the session ended before its tests did
 
     def emit(self, event: str, flush: bool = True, **fields: Any) -> None:
         fields["event"] = event
@@ -284,6 +290,7 @@ class ChildRecorder:
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         entry = self.tests.get(nodeid)
         if entry is not None:
+            self.done.append(entry)
             self.emit("test", flush=False, test=entry)
 
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
@@ -294,6 +301,17 @@ class ChildRecorder:
             "filename": warning_message.filename, "lineno": warning_message.lineno,
             "nodeid": nodeid})
 
+    def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
+        self._stop("INTERNALERROR\n" + str(excrepr))
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self._stop("interrupted: " + str(excinfo.exconly()))  # a test raised KeyboardInterrupt or called pytest.exit
+
+    def _stop(self, why: str) -> None:
+        if self.stopped is None and not self.events.closed:
+            self.stopped = why
+            self.emit("stopped", why=why)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session: Any) -> Any:
         yield
@@ -301,7 +319,10 @@ class ChildRecorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
-        tests = list(self.tests.values())
+        stop = session.shouldfail or session.shouldstop  # e.g. a plugin that ends the session early
+        if stop and self.stopped is None:
+            self._stop(f"stopped: {stop}")
+        tests = self.done
         summary: dict[str, Any] = {}
         for test in tests:
             summary[test["outcome"]] = summary.get(test["outcome"], 0) + 1
@@ -318,7 +339,7 @@ class ChildRecorder:
             "wsdoctor": {"order": self.order, "missing": self.missing, "pid": os.getpid()}})
         # What the parent needs of the report, so it need not parse the report again.
         self.emit("finished", exitcode=int(exitstatus), environment=environment,
-                  warnings=self.warnings, tests=len(tests))
+                  warnings=self.warnings, tests=len(tests), stopped=self.stopped)
         self.events.close()
         self.hang_file.close()
 

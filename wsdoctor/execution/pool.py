@@ -12,6 +12,10 @@ from wsdoctor.execution.child import ChildSettings, ChildSupervisor, LiveChild, 
 from wsdoctor.records import ChildProcess, ChildStatus, Outcome, Plan, PlanResult, StateChange, TestResult
 from wsdoctor.text import error_summary, first_line
 
+# A session that stops before finishing any test, child after child (a hook that raises for every
+# test), is not continued for ever: after this many in a row, the rest of the plan is not run.
+MAX_STALLED_CHILDREN = 2
+
 
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C, with what the plans it cut short had finished (each child's finished tests)."""
@@ -114,10 +118,12 @@ class Executor:
         missing: dict[str, None] = {}
         import_changes: list[StateChange] = []
         stopping = self.supervisor.stopping
+        stalled = 0  # children in a row that stopped before finishing a test
+        stopped = ""
         while True:
             if first is not None:  # taken in even when interrupted: its finished tests count
                 (child, output), first = first, None
-            elif remaining and not stopping.is_set():
+            elif remaining and not stopping.is_set() and stalled < MAX_STALLED_CHILDREN:
                 suffix = f"#{len(children) + 1}" if children else ""
                 child, output = self.supervisor.run(plan.label + suffix, plan.collect_args, remaining,
                                                   _child_args(plan))
@@ -127,10 +133,14 @@ class Executor:
             collect_errors.update(output.collect_errors)
             missing.update(dict.fromkeys(output.missing))
             import_changes += output.import_changes if len(children) == 1 else ()
-            results.update(_results_of(child, output, remaining, stopping.is_set()))
+            finished = _results_of(child, output, remaining, stopping.is_set())
+            stalled = stalled + 1 if output.stopped and not any(r.outcome is not Outcome.NOT_RUN
+                                                                for r in finished.values()) else 0
+            stopped = output.stopped or stopped
+            results.update(finished)
             remaining = _continuation(child, output, remaining)
         for nodeid in plan.test_ids:
-            results.setdefault(nodeid, missing_result(nodeid, collect_errors, missing))
+            results.setdefault(nodeid, missing_result(nodeid, collect_errors, missing, stopped))
         ordered = tuple(results[nodeid] for nodeid in plan.test_ids)
         return PlanResult(plan=plan, results=ordered, children=tuple(children),
                           collect_errors=tuple(sorted(collect_errors)), missing=tuple(missing),
@@ -171,19 +181,25 @@ def _results_of(child: ChildProcess, output: ChildOutput, ids: Sequence[str],
                 interrupted: bool) -> dict[str, TestResult]:
     results = {nodeid: output.results[nodeid] for nodeid in ids if nodeid in output.results}
     victim = _unfinished(output)
-    if victim is not None and child.status is not ChildStatus.COMPLETED and not interrupted:
+    if victim is None or interrupted:
+        return results
+    if child.status is not ChildStatus.COMPLETED:
         hung = child.status in (ChildStatus.HUNG, ChildStatus.KILLED)
         outcome = Outcome.HANG if hung else Outcome.CRASH
         message = _hang_message(child) if hung else _death_message(child)
         results[victim] = TestResult(nodeid=victim, outcome=outcome, message=message,
                                      longrepr=child.hang_dump or child.stderr_tail)
+    elif output.stopped:  # the session ended under it, not the test: it has no outcome
+        results[victim] = TestResult(nodeid=victim, outcome=Outcome.NOT_RUN,
+                                     message=f"did not finish: {output.stopped}")
     return results
 
 
 def _continuation(child: ChildProcess, output: ChildOutput, ids: Sequence[str]) -> tuple[str, ...]:
-    """The ids still to run after a child died under a test; () when there is nothing to do."""
-    victim = _unfinished(output)
-    if child.status is ChildStatus.COMPLETED or victim is None:
+    """The ids still to run after a child died under a test, or its session stopped before its tests
+    did (INTERNALERROR, a test raising KeyboardInterrupt); () when there is nothing to do."""
+    ended_early = child.status is not ChildStatus.COMPLETED or output.stopped
+    if not ended_early or not output.started:  # nothing started: a new child would end the same way
         return ()
     done = set(output.started)
     return tuple(nodeid for nodeid in ids if nodeid not in done)
@@ -195,16 +211,22 @@ def _unfinished(output: ChildOutput) -> str | None:
     return None
 
 
-def missing_result(nodeid: str, collect_errors: dict[str, str], missing: Container[str] = ()) -> TestResult:
+def missing_result(nodeid: str, collect_errors: dict[str, str], missing: Container[str] = (),
+                   stopped: str = "") -> TestResult:
     """The result of a test its child never ran: an error if its file failed to collect there;
-    not run, and why when it is known (its child collected no test with this id)."""
+    not run, and why when it is known (its child collected no test with this id, or its session stopped)."""
     path = nodeid.split("::", 1)[0]
     for collector, message in collect_errors.items():
         if collector and (path == collector or path.startswith(collector.rstrip("/") + "/")):
             return TestResult(nodeid=nodeid, outcome=Outcome.ERROR,
                               message=f"collection of {collector} failed: {error_summary(message)}",
                               longrepr=message)
-    why = "not collected: the child found no test with this id" if nodeid in missing else ""
+    if nodeid in missing:
+        why = "not collected: the child found no test with this id"
+    elif stopped:
+        why = f"never started: {stopped}"
+    else:
+        why = ""
     return TestResult(nodeid=nodeid, outcome=Outcome.NOT_RUN, message=why)
 
 

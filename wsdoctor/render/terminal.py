@@ -28,7 +28,8 @@ from wsdoctor.text import first_line, shown_value
 STYLES: dict[RunVerdict, str] = {
     Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ORDER_DEPENDENT: "magenta",
     Verdict.BRITTLE: "magenta", Verdict.FLAKY: "yellow", Verdict.HANG: "red",
-    Verdict.CRASH: "red", Verdict.COLLECTION_ERROR: "red",
+    Verdict.CRASH: "red", Verdict.COLLECTION_ERROR: "red", Verdict.NOT_RUN: "red", Verdict.SKIP: "cyan",
+    Verdict.XFAIL: "cyan",
 }
 
 
@@ -128,7 +129,7 @@ def _print_details(finding: TestVerdict, console: Console) -> None:
                   highlight=False, soft_wrap=True)
     console.print(f"  {plain_text(finding.reason)}", highlight=False)
     message = finding.detail or next((o.message for o in finding.observations if o.message), "")
-    if message:
+    if message and first_line(message) not in finding.reason:
         console.print(f"  {plain_text(first_line(message))}", highlight=False, soft_wrap=True)
     for command in finding.reproduce:
         console.print(f"  $ {plain_text(command)}", highlight=False, soft_wrap=True)

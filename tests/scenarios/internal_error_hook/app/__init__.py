@@ -1,0 +1,1 @@
+"""Chat rooms: create, join, close."""
