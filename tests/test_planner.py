@@ -117,3 +117,15 @@ def test_the_suite_and_a_shuffled_order_collect_for_themselves_when_nothing_else
 def test_a_planned_shuffle_imports_the_files_in_the_suites_order_as_a_child_shuffle_does() -> None:
     planned = {p.label: p for p in suite_plans(COLLECTION, options(shuffle=5, reverse=True))}["shuffle 5"]
     assert planned.collect_args == ("tests",)
+
+
+def test_reproduce_commands_name_a_file_pytest_cannot_take_through_its_directory_and_names() -> None:
+    from wsdoctor.analysis.verdicts import nameable
+
+    polluter, victim = "tests/test_a.py::test_go_online", "tests/test_presence [1].py::test_nobody_online"
+    assert nameable([polluter, victim]) == ["tests", "-k", "test_go_online or test_nobody_online"]
+    assert nameable(["tests/test_presence [1].py::test_label[do not disturb]"]) == ["tests", "-k", "test_label"]
+    assert nameable(["--collect-only", "-q", "tests/deep/x [1].py"]) == ["--collect-only", "-q", "tests/deep"]
+    assert nameable(["tests/a.py", "--deselect", "tests/a [1].py::t"]) == ["tests/a.py", "--deselect",
+                                                                          "tests/a [1].py::t"]
+    assert nameable([polluter, "tests/test_b.py"]) == [polluter, "tests/test_b.py"]

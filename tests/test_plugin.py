@@ -523,6 +523,21 @@ def test_deadline_is_disarmed_when_the_last_test_ends(pytester: pytest.Pytester,
     assert load_report(out)["summary"]["passed"] == 1
 
 
+def test_listed_paths_are_collected_from_a_directory_and_nothing_else_is_imported(pytester: pytest.Pytester,
+                                                                                  tmp_path: Path) -> None:
+    pytester.makepyfile(**{"tests/test_a": "def test_a():\n    pass\n",
+                           "tests/test_b [1]": "def test_b():\n    pass\n",
+                           "tests/test_broken": "raise ImportError('imported although not listed')\n",
+                           "other/test_c": "def test_c():\n    pass\n"})
+    listed = tmp_path / "paths.txt"
+    listed.write_text(f"{pytester.path / 'tests' / 'test_b [1].py'}\n")
+    out = tmp_path / "out"
+    run_child(pytester, out, f"--wsdoctor-paths={listed}", "tests")
+    assert [item["nodeid"] for item in events(out, "collected")[0]["items"]] == ["tests/test_b [1].py::test_b"]
+    assert events(out, "collect-error") == []
+    assert finished(out) == ["tests/test_b [1].py::test_b"]
+
+
 # --- sessions that end before their tests do --------------------------------------------------
 
 RAISING_HOOK = """

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from wsdoctor.analysis.classify import classify
 from wsdoctor.analysis.observations import observations_by_test, outcomes_by_test
+from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import (
     Collection,
     CollectionError,
@@ -35,7 +36,8 @@ class CommandStyle:
     serial: tuple[str, ...] = ()  # what keeps one process's order in one process (`-n 0` with xdist)
 
     def pytest(self, *args: str) -> str:
-        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args, *args]
+        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args,
+                 *nameable(args)]
         return " ".join(shlex.quote(w) for w in words)
 
 
@@ -46,6 +48,24 @@ def serial_args(plugins: Sequence[str]) -> tuple[str, ...]:
     """`-n 0` where pytest-xdist is installed (an `-n` in the project's addopts would scatter a
     reproduce command's order over workers; `-p no:xdist` would make that addopts an error)."""
     return SERIAL if any(plugin.startswith("pytest-xdist-") for plugin in plugins) else ()
+
+
+def nameable(args: Sequence[str]) -> list[str]:
+    """Arguments pytest's command line takes. When a path or node id has a '[' in its path part
+    (pytest refuses it), the paths are replaced by the directory that holds them all and the tests
+    are selected by name with -k: the closest plain pytest comes (a file named this way cannot be
+    collected alone)."""
+    positional = [i for i, arg in enumerate(args)
+                  if not arg.startswith("-") and (i == 0 or args[i - 1] not in _TAKE_VALUES)]
+    if all(pytest_can_name(args[i]) for i in positional):
+        return list(args)
+    names = dict.fromkeys(args[i].rsplit("::", 1)[-1].split("[", 1)[0] for i in positional if "::" in args[i])
+    rest = [arg for i, arg in enumerate(args) if i not in positional]
+    selection = ["-k", " or ".join(names)] if names else []
+    return [*rest, common_directory([args[i] for i in positional]), *selection]
+
+
+_TAKE_VALUES = frozenset({"--deselect", "-k", "-m", "--ignore", "--ignore-glob"})
 
 
 def needs_confirmation(plan_results: Sequence[PlanResult]) -> set[str]:

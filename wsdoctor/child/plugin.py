@@ -47,6 +47,9 @@ def pytest_addoption(parser: Any) -> None:
                     help="without --wsdoctor-ids: run what was collected shuffled with this seed")
     group.addoption("--wsdoctor-until", dest="wsdoctor_until", default=None,
                     help="without ids: run the collection order up to this node id, and no further")
+    group.addoption("--wsdoctor-paths", dest="wsdoctor_paths", default=None,
+                    help="file of paths, one a line: collect only these (for paths pytest's command "
+                         "line cannot name)")
 
 
 # Frames kept of where each coroutine was created: a "never awaited" warning then names the test
@@ -64,6 +67,9 @@ def pytest_configure(config: Any) -> None:
     # -x or --maxfail (say, in addopts) would stop the session at a failure: every test the
     # parent asked for must run, or it has no outcome.
     config.option.maxfail = 0
+    paths = config.getoption("wsdoctor_paths")
+    if paths:
+        config.pluginmanager.register(PathFilter(read_ids(paths)), "wsdoctor-paths")
     worker = getattr(config, "workerinput", None)
     if worker is not None:  # an xdist worker of a child that runs the suite as the project does
         recorder: Any = WorkerRecorder(config, out, str(worker["workerid"]))
@@ -99,8 +105,30 @@ def _disable_xdist(config: Any) -> None:
 
 
 def read_ids(path: str) -> list[str]:
-    with open(path, encoding="utf-8") as handle:
+    # surrogateescape: a file name that is not UTF-8 comes back as the node id pytest makes of it
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         return [line.rstrip("\n") for line in handle if line.strip()]
+
+
+class PathFilter:
+    """Collects only the listed files and directories: everything else under the directory given on
+    the command line is ignored, as if the listed paths had been given instead."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.wanted = {os.path.abspath(p) for p in paths}
+        self.ancestors = {os.path.dirname(p) for p in self.wanted}
+        for path in list(self.ancestors):
+            while os.path.dirname(path) != path:
+                path = os.path.dirname(path)
+                self.ancestors.add(path)
+
+    def pytest_ignore_collect(self, collection_path: Any, config: Any) -> Any:
+        path = str(collection_path)
+        if path in self.wanted or path in self.ancestors:
+            return None  # no opinion: the user's own ignores still apply
+        if any(path.startswith(wanted + os.sep) for wanted in self.wanted):
+            return None
+        return True
 
 
 # Records hold no cycles: not checking for them saves a quarter of the encoding time.

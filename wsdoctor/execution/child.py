@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from wsdoctor import child as child_package
 from wsdoctor.child import protocol
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
+from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
 
@@ -193,13 +194,25 @@ class ChildSupervisor:
                    "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
                    f"--wsdoctor-timeout={s.timeout}", f"-o=cache_dir={directory / 'cache'}"]
         if ids is not None:
-            (directory / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+            (directory / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8",
+                                               errors="surrogateescape")
             command.append(f"--wsdoctor-ids={directory / 'ids.txt'}")
         if s.rootdir:
             command.append(f"--rootdir={s.rootdir}")
         if s.inifile:
             command += ["-c", s.inifile]
-        return command + list(extra) + list(s.pytest_args) + list(collect_args)
+        return command + list(extra) + list(s.pytest_args) + self._paths(directory, collect_args)
+
+    def _paths(self, directory: Path, collect_args: tuple[str, ...]) -> list[str]:
+        """The paths to collect, as pytest's command line takes them. A path it cannot name (a file
+        with '[' in its name) is collected from the directory that holds them all, and the plugin
+        ignores everything else in it (--wsdoctor-paths)."""
+        if all(pytest_can_name(arg) for arg in collect_args):
+            return list(collect_args)
+        listed = directory / "paths.txt"
+        listed.write_text("".join(f"{self.settings.cwd / arg.split('::', 1)[0]}\n" for arg in collect_args),
+                          encoding="utf-8", errors="surrogateescape")
+        return [f"--wsdoctor-paths={listed}", common_directory(collect_args)]
 
     def _environment(self, temp: Path) -> dict[str, str]:
         env = dict(os.environ)

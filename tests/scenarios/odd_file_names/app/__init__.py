@@ -1,0 +1,1 @@
+"""Presence for a chat service: who is online, and their status labels."""
