@@ -16,6 +16,7 @@ from rich.console import Console
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.exits import ExitCode, run_exit
 from wsdoctor.records import (
+    AliveThread,
     BisectOptions,
     BisectRecord,
     BisectResult,
@@ -38,6 +39,7 @@ from wsdoctor.records import (
     Verdict,
 )
 from wsdoctor.render.bisect_view import render_bisect
+from wsdoctor.render.json_out import run_document
 from wsdoctor.render.terminal import render_run
 from wsdoctor.store import save_record
 
@@ -213,3 +215,48 @@ def test_every_report_format_is_written(tmp_path: Path, wsdoctor_in_process) -> 
     page = (tmp_path / "page.html").read_text()
     assert "<h3>Test Evidence</h3>" in page and "<script" not in page
     assert "wsdoctor report of run 20260101-000000-aaaa" in terminal.stdout and "## Phenomenon" not in terminal.stdout
+
+
+HEARTBEAT = AliveThread(name="heartbeat-sender", started_by=A)
+
+
+def lingering_record(tmp_path: Path) -> RunRecord:
+    """Every test passed, and the suite child's process never exited: a thread kept it alive."""
+    plan = executed("suite", Context.SUITE, {A: Outcome.PASSED})
+    child = dataclasses.replace(plan.children[0], status=ChildStatus.LINGERED, threads_alive=(HEARTBEAT,))
+    collection = Collection(rootdir="/p", inifile=None, tests=(CollectedTest(A, "tests/test_a.py"),))
+    return dataclasses.replace(record(tmp_path), collection=collection,
+                               plan_results=(dataclasses.replace(plan, children=(child,)),),
+                               verdicts=tuple(all_verdicts(collection, [plan], OPTIONS, STYLE)))
+
+
+def test_a_session_that_did_not_exit_is_a_finding_that_names_its_thread(tmp_path: Path,
+                                                                        wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    lingering = lingering_record(tmp_path)
+    assert [v.verdict for v in lingering.verdicts] == [Verdict.PASS]
+    assert run_exit(lingering) is ExitCode.FINDINGS
+    text = printed(render_run, lingering)
+    assert (f"session did not exit after its last test in suite: heartbeat-sender (started by {A}) still "
+            "alive; plain pytest waits for it for ever") in text
+    assert "1 test(s): 1 pass, the session did not exit" in text
+    assert run_document(lingering, 1)["session"] == {"exits": False, "threads_alive": ["heartbeat-sender"],
+                                                     "started_by": [A], "runs": ["suite"]}
+    assert run_document(record(tmp_path), 1)["session"]["exits"] is True
+    store(tmp_path, lingering)
+    evidence = evidence_of(report(tmp_path, wsdoctor_in_process), A)
+    assert [(leak["kind"], leak["name"], leak["by"]) for leak in evidence["leaked_state"]] == [  # type: ignore[attr-defined]
+        ("thread", "heartbeat-sender", A)]
+
+
+def test_a_file_whose_import_hung_is_a_hang_with_where_it_was_blocked() -> None:
+    dump = ('Timeout (0:00:11)!\nThread 0x1 (most recent call first):\n'
+            '  File "/p/app/warmup.py", line 18 in load_model\n  File "/p/tests/test_slow.py", line 4 in <module>\n'
+            '  File "/venv/site-packages/_pytest/python.py", line 1 in importtestmodule\n')
+    collection = Collection(rootdir="/p", inifile=None, tests=(CollectedTest(A, "tests/test_a.py"),), errors=(
+        CollectionError("tests/test_slow.py", dump, collects_alone=False, tests_in_file=2, hung=True),))
+    assert collection.hung == ("tests/test_slow.py",)
+    [hang, _] = all_verdicts(collection, [executed("suite", Context.SUITE, {A: Outcome.PASSED})], OPTIONS, STYLE)
+    assert (hang.nodeid, hang.verdict) == ("tests/test_slow.py", Verdict.HANG)
+    assert hang.detail == "blocked in load_model (/p/app/warmup.py:18)"
+    assert hang.reason.startswith("collecting it did not finish within the collection deadline: its 2 test(s)")
+    assert hang.reproduce == ("python -m pytest -p no:randomly -m 'not slow' --collect-only -q tests/test_slow.py",)

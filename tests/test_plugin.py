@@ -594,6 +594,66 @@ def test_a_test_that_interrupts_the_session_is_said_to_have_stopped_it(pytester:
     assert childio.read_child_dir(out, pytester.path).stopped == "interrupted: _pytest.outcomes.Exit: enough"
 
 
+# --- deadlines for collection and for the process's exit -------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_thread_that_never_ends_is_named_and_the_process_ended_after_the_test_deadline(
+        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_thread="""
+        import threading, time
+
+        def test_before():
+            pass
+
+        def test_starts_a_heartbeat():
+            threading.Thread(target=lambda: time.sleep(3600), name="heartbeat").start()
+
+        def test_after():
+            pass
+    """)
+    out = tmp_path / "out"
+    began = time.monotonic()
+    result = run_child(pytester, out, "--wsdoctor-timeout=1", isolated=True, timeout=25)
+
+    assert time.monotonic() - began < 15
+    assert result.ret == 1  # faulthandler's exit, not pytest's 0
+    [finished_event] = events(out, "finished")
+    assert finished_event["exitcode"] == 0
+    assert [(t["name"], t["started_by"]) for t in finished_event["threads"]] == [
+        ("heartbeat", "test_thread.py::test_starts_a_heartbeat")]
+    assert f"Thread {finished_event['threads'][0]['ident']:#018x}" in (out / "hang.txt").read_text()
+
+
+@pytest.mark.e2e
+def test_a_file_that_hangs_at_import_is_dumped_after_the_collection_deadline(pytester: pytest.Pytester,
+                                                                           tmp_path: Path) -> None:
+    pytester.makepyfile(test_fast="def test_a():\n    pass\n",
+                        test_slow="import time\ntime.sleep(60)\n\ndef test_b():\n    pass\n")
+    out = tmp_path / "out"
+    began = time.monotonic()
+    result = run_child(pytester, out, "--wsdoctor-collect-timeout=1", isolated=True, timeout=30)
+
+    assert time.monotonic() - began < 15
+    assert result.ret == 1
+    assert [e["nodeid"] for e in events(out, "collecting")] == ["test_fast.py", "test_slow.py"]
+    assert events(out, "collected") == []
+    output = childio.read_child_dir(out, pytester.path)
+    assert output.collecting == "test_slow.py"
+    assert blocked_frame(output.hang_dump, str(pytester.path)).startswith("<module> (")
+
+
+@pytest.mark.e2e
+def test_a_conftest_that_hangs_at_import_is_dumped_after_the_collection_deadline(pytester: pytest.Pytester,
+                                                                               tmp_path: Path) -> None:
+    pytester.makeconftest("import time\ntime.sleep(60)\n")
+    pytester.makepyfile(test_fast="def test_a():\n    pass\n")
+    out = tmp_path / "out"
+    result = run_child(pytester, out, "--wsdoctor-collect-timeout=1", isolated=True, timeout=30)
+    assert result.ret == 1
+    assert "conftest.py" in (out / "hang.txt").read_text()
+
+
 # --- collect-only, no output dir, warnings ----------------------------------------------------
 
 

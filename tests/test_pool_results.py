@@ -75,3 +75,18 @@ def test_a_session_that_stopped_under_a_test_leaves_it_not_run_and_the_rest_cont
 def test_a_session_that_stopped_before_any_test_is_not_continued() -> None:
     output = ChildOutput(stopped=STOP)
     assert _continuation(child(ChildStatus.COMPLETED, 3), output, IDS) == ()
+
+
+def test_the_threads_a_lingering_child_names_are_those_its_exit_dump_still_shows() -> None:
+    from wsdoctor.execution.child import _status, _threads_alive
+    from wsdoctor.records import AliveThread
+
+    output = ChildOutput(exitcode=0, threads=(
+        {"name": "heartbeat", "ident": 0x7F01, "started_by": "t.py::test_b"},
+        {"name": "ended-meanwhile", "ident": 0x7F02, "started_by": "t.py::test_c"}),
+        hang_dump="Timeout (0:00:03)!\nThread 0x0000000000007f01 (most recent call first):\n  File \"x.py\"\n")
+    assert _status(output, killed=False, interrupted=False) is ChildStatus.LINGERED
+    assert _threads_alive(output) == (AliveThread("heartbeat", "t.py::test_b"),)
+    assert _status(output, killed=True, interrupted=True) is ChildStatus.KILLED  # Ctrl-C is not the suite's doing
+    assert _status(ChildOutput(exitcode=0), killed=False, interrupted=False) is ChildStatus.COMPLETED
+    assert _status(ChildOutput(hang_dump="Timeout"), killed=False, interrupted=False) is ChildStatus.HUNG

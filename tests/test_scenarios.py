@@ -79,10 +79,18 @@ def test_scenario_verdicts(name: str, variant: int, scenario) -> None:  # type: 
     assert wrong == {}, done.stdout + done.stderr
     findings = [verdict for verdict in found.values() if verdict not in NOT_FINDINGS]
     assert done.exit_code == expected.get("exit_code", 1 if findings else 0), done.stderr
-    tests = {t["nodeid"]: t for t in done.json()["tests"]}
+    document = done.json()
+    tests = {t["nodeid"]: t for t in document["tests"]}
     for nodeid in (n for n, verdict in found.items() if verdict == "not-run"):
         for text in (expected.get("not_run") or {}).values():
             assert text in tests[nodeid]["reason"], tests[nodeid]
+    for where, frame in (expected.get("blocked_in") or {}).items():
+        assert f"blocked in {frame['function']} (" in tests[where]["detail"], tests[where]
+        assert f"/{frame['file']}:" in tests[where]["detail"], tests[where]
+    session = expected.get("session") or {}
+    assert document["session"]["exits"] is session.get("exits", True), document["session"]
+    assert set(session.get("threads_alive", [])) <= set(document["session"]["threads_alive"])
+    assert {session.get("started_by")} - {None} <= set(document["session"]["started_by"])
     if "worker_orders" in expected:  # xdist in the suite's addopts: it ran as the project runs it
         record = json.loads(next(project.glob(".wsdoctor/runs/*/run.json")).read_text())
         orders = [run["plan"]["test_ids"] for run in record["plan_results"]

@@ -40,6 +40,8 @@ class ChildOutput:
     worker_imports: dict[str, tuple[StateChange, ...]] = field(default_factory=dict)  # what its imports changed
     notes: list[str] = field(default_factory=list)  # what could not be read, said once each
     stopped: str = ""  # why the session ended before its tests did (INTERNALERROR, interrupted), one line
+    collecting: str = ""  # the file being collected last (the one to blame when collection hung)
+    threads: tuple[dict[str, Any], ...] = ()  # non-daemon threads alive when the session finished
 
 
 class EventTail:
@@ -108,6 +110,8 @@ def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
         output.inifile = event.get("inifile")
     elif kind == "start":
         output.started.append(event["nodeid"])
+    elif kind == "collecting":
+        output.collecting = shown_path(Path(event["path"]), cwd)
     elif kind == "test":
         result = test_result(event["test"])
         output.results[result.nodeid] = result
@@ -120,6 +124,7 @@ def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
     elif kind == "finished":
         _apply_report_summary(output, event)
         output.tests_reported = int(event["tests"])
+        output.threads = tuple(event.get("threads") or ())
         if event.get("stopped") and not output.stopped:
             output.stopped = stop_reason(str(event["stopped"]), output.rootdir or str(cwd))
     elif kind == "xdist":

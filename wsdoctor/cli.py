@@ -126,6 +126,9 @@ def run(
                                                 "of CPUs).")] = None,
     timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds,
                                                   help="Per-test deadline; 0 turns it off (default 60).")] = None,
+    collect_timeout: Annotated[float | None, typer.Option(
+        min=0, metavar="SECONDS", callback=_seconds,
+        help="Deadline for collecting one file (default: 5 x --timeout; 0 turns it off).")] = None,
     python: Annotated[str | None, typer.Option(
         metavar="PATH", help="Interpreter to run the suite with (default: wsdoctor's).")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
@@ -149,7 +152,8 @@ def run(
     options = RunOptions(paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
                          python=interpreter or sys.executable, reverse=reverse, shuffle=shuffle,
                          repeat=repeat, isolate=isolate, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
-                         timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), audit=audit, bisect=bisect_found)
+                         timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT),
+                         collect_timeout=collect_timeout, audit=audit, bisect=bisect_found)
     request = RunRequest(options=options, cwd=cwd, json_path=json_path, python_given=interpreter is not None)
     raise typer.Exit(int(run_suite(request, _consoles)))
 
@@ -175,6 +179,9 @@ def bisect(
                                                 "of CPUs).")] = None,
     timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds, help="Per-test deadline "
                                                   "(default 60).")] = None,
+    collect_timeout: Annotated[float | None, typer.Option(
+        min=0, metavar="SECONDS", callback=_seconds,
+        help="Deadline for collecting one file (default: 5 x --timeout; 0 turns it off).")] = None,
     python: Annotated[str | None, typer.Option(metavar="PATH", help="Interpreter of the suite.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", metavar="FILE",
                                                    help="Write the result as JSON here.")] = None,
@@ -191,7 +198,8 @@ def bisect(
     options = BisectOptions(
         victim=victim, paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
         python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
-        timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), budget=seconds, budget_runs=runs,
+        timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT), collect_timeout=collect_timeout,
+        budget=seconds, budget_runs=runs,
         repeat=repeat, from_run=from_run, order_file=str(order_file) if order_file else None,
         randomly_seed=randomly_seed)
     request = BisectRequest(options=options, cwd=Path.cwd(), python_given=interpreter is not None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,30 +12,42 @@ from wsdoctor.childio import ChildOutput
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
 from wsdoctor.paths import shown_path
-from wsdoctor.records import ChildProcess, CollectedTest, Collection, CollectionError, Versions
+from wsdoctor.records import ChildProcess, ChildStatus, CollectedTest, Collection, CollectionError, Versions
 
 PYTEST_USAGE_ERROR = 4
 _CONFTEST = re.compile(r"ImportError while loading conftest '([^']+)'")
+
+
+MAX_HANGING_FILES = 5  # files whose import hangs, each set aside: more, and the suite is not collected
 
 
 def collect_suite(executor: Executor, paths: Sequence[str]) -> tuple[Collection, Versions | None]:
     return collection_from(executor, paths, *executor.collect(paths))
 
 
-def collection_from(executor: Executor, paths: Sequence[str], child: ChildProcess,
-                    output: ChildOutput) -> tuple[Collection, Versions | None]:
-    """The suite's collection, from a child that collected it (and maybe ran it too)."""
+def collection_from(executor: Executor, paths: Sequence[str], child: ChildProcess, output: ChildOutput,
+                    hung: tuple[CollectionError, ...] = ()) -> tuple[Collection, Versions | None]:
+    """The suite's collection, from a child that collected it (and maybe ran it too).
+
+    A file whose import overran the collection deadline is a hang of its own: the suite is
+    collected again without it (and every later child ignores it).
+    """
     conftest = _conftest_failure(child)
     if conftest is not None:
         return _conftest_collection(conftest, child), output.versions
     _raise_on_usage_error(child, output)
     if output.collected is None:
-        error = CollectionError(path=" ".join(paths) or ".", message=child.stderr_tail,
-                                collects_alone=False, tests_in_file=0)
+        if child.status is ChildStatus.HUNG and output.collecting and len(hung) < MAX_HANGING_FILES:
+            error = _hang_at_import(executor, output.collecting, child)
+            executor.settings = dataclasses.replace(executor.settings,
+                                                    ignored=(*executor.settings.ignored, error.path))
+            return collection_from(executor, paths, *executor.collect(paths), hung=(*hung, error))
+        error = CollectionError(path=" ".join(paths) or ".", message=child.hang_dump or child.stderr_tail,
+                                collects_alone=False, tests_in_file=0, hung=child.status is ChildStatus.HUNG)
         return Collection(rootdir=str(executor.settings.cwd), inifile=None, tests=(),
-                          errors=(error,)), output.versions
+                          errors=(*hung, error)), output.versions
     tests = list(output.collected)
-    errors = []
+    errors = list(hung)
     rootdir = Path(output.rootdir or executor.settings.cwd)
     for collector, message in output.collect_errors.items():
         error, more_tests = _collect_alone(executor, rootdir, collector, message)
@@ -56,6 +69,11 @@ def _collect_alone(executor: Executor, rootdir: Path, collector: str,
     error = CollectionError(path=path, message=message, collects_alone=imports_alone,
                             tests_in_file=count_tests_statically(rootdir / collector))
     return error, (alone.collected or ()) if imports_alone else ()
+
+
+def _hang_at_import(executor: Executor, path: str, child: ChildProcess) -> CollectionError:
+    return CollectionError(path=path, message=child.hang_dump, collects_alone=False,
+                           tests_in_file=count_tests_statically(executor.settings.cwd / path), hung=True)
 
 
 def count_tests_statically(path: Path) -> int:

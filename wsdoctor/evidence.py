@@ -48,6 +48,7 @@ def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> l
         item = _evidence(verdict, record.plan_results, bisects.get(verdict.nodeid), static, record, origins)
         if item is not None:
             found.append(dataclasses.replace(item, facts=(*names_for(item, project), *origins.facts(item))))
+    found = _with_lingering_threads(record, found)
     return found + [dataclasses.replace(item, facts=names_for(item, project)) for item in _audit_evidence(record)]
 
 
@@ -131,6 +132,26 @@ class _CoroutineOrigins:
 def _project(cwd: str, collection: Collection | None) -> ProjectSources:
     roots = [Path(cwd), *([Path(collection.rootdir)] if collection and collection.rootdir else [])]
     return ProjectSources(roots)
+
+
+def _with_lingering_threads(record: RunRecord, found: list[TestEvidence]) -> list[TestEvidence]:
+    """A thread that kept a session from exiting is state its test left behind: evidence for that test."""
+    by_test = {item.nodeid: item for item in found}
+    verdicts = {v.nodeid: v.verdict for v in record.verdicts}
+    for label, child in record.lingering():
+        for thread in child.threads_alive:
+            if not thread.started_by:
+                continue
+            leak = StateChange(kind="thread", name=thread.name, before=None, by=thread.started_by,
+                               after="alive (not a daemon) after the last test: the process never exits")
+            item = by_test.get(thread.started_by) or TestEvidence(
+                nodeid=thread.started_by, verdict=verdicts.get(thread.started_by, Verdict.PASS),
+                message=f"the pytest session did not exit: thread {thread.name} was still alive",
+                outcomes=(f"session did not exit ({label})",),
+                commands=(f"python -m pytest -p no:randomly {thread.started_by}  # never exits",))
+            if leak not in item.leaked:
+                by_test[thread.started_by] = dataclasses.replace(item, leaked=(*item.leaked, leak))
+    return list(by_test.values())
 
 
 def from_bisect(record: BisectRecord) -> list[TestEvidence]:

@@ -51,7 +51,8 @@ def run_exit(record: RunRecord) -> ExitCode:
         return ExitCode.INTERRUPTED
     if record.status is not RecordStatus.COMPLETE:
         return ExitCode.INTERNAL
-    return ExitCode.FINDINGS if record.findings() or significant(record.audit()) else ExitCode.OK
+    return (ExitCode.FINDINGS if record.findings() or significant(record.audit()) or record.lingering()
+            else ExitCode.OK)
 
 
 def bisect_exit(result: BisectResult) -> ExitCode:

@@ -136,6 +136,7 @@ class ChildStatus(str, enum.Enum):
     CRASHED = "crashed"  # the process died under a test or during collection
     HUNG = "hung"  # a test overran its deadline; faulthandler ended the process
     KILLED = "killed"  # wsdoctor's watchdog or an interrupt ended it
+    LINGERED = "lingered"  # pytest finished, but the process did not exit: a thread kept it alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,7 @@ class CollectionError:
     message: str
     collects_alone: bool  # True: only fails when collected after other files
     tests_in_file: int  # tests defined in the file (found statically when it won't import)
+    hung: bool = False  # importing it overran the collection deadline; message: where it was blocked
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,11 @@ class Collection:
     inifile: str | None
     tests: tuple[CollectedTest, ...]
     errors: tuple[CollectionError, ...] = ()
+
+    @property
+    def hung(self) -> tuple[str, ...]:
+        """Files whose import hung: every later child ignores them (--ignore)."""
+        return tuple(error.path for error in self.errors if error.hung)
 
     def path_of(self, nodeid: str) -> str:
         for test in self.tests:
@@ -214,6 +221,14 @@ class TestResult:
 
 
 @dataclass(frozen=True, slots=True)
+class AliveThread:
+    """A non-daemon thread still alive when a child's session finished: the process waits for it."""
+
+    name: str
+    started_by: str = ""  # the test during which it started ("": before the first test)
+
+
+@dataclass(frozen=True, slots=True)
 class ChildProcess:
     """One child pytest process of a plan, and how it ended."""
 
@@ -225,6 +240,7 @@ class ChildProcess:
     hang_dump: str = ""
     stderr_tail: str = ""
     notes: tuple[str, ...] = ()  # what wsdoctor could not read of what the child left
+    threads_alive: tuple[AliveThread, ...] = ()  # when it LINGERED: the threads that kept it alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +347,7 @@ class RunOptions:
     isolate: Isolation | None = None
     workers: int = 1
     timeout: float = 60.0
+    collect_timeout: float | None = None  # per file collected; None: derived from timeout
     audit: bool = False  # record the state every test leaves changed
     bisect: bool = False  # bisect every order-dependent test found
 
@@ -366,6 +383,7 @@ class BisectOptions:
     python: str = "python"
     workers: int = 2
     timeout: float = 60.0
+    collect_timeout: float | None = None  # per file collected; None: derived from timeout
     budget: float | None = None  # seconds; None: derived from the first run of the suite
     budget_runs: int | None = None  # child runs; None: derived from the number of tests
     repeat: int = 1  # every trial run this often
@@ -411,6 +429,11 @@ class RunRecord:
 
     def findings(self) -> tuple[TestVerdict, ...]:
         return tuple(v for v in self.verdicts if v.verdict.is_finding)
+
+    def lingering(self) -> tuple[tuple[str, ChildProcess], ...]:
+        """(plan label, child) of every child whose session finished and whose process did not exit."""
+        return tuple((run.plan.label, child) for run in self.plan_results for child in run.children
+                     if child.status is ChildStatus.LINGERED)
 
     def audit(self) -> tuple[StateChange, ...]:
         """State left changed by each test (and import) of the probed suite runs: one in a run

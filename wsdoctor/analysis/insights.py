@@ -11,7 +11,7 @@ from wsdoctor.analysis.causes import cause_key
 from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.analysis.templates import Value, fill
 from wsdoctor.playbook import Condition, Playbook
-from wsdoctor.records import Confidence, StateChange, TestEvidence, Verdict
+from wsdoctor.records import Confidence, StateChange, TestEvidence
 from wsdoctor.text import shown_value
 from wsdoctor.versions import version_satisfies
 

@@ -21,7 +21,7 @@ from wsdoctor.records import (
     TestVerdict,
     Verdict,
 )
-from wsdoctor.text import blocked_frame, error_summary, slug
+from wsdoctor.text import blocked_frame, error_summary, first_line, slug
 
 MAX_IDS_IN_COMMAND = 12
 
@@ -93,6 +93,14 @@ def all_verdicts(collection: Collection, plan_results: Sequence[PlanResult], opt
 
 def _collection_verdict(error: CollectionError, collection: Collection, options: RunOptions,
                         style: CommandStyle) -> TestVerdict:
+    if error.hung:
+        where = blocked_frame(error.message, collection.rootdir)
+        return TestVerdict(
+            nodeid=error.path, verdict=Verdict.HANG,
+            reason=(f"collecting it did not finish within the collection deadline: its {error.tests_in_file} "
+                    "test(s) were never collected, and a plain pytest run waits there for ever"),
+            reproduce=(style.pytest("--collect-only", "-q", error.path),),
+            detail=f"blocked in {where}" if where else first_line(error.message))
     if error.collects_alone:
         return TestVerdict(
             nodeid=error.path, verdict=Verdict.ORDER_DEPENDENT,

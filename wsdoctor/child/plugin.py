@@ -13,7 +13,10 @@ Protocol with the parent (all files live in ``--wsdoctor-out``):
   ``finished`` event with the exit code, the environment and the warnings.
 * ``report.json`` (output): pytest-json-report's format, plus a ``wsdoctor``
   key with the order that actually ran and the environment's versions.
-* ``hang.txt`` (output): faulthandler's dump when a test overran its deadline.
+* ``hang.txt`` (output): faulthandler's dump when a test overran its deadline, when
+  collecting one file (or loading a conftest) overran the collection deadline, or when the
+  process did not exit within the test deadline after its session finished (a thread that
+  never ends keeps it alive: the ``finished`` event lists the non-daemon threads still there).
 """
 
 from __future__ import annotations
@@ -40,7 +43,10 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--wsdoctor-ids", dest="wsdoctor_ids", default=None,
                     help="file of node ids to run, in order")
     group.addoption("--wsdoctor-timeout", dest="wsdoctor_timeout", type=float,
-                    default=0.0, help="per-test deadline in seconds (0: none)")
+                    default=0.0, help="per-test deadline in seconds (0: none); also the time the process "
+                                      "has to exit after its session")
+    group.addoption("--wsdoctor-collect-timeout", dest="wsdoctor_collect_timeout", type=float,
+                    default=0.0, help="deadline in seconds for collecting one file or loading a conftest (0: none)")
     group.addoption("--wsdoctor-probe", dest="wsdoctor_probe", action="store_true", default=False,
                     help="record which process-global state each test and each import changed")
     group.addoption("--wsdoctor-shuffle", dest="wsdoctor_shuffle", type=int, default=None,
@@ -56,6 +62,45 @@ def pytest_addoption(parser: Any) -> None:
 # that made the coroutine, not the one the garbage collector happened to run in. Enough for the
 # test's own frame under a few frames of the project's code; the cost is paid per coroutine created.
 COROUTINE_ORIGIN_DEPTH = 10
+
+
+class Deadline:
+    """faulthandler's timer: past it, every thread's stack goes to hang.txt and the process ends.
+
+    Arming starts and joins a watchdog thread: doing it for every test costs more than the test
+    itself in a suite of quick tests, so it is re-armed at most once a second, with a second to
+    spare: each test (or file) still gets its full deadline.
+    """
+
+    def __init__(self, path: str) -> None:
+        # Stays open to the end of the process: faulthandler writes to its descriptor.
+        self.file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self.armed_at = float("-inf")
+
+    def arm(self, seconds: float) -> None:
+        now = time.monotonic()
+        if seconds > 0 and now - self.armed_at >= 1.0:
+            faulthandler.dump_traceback_later(seconds + 1.0, exit=True, file=self.file)
+            self.armed_at = now
+
+    def cancel(self) -> None:
+        faulthandler.cancel_dump_traceback_later()
+        self.armed_at = float("-inf")
+
+
+_DEADLINE = pytest.StashKey[Deadline]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> Any:
+    """The collection deadline starts before the first conftest.py is imported."""
+    options = early_config.known_args_namespace
+    out = getattr(options, "wsdoctor_out", None)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        deadline = early_config.stash[_DEADLINE] = Deadline(os.path.join(out, HANG_FILE))
+        deadline.arm(float(getattr(options, "wsdoctor_collect_timeout", 0.0) or 0.0))
+    yield
 
 
 def pytest_configure(config: Any) -> None:
@@ -204,27 +249,6 @@ def _stage(report: Any) -> dict[str, Any]:
     return stage
 
 
-class Deadline:
-    """faulthandler ends the process (and dumps every thread) when a test overruns the timeout."""
-
-    def __init__(self, timeout: float, dump_to: IO[str]) -> None:
-        self.timeout = timeout
-        self.dump_to = dump_to
-        self.armed_at = float("-inf")
-
-    def arm(self) -> None:
-        """Re-arm faulthandler at most once a second, with a second to spare.
-
-        Arming starts and joins a watchdog thread: doing it for every test costs
-        more than the test itself in a suite of quick tests. A deadline armed at
-        most a second ago plus one still leaves each test its full timeout.
-        """
-        now = time.monotonic()
-        if self.timeout > 0 and now - self.armed_at >= 1.0:
-            faulthandler.dump_traceback_later(self.timeout + 1.0, exit=True, file=self.dump_to)
-            self.armed_at = now
-
-
 class ChildRecorder:
     """Records collection and test results into the output directory."""
 
@@ -234,7 +258,7 @@ class ChildRecorder:
         self.xdist = xdist  # the project's distribution, and whether this child uses it
         distributed = bool(xdist and xdist["used"])
         # Distributed, the workers keep the deadline: this process (the controller) runs no test.
-        timeout = 0.0 if distributed else float(config.getoption("wsdoctor_timeout") or 0.0)
+        self.timeout = 0.0 if distributed else float(config.getoption("wsdoctor_timeout") or 0.0)
         ids_file = config.getoption("wsdoctor_ids")
         self.wanted: list[str] | None = read_ids(ids_file) if ids_file else None
         self.shuffle_seed: int | None = config.getoption("wsdoctor_shuffle")
@@ -242,7 +266,8 @@ class ChildRecorder:
         os.makedirs(out, exist_ok=True)
         # Both stay open for the whole session; the OS closes them if the process dies.
         self.events: IO[str] = open(os.path.join(out, EVENTS_FILE), "a", encoding="utf-8")  # noqa: SIM115
-        self.hang_file: IO[str] = open(os.path.join(out, HANG_FILE), "w", encoding="utf-8")  # noqa: SIM115
+        self.deadline = config.stash.get(_DEADLINE, None) or Deadline(os.path.join(out, HANG_FILE))
+        self.collect_timeout = float(config.getoption("wsdoctor_collect_timeout") or 0.0)
         self.started = time.time()
         self.collectors: list[dict[str, Any]] = []
         self.tests: dict[str, dict[str, Any]] = {}
@@ -251,17 +276,24 @@ class ChildRecorder:
         self.order: list[str] = []
         self.missing: list[str] = []
         self.deselected = 0
-        self.deadline = Deadline(timeout, self.hang_file)
         if xdist is not None:
             self.emit("xdist", **xdist)
-        self.armed_at = float("-inf")
+        if distributed:  # the controller collects nothing: the workers keep the deadlines
+            self.deadline.cancel()
         self.stopped: str | None = None  # why the session ended before its tests did
+        self.thread_count = threading.active_count()
+        self.thread_origins = {thread.ident: "" for thread in threading.enumerate()}  # ident: the test that started it
 
     def emit(self, event: str, flush: bool = True, **fields: Any) -> None:
         fields["event"] = event
         self.events.write(_encode(fields) + "\n")
         if flush:
             self.events.flush()
+
+    def pytest_collectstart(self, collector: Any) -> None:
+        if isinstance(collector, pytest.File):  # the import to blame if collection hangs from here
+            self.deadline.arm(self.collect_timeout)
+            self.emit("collecting", nodeid=collector.nodeid, path=str(collector.path))
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -280,6 +312,7 @@ class ChildRecorder:
             items[:] = chosen
         elif self.shuffle_seed is not None:  # as the parent's planner shuffles the collection order
             random.Random(self.shuffle_seed).shuffle(items)
+        self.deadline.cancel()  # collection is over: each test arms its own deadline
         self.emit("collected", items=[_location(item) for item in items],
                   missing=self.missing, deselected=self.deselected,
                   rootdir=str(config.rootpath), pid=os.getpid(),
@@ -298,7 +331,7 @@ class ChildRecorder:
         # still finds every finished test on disk. Spelled out: it is written for every test.
         self.events.write('{"nodeid": ' + _encode(nodeid) + ', "event": "start"}\n')
         self.events.flush()
-        self.deadline.arm()
+        self.deadline.arm(self.timeout)
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         entry = self.tests.get(report.nodeid)
@@ -320,6 +353,16 @@ class ChildRecorder:
         if entry is not None:
             self.done.append(entry)
             self.emit("test", flush=False, test=entry)
+        if threading.active_count() != self.thread_count:  # cheap; the threads are listed only on a change
+            self.thread_count = threading.active_count()
+            for thread in threading.enumerate():
+                self.thread_origins.setdefault(thread.ident, nodeid)
+
+    def _threads_left(self) -> list[dict[str, Any]]:
+        """Non-daemon threads still alive: the interpreter waits for them before the process can exit."""
+        return [{"name": thread.name, "ident": thread.ident, "started_by": self.thread_origins.get(thread.ident, "")}
+                for thread in threading.enumerate()
+                if not thread.daemon and thread is not threading.main_thread() and thread.is_alive()]
 
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
                                 location: Any) -> None:
@@ -343,7 +386,7 @@ class ChildRecorder:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session: Any) -> Any:
         yield
-        faulthandler.cancel_dump_traceback_later()  # the tests are over, whatever comes next
+        self.deadline.cancel()  # the tests are over, whatever comes next
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
@@ -367,9 +410,12 @@ class ChildRecorder:
             "wsdoctor": {"order": self.order, "missing": self.missing, "pid": os.getpid()}})
         # What the parent needs of the report, so it need not parse the report again.
         self.emit("finished", exitcode=int(exitstatus), environment=environment,
-                  warnings=self.warnings, tests=len(tests), stopped=self.stopped)
+                  warnings=self.warnings, tests=len(tests), stopped=self.stopped, threads=self._threads_left())
         self.events.close()
-        self.hang_file.close()
+        # From here the process has the test deadline to exit: a thread that never ends would keep
+        # it waiting for ever (threading._shutdown), after pytest's own summary said all is well.
+        self.deadline.cancel()
+        self.deadline.arm(self.timeout)
 
     def _environment(self) -> dict[str, Any]:
         plugins = sorted({f"{dist.project_name}-{dist.version}" for _, dist
@@ -394,9 +440,8 @@ class WorkerRecorder:
         self.tests: dict[str, dict[str, Any]] = {}  # what StateRecorder attaches state changes to
         self.events: IO[str] = open(  # noqa: SIM115 - open for the session; the OS closes it
             os.path.join(out, WORKER_EVENTS.format(worker=worker)), "a", encoding="utf-8")
-        self.hang_file: IO[str] = open(  # noqa: SIM115
-            os.path.join(out, WORKER_HANG.format(worker=worker)), "w", encoding="utf-8")
-        self.deadline = Deadline(float(config.getoption("wsdoctor_timeout") or 0.0), self.hang_file)
+        self.deadline = Deadline(os.path.join(out, WORKER_HANG.format(worker=worker)))
+        self.timeout = float(config.getoption("wsdoctor_timeout") or 0.0)
 
     def emit(self, event: str, flush: bool = True, **fields: Any) -> None:
         fields["event"] = event
@@ -416,7 +461,7 @@ class WorkerRecorder:
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         self.tests[nodeid] = {"nodeid": nodeid}
         self.emit("start", nodeid=nodeid)
-        self.deadline.arm()
+        self.deadline.arm(self.timeout)
 
     def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
         entry = self.tests.pop(nodeid, {})
@@ -425,11 +470,10 @@ class WorkerRecorder:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session: Any) -> Any:
         yield
-        faulthandler.cancel_dump_traceback_later()
+        self.deadline.cancel()
 
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
         self.events.close()
-        self.hang_file.close()
 
 
 def _pytest_path_insertion(change: list[Any], collector: Any) -> bool:

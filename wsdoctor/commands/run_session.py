@@ -178,9 +178,12 @@ class RunSession:
         self._put_back_files()
         (run, child, output), others = found[0], found[1:]
         collection, versions = collection_from(self.executor, options.paths, child, output)
-        self.plan_results += by_worker(_with_uncollected(run, collection, output.collect_errors), output)
-        self.plan_results += [split for result, _, other in others for split in by_worker(result, other)]
         self.use_collection(collection, versions)
+        if output.collected is None and collection.tests:  # it hung collecting a file: run the rest now
+            self._phase("running the suite", suite_plans(collection, options))
+        else:
+            self.plan_results += by_worker(_with_uncollected(run, collection, output.collect_errors), output)
+        self.plan_results += [split for result, _, other in others for split in by_worker(result, other)]
         self.note_xdist(sorted(output.worker_orders))
 
     def note_xdist(self, workers: Sequence[str]) -> None:
@@ -200,7 +203,7 @@ class RunSession:
 
     def use_collection(self, collection: Collection, versions: Versions | None) -> None:
         self.executor.settings = dataclasses.replace(self.executor.settings, rootdir=collection.rootdir,
-                                                     inifile=collection.inifile)
+                                                     inifile=collection.inifile, ignored=collection.hung)
         self.record = dataclasses.replace(self.record, collection=collection,
                                           versions=versions or self.record.versions)
 
@@ -268,7 +271,8 @@ class RunSession:
                 continue
             bisect_options = BisectOptions(victim=victim, paths=options.paths, pytest_args=options.pytest_args,
                                            python=options.python, workers=options.workers,
-                                           timeout=options.timeout, from_run=self.record.id)
+                                           timeout=options.timeout, collect_timeout=options.collect_timeout,
+                                           from_run=self.record.id)
             if remaining is not None:
                 bisect_options = dataclasses.replace(bisect_options, budget=remaining)
             request = BisectRequest(options=bisect_options, cwd=self.request.cwd,

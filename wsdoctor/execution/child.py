@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import shutil
 import signal
@@ -25,11 +26,11 @@ from wsdoctor import child as child_package
 from wsdoctor.child import protocol
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
 from wsdoctor.paths import common_directory, pytest_can_name
-from wsdoctor.records import ChildProcess, ChildStatus, Collection, Outcome
+from wsdoctor.records import AliveThread, ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
 
-COLLECTION_SILENCE_LIMIT = 600.0  # seconds without any event while collecting
 HANG_GRACE = 15.0  # faulthandler should end a hung child first; we are the backstop
+COLLECT_TIMEOUT_FACTOR = 5  # the collection deadline (per file) when not given: this times --timeout
 POLL_INTERVAL = 0.05  # seconds between looks at a running child's events
 STDERR_TAIL = 4000
 PLUGIN = "wsdoctor.child.plugin"
@@ -51,6 +52,15 @@ class SuiteOptions(Protocol):
     @property
     def timeout(self) -> float: ...
 
+    @property
+    def collect_timeout(self) -> float | None: ...
+
+
+def collection_deadline(options: SuiteOptions) -> float:
+    """Seconds for collecting one file (or loading a conftest): given, or derived from --timeout."""
+    given = options.collect_timeout
+    return given if given is not None else options.timeout * COLLECT_TIMEOUT_FACTOR
+
 
 @dataclass(frozen=True, slots=True)
 class ChildSettings:
@@ -63,6 +73,8 @@ class ChildSettings:
     artifacts: Path  # where each child gets a directory of its own
     rootdir: str | None = None
     inifile: str | None = None
+    collect_timeout: float = 0.0
+    ignored: tuple[str, ...] = ()  # files whose import hangs: never collected again
 
     @classmethod
     def of(cls, options: SuiteOptions, cwd: Path, artifacts: Path,
@@ -70,7 +82,8 @@ class ChildSettings:
         """Children for these options; once collected, rooted where the collection was."""
         return cls(python=options.python, cwd=cwd, pytest_args=options.pytest_args, timeout=options.timeout,
                    artifacts=artifacts, rootdir=collection.rootdir if collection else None,
-                   inifile=collection.inifile if collection else None)
+                   inifile=collection.inifile if collection else None,
+                   collect_timeout=collection_deadline(options), ignored=collection.hung if collection else ())
 
 
 def stage_child_package(target: Path) -> Path:
@@ -156,10 +169,12 @@ class ChildSupervisor:
         output = read_child_dir(directory, self.settings.cwd, output, tail)
         if output.xdist is not None and self.xdist is None:
             self.xdist = {key: value for key, value in output.xdist.items() if key != "used"}
-        run = ChildProcess(status=_status(proc.returncode, output, killed), exit_code=proc.returncode,
+        status = _status(output, killed, interrupted=self.stopping.is_set())
+        run = ChildProcess(status=status, exit_code=proc.returncode,
                        seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
                        started=tuple(output.started), hang_dump=output.hang_dump,
-                       stderr_tail=_tail(directory / "stderr.txt"), notes=tuple(output.notes))
+                       stderr_tail=_tail(directory / "stderr.txt"), notes=tuple(output.notes),
+                       threads_alive=_threads_alive(output) if status is ChildStatus.LINGERED else ())
         return run, output
 
     def cancel(self, child: LiveChild) -> None:
@@ -192,7 +207,8 @@ class ChildSupervisor:
         randomly = () if "--randomly-seed" in " ".join(extra) else ("-p", "no:randomly")
         command = [s.python, "-m", "pytest", "-p", PLUGIN, *randomly,
                    "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
-                   f"--wsdoctor-timeout={s.timeout}", f"-o=cache_dir={directory / 'cache'}"]
+                   f"--wsdoctor-timeout={s.timeout}", f"--wsdoctor-collect-timeout={s.collect_timeout}",
+                   f"-o=cache_dir={directory / 'cache'}", *(f"--ignore={path}" for path in s.ignored)]
         if ids is not None:
             (directory / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8",
                                                errors="surrogateescape")
@@ -250,10 +266,8 @@ class ChildSupervisor:
         return bool(events)
 
     def _silent_too_long(self, output: ChildOutput, last_event: float) -> bool:
-        if self.settings.timeout <= 0:
-            return False
-        limit = COLLECTION_SILENCE_LIMIT if output.collected is None else self.settings.timeout + HANG_GRACE
-        return time.monotonic() - last_event > limit
+        deadline = self.settings.collect_timeout if output.collected is None else self.settings.timeout
+        return deadline > 0 and time.monotonic() - last_event > deadline + HANG_GRACE
 
 
 class _ExitWaiter:
@@ -287,7 +301,11 @@ class _ExitWaiter:
         return True
 
 
-def _status(returncode: int | None, output: ChildOutput, killed: bool) -> ChildStatus:
+def _status(output: ChildOutput, killed: bool, interrupted: bool) -> ChildStatus:
+    if killed and interrupted:
+        return ChildStatus.KILLED
+    if output.exitcode is not None and (killed or output.hang_dump.strip()):
+        return ChildStatus.LINGERED  # its session had finished: only the process would not end
     if killed:
         return ChildStatus.KILLED
     if output.exitcode is not None:
@@ -295,6 +313,15 @@ def _status(returncode: int | None, output: ChildOutput, killed: bool) -> ChildS
     if output.hang_dump.strip():
         return ChildStatus.HUNG
     return ChildStatus.CRASHED
+
+
+def _threads_alive(output: ChildOutput) -> tuple[AliveThread, ...]:
+    """The threads listed when the session finished that the exit dump still shows (all of them when
+    there is no dump: wsdoctor had to kill the process)."""
+    dumped = {int(ident, 16) for ident in re.findall(r"^(?:Current thread|Thread) (0x[0-9a-f]+)", output.hang_dump,
+                                                     re.MULTILINE)}
+    return tuple(AliveThread(name=str(thread.get("name", "")), started_by=str(thread.get("started_by") or ""))
+                 for thread in output.threads if not dumped or thread.get("ident") in dumped)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -28,7 +28,17 @@ def run_document(record: RunRecord, exit_code: int) -> dict[str, Any]:
             for v in record.verdicts],
         "audit": [{**change_document(r.change), "risk": r.risk.value} for r in ranked(record.audit())],
         "bisects": [bisect_document(b) for b in record.bisects],
+        "session": session_document(record),
     }
+
+
+def session_document(record: RunRecord) -> dict[str, Any]:
+    """Whether every child's process exited after its session; if not, the threads that kept one alive."""
+    lingering = record.lingering()
+    threads = list(dict.fromkeys(thread for _, child in lingering for thread in child.threads_alive))
+    return {"exits": not lingering, "threads_alive": [t.name for t in threads],
+            "started_by": list(dict.fromkeys(t.started_by for t in threads if t.started_by)),
+            "runs": list(dict.fromkeys(label for label, _ in lingering))}
 
 
 def change_document(change: StateChange) -> dict[str, object]:

@@ -43,6 +43,7 @@ def render_run(record: RunRecord, console: Console, record_path: str) -> None:
         console.print(_findings_table(findings))
         for finding in findings:
             _print_details(finding, console)
+    _print_lingering(record, console)
     if record.options.audit:
         _print_audit(record.audit(), console)
     for result in record.bisects:
@@ -63,7 +64,7 @@ def _print_notes(record: RunRecord, console: Console) -> None:
     for plan_result in record.plan_results:
         for child in plan_result.children:
             for note in child.notes:
-                console.print(f"[yellow]warning:[/] child {escape(Path(child.artifacts).name)}: {escape(note)}",
+                console.print(f"[yellow]warning:[/] child {plain_text(Path(child.artifacts).name)}: {plain_text(note)}",
                               highlight=False, soft_wrap=True)
 
 
@@ -82,6 +83,19 @@ def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> 
     console.print(f"wsdoctor: run {record.status.value}, no verdicts: {len(ran)} of {planned} test run(s) "
                   f"done ({done}) · {record.children_started} child run(s) in {record.seconds:.1f} s · "
                   f"record {record_path}", highlight=False)
+
+
+def _print_lingering(record: RunRecord, console: Console) -> None:
+    """Sessions whose tests all finished and whose process did not exit: plain pytest hangs there."""
+    lingering = record.lingering()
+    if not lingering:
+        return
+    threads = dict.fromkeys(thread for _, child in lingering for thread in child.threads_alive)
+    named = ", ".join(f"{t.name}" + (f" (started by {t.started_by})" if t.started_by else "") for t in threads)
+    plans = ", ".join(dict.fromkeys(label for label, _ in lingering))
+    console.print(f"\n[red]session did not exit[/] after its last test in {plain_text(plans)}: "
+                  f"{plain_text(named) or 'no thread was named'} still alive; plain pytest waits for "
+                  f"{'it' if len(threads) == 1 else 'them'} for ever", highlight=False, soft_wrap=True)
 
 
 def _print_audit(changes: Sequence[StateChange], console: Console) -> None:
@@ -139,5 +153,7 @@ def _summary_line(record: RunRecord, record_path: str) -> str:
     counts = Counter(v.verdict for v in record.verdicts)
     parts = [f"{counts[v]} {v.value}" for v in RUN_VERDICTS if counts[v]]
     tests = sum(counts.values())
+    if record.lingering():
+        parts.append("the session did not exit")
     return (f"wsdoctor: {tests} test(s): {', '.join(parts) or 'nothing ran'} · "
             f"{record.children_started} child run(s) in {record.seconds:.1f} s · record {record_path}")

@@ -1,0 +1,1 @@
+"""A WebSocket client's keepalive: a background thread that sends heartbeats."""
