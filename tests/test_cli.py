@@ -386,3 +386,19 @@ def test_a_hook_that_stops_every_session_leaves_every_test_not_run_after_a_few_c
                in test["reason"] for test in document["tests"])
     [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
     assert len(json.loads(record.read_text())["plan_results"][0]["children"]) == 2  # two stalled in a row: no more
+
+
+@pytest.mark.e2e
+def test_a_test_file_whose_name_is_not_utf8_is_run_shown_and_reported(tmp_path: Path) -> None:
+    victim = "import os\n\ndef test_clean():\n    assert 'X' not in os.environ\n"
+    project = make_project(tmp_path, {"pytest.ini": "[pytest]\n", "tests/test_z.py": victim})
+    odd = os.fsencode(project / "tests") + b"/test_caf\xe9.py"
+    with open(odd, "w") as handle:
+        handle.write("import os\n\ndef test_sets():\n    os.environ['X'] = '1'\n")
+    done = run_wsdoctor(project, "run", "--json", "out.json")
+    assert done.exit_code == 1, done.stderr
+    assert done.verdicts("out.json") == {"tests/test_caf\udce9.py::test_sets": "pass",
+                                         "tests/test_z.py::test_clean": "order-dependent"}
+    assert "order-dependent tests/test_z.py::test_clean" in done.stdout
+    reported = run_wsdoctor(project, "report", "--format", "markdown", "--out", "md")
+    assert reported.exit_code == 0, reported.stderr

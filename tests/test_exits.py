@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import pytest
 
 from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, bisect_exit, exit_for, problems_exit, run_exit
@@ -22,7 +24,8 @@ def record(status: RecordStatus, *verdicts: Verdict) -> RunRecord:
     (record(RecordStatus.COMPLETE, Verdict.COLLECTION_ERROR), ExitCode.FINDINGS),
     (record(RecordStatus.INTERRUPTED, Verdict.PASS), ExitCode.INTERRUPTED),
     (record(RecordStatus.FAILED), ExitCode.INTERNAL),
-    (record(RecordStatus.RUNNING), ExitCode.INTERNAL),
+    (record(RecordStatus.RUNNING), ExitCode.INTERRUPTED),  # not finished: no verdict, no code of its own yet
+    (record(RecordStatus.ABANDONED), ExitCode.INTERRUPTED),  # its wsdoctor was killed
 ])
 def test_run_exits_1_on_findings_like_a_linter(run: RunRecord, code: ExitCode) -> None:
     assert run_exit(run) is code
@@ -64,6 +67,14 @@ class FakeParserError(Exception):
     (FakeParserError("Try 'wsdoctor --help'", "wsdoctor"), (ExitCode.USAGE, "Try 'wsdoctor --help'")),
     (FakeParserError("", "wsdoctor"), (ExitCode.USAGE, "")),  # a bare group already showed its help
     (FakeParserError("bad", None), (ExitCode.USAGE, "bad")),
+    (OSError(errno.ENOSPC, "No space left on device", "/p/.wsdoctor/runs/r/run.json"),
+     (ExitCode.USAGE, "cannot write /p/.wsdoctor/runs/r/run.json: No space left on device; free some space "
+                      "(wsdoctor keeps its records and its children's output in .wsdoctor/ of the project)")),
+    (OSError(errno.EROFS, "Read-only file system", "/p/.wsdoctor"),
+     (ExitCode.USAGE, "cannot write /p/.wsdoctor: Read-only file system; wsdoctor writes its records in "
+                      ".wsdoctor/ of the project: run it where it can write (a writable copy of the project)")),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "/p/x"),
+     (ExitCode.INTERNAL, "internal error: FileNotFoundError: [Errno 2] No such file or directory: '/p/x'")),
 ])
 def test_every_error_has_one_exit_code_and_one_line(error: BaseException, expected: tuple[ExitCode, str]) -> None:
     assert exit_for(error) == expected

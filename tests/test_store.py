@@ -13,6 +13,7 @@ from wsdoctor.records import (
     BisectOptions,
     BisectRecord,
     BisectResult,
+    Owner,
     RecordKind,
     RecordStatus,
     RunOptions,
@@ -29,7 +30,9 @@ from wsdoctor.store import (
     load_record,
     load_run,
     newest_bisect_of,
+    owner_alive,
     save_record,
+    this_process,
 )
 
 OPTIONS = RunOptions(paths=("tests",), pytest_args=(), python="python")
@@ -135,3 +138,15 @@ def test_a_new_record_directory_is_ignored_by_git(tmp_path: Path) -> None:
     record_id, directory = create_record_dir(tmp_path)
     assert directory == tmp_path / ".wsdoctor" / "runs" / record_id
     assert (tmp_path / ".wsdoctor" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_record_left_running_by_a_wsdoctor_that_is_gone_is_read_as_abandoned(tmp_path: Path) -> None:
+    me = this_process()
+    for owner, status in ((me, RecordStatus.RUNNING), (Owner(me.pid, me.started + 1), RecordStatus.ABANDONED),
+                          (None, RecordStatus.ABANDONED)):
+        record_dir = tmp_path / ".wsdoctor" / "runs" / "20260101-000000-aaaa"
+        record_dir.mkdir(parents=True, exist_ok=True)
+        save_record(record_dir, RunRecord(id="20260101-000000-aaaa", wsdoctor_version="0", cwd=str(tmp_path),
+                                          options=OPTIONS, status=RecordStatus.RUNNING, owner=owner))
+        assert load_run(tmp_path).status is status
+    assert owner_alive(me) and not owner_alive(Owner(pid=2**22 + 1))

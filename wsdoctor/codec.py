@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
@@ -130,8 +131,25 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, default=_dataclass_fields, check_circular=False) + "\n"
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a file of wsdoctor's (UTF-8; a name that is not, as the file system gave it). A full disk
+    fails when the file is closed, in an error that names no file: this one names it."""
+    try:
+        path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    except OSError as error:
+        error.filename = error.filename or str(path)
+        raise
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write so that a reader never sees half a file, even if we are interrupted."""
+    """Write so that a reader never sees half a file, even if we are interrupted or the disk is full
+    (then the file as it was stays, and the error names it)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write_text(tmp, text)
+        os.replace(tmp, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        error.filename = error.filename or str(path)
+        raise

@@ -4,20 +4,32 @@ Children run in process groups of their own, so a signal meant for wsdoctor reac
 wsdoctor: SIGTERM (how CI systems cancel a job) and SIGHUP (a closed terminal) are turned
 into Ctrl-C, whose handling kills every child and keeps the record. Ctrl-C while wsdoctor is
 still starting ends it quietly with 130, as it does later (the imports take a tenth of a second).
+
+Only the first signal interrupts: a second one (an impatient Ctrl-C, or the SIGTERM that CI
+sends after its own SIGINT) arrives while the children are being killed and the record written,
+and must not cut that short, nor turn the exit into a traceback or 143. A third ends the process
+at once, with 130.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import signal
 import sys
 from types import FrameType
 
 from wsdoctor.exits import ExitCode
 
+_signals_seen = 0
+
 
 def main() -> None:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
+    for stream in (sys.stdout, sys.stderr):  # a test file whose name is not UTF-8 is shown, not a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         from wsdoctor.cli import main as command_line
     except KeyboardInterrupt:
@@ -26,4 +38,10 @@ def main() -> None:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+    global _signals_seen
+    _signals_seen += 1
+    if _signals_seen == 1:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    if _signals_seen > 2:
+        os._exit(ExitCode.INTERRUPTED)
+    # the second: cleaning up already, and the exit code will be 130

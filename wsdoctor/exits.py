@@ -15,6 +15,7 @@ line parser) and the command line maps them with ``exit_for`` in its one handler
 from __future__ import annotations
 
 import enum
+import errno
 from collections.abc import Sized
 from typing import Protocol, runtime_checkable
 
@@ -44,10 +45,12 @@ class UsageError(WsdoctorError):
 
 # --- each command's outcome ------------------------------------------------------------------
 
+_UNFINISHED = frozenset({RecordStatus.INTERRUPTED, RecordStatus.ABANDONED, RecordStatus.RUNNING})
+
 
 def run_exit(record: RunRecord) -> ExitCode:
-    """`run` (and `run --last`, which exits with the code its run had)."""
-    if record.status is RecordStatus.INTERRUPTED:
+    """`run` (and `run --last`, which exits with the code its run had: 130 for one that did not finish)."""
+    if record.status in _UNFINISHED:
         return ExitCode.INTERRUPTED
     if record.status is not RecordStatus.COMPLETE:
         return ExitCode.INTERNAL
@@ -77,15 +80,31 @@ class ParserError(Protocol):
     def format_message(self) -> str: ...
 
 
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 def exit_for(error: BaseException) -> tuple[ExitCode, str]:
     """The exit code for an error that ended a command, and the one line to print ("": none)."""
     if isinstance(error, WsdoctorError):
         return error.exit_code, str(error)
+    if isinstance(error, OSError) and error.errno in _FULL | _NOT_WRITABLE:
+        return ExitCode.USAGE, _cannot_write(error)
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED, "interrupted"
     if isinstance(error, ParserError):
         return _parser_exit(error)
     return ExitCode.INTERNAL, f"internal error: {type(error).__name__}: {error}"
+
+
+def _cannot_write(error: OSError) -> str:
+    """A disk that is full or a directory that is not writable: the place, and what to do."""
+    where = f"cannot write {error.filename}" if error.filename else "cannot write"
+    if error.errno in _FULL:
+        return (f"{where}: {error.strerror}; free some space (wsdoctor keeps its records and its children's "
+                "output in .wsdoctor/ of the project)")
+    return (f"{where}: {error.strerror}; wsdoctor writes its records in .wsdoctor/ of the project: run it "
+            "where it can write (a writable copy of the project)")
 
 
 def _parser_exit(error: ParserError) -> tuple[ExitCode, str]:

@@ -25,6 +25,7 @@ class RecordStatus(str, enum.Enum):
     COMPLETE = "complete"
     INTERRUPTED = "interrupted"  # Ctrl-C, SIGTERM or SIGHUP: what was done is kept
     FAILED = "failed"  # wsdoctor's internal error: what the children reported is kept
+    ABANDONED = "abandoned"  # never written: a record still running whose wsdoctor is gone (killed)
 
 
 class Outcome(str, enum.Enum):
@@ -393,6 +394,14 @@ class BisectOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """The wsdoctor process writing a record: a record still `running` whose owner is gone was abandoned."""
+
+    pid: int
+    started: int = 0  # the process's start time (clock ticks since boot, Linux): a pid can be reused
+
+
+@dataclass(frozen=True, slots=True)
 class BisectRecord:
     """One `wsdoctor bisect` (or one victim of `run --bisect`), kept in a directory of its own."""
 
@@ -402,6 +411,7 @@ class BisectRecord:
     options: BisectOptions
     status: RecordStatus
     created: float = 0.0  # time.time(): records are ordered by it
+    owner: Owner | None = None  # the wsdoctor process that writes it
     collection: Collection | None = None
     versions: Versions | None = None
     result: BisectResult | None = None
@@ -424,6 +434,7 @@ class RunRecord:
     children_started: int = 0
     bisects: tuple[BisectResult, ...] = ()
     created: float = 0.0  # time.time(): records are ordered by it
+    owner: Owner | None = None  # the wsdoctor process that writes it
     kind: Literal[RecordKind.RUN] = RecordKind.RUN
     schema: int = RECORD_SCHEMA
 

@@ -6,7 +6,9 @@ names the second it was made in, and two made in the same second sort by their r
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import secrets
 import shutil
 import time
@@ -14,9 +16,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from wsdoctor.codec import ShapeError, dump_json, from_jsonable, write_atomic
+from wsdoctor.codec import ShapeError, dump_json, from_jsonable, write_atomic, write_text
 from wsdoctor.exits import UsageError
-from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Record, RecordKind, RunRecord
+from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Owner, Record, RecordKind, RecordStatus, RunRecord
 
 STATE_DIR = ".wsdoctor"
 RECORD_FILES = {RecordKind.RUN: "run.json", RecordKind.BISECT: "bisect.json"}
@@ -36,7 +38,7 @@ def create_record_dir(cwd: Path) -> tuple[str, Path]:
     state.mkdir(exist_ok=True)
     ignore = state / ".gitignore"
     if not ignore.exists():
-        ignore.write_text(GITIGNORE, encoding="utf-8")
+        write_text(ignore, GITIGNORE)
     record_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
     record_dir = state / "runs" / record_id
     record_dir.mkdir(parents=True)
@@ -45,6 +47,16 @@ def create_record_dir(cwd: Path) -> tuple[str, Path]:
 
 def save_record(record_dir: Path, record: Record) -> None:
     write_atomic(record_dir / RECORD_FILES[record.kind], dump_json(record))
+
+
+def save_ending(record_dir: Path, record: Record) -> None:
+    """Save how a command ended. One that ends on an error (a full disk, say) is reported by that
+    error: failing to save it again must not hide it."""
+    try:
+        save_record(record_dir, record)
+    except OSError:
+        if record.status is RecordStatus.COMPLETE:
+            raise
 
 
 def records_dir(cwd: Path) -> Path | None:
@@ -89,8 +101,34 @@ def newest_record(runs: Path, kinds: Collection[RecordKind] = EVERY_KIND) -> Pat
     return max(latest, key=lambda path: load_record(path).created)
 
 
+def this_process() -> Owner:
+    """This wsdoctor process, as the owner of the records it writes."""
+    return Owner(pid=os.getpid(), started=_start_time(os.getpid()))
+
+
+def owner_alive(owner: Owner) -> bool:
+    """Whether the process that writes a record still runs (the same process, not a reused pid)."""
+    try:
+        os.kill(owner.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, and someone else's: not the owner
+        return False
+    return not owner.started or _start_time(owner.pid) == owner.started
+
+
+def _start_time(pid: int) -> int:
+    """Field 22 of /proc/PID/stat, after the command name (which may hold spaces); 0 where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def load_record(path: Path) -> Record:
-    """A record, or a one-line error naming the file when it cannot be read."""
+    """A record, or a one-line error naming the file when it cannot be read. A record still running
+    whose wsdoctor is gone (killed, or the machine restarted) is read as abandoned."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -105,6 +143,8 @@ def load_record(path: Path) -> Record:
         record: Record = from_jsonable(kind, data)
     except ShapeError as error:
         raise _unreadable(path, str(error)) from None
+    if record.status is RecordStatus.RUNNING and (record.owner is None or not owner_alive(record.owner)):
+        return dataclasses.replace(record, status=RecordStatus.ABANDONED)
     return record
 
 

@@ -24,9 +24,10 @@ def histories(result: PlanResult) -> dict[str, str]:
 
 
 def _add_histories(keys: dict[str, str], result: PlanResult, started: Sequence[str]) -> None:
-    digest = hashlib.sha1("\0".join([*result.plan.collect_args, "|"]).encode())
+    # surrogateescape: a node id of a file whose name is not UTF-8 holds the bytes pytest could not decode
+    digest = hashlib.sha1("\0".join([*result.plan.collect_args, "|"]).encode("utf-8", "surrogateescape"))
     for nodeid in started:
-        digest.update(("\0" + nodeid).encode())
+        digest.update(("\0" + nodeid).encode("utf-8", "surrogateescape"))
         keys.setdefault(nodeid, digest.hexdigest()[:12])
 
 

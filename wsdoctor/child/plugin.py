@@ -34,6 +34,7 @@ from typing import IO, Any
 import pytest
 
 from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE, WORKER_EVENTS, WORKER_HANG
+from wsdoctor.child.reaper import watch_parent
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -97,6 +98,7 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     options = early_config.known_args_namespace
     out = getattr(options, "wsdoctor_out", None)
     if out:
+        watch_parent()  # from here on, this child ends with wsdoctor
         os.makedirs(out, exist_ok=True)
         deadline = early_config.stash[_DEADLINE] = Deadline(os.path.join(out, HANG_FILE))
         deadline.arm(float(getattr(options, "wsdoctor_collect_timeout", 0.0) or 0.0))

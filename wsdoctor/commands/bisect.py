@@ -23,7 +23,7 @@ from wsdoctor.exits import ExitCode, UsageError, bisect_exit
 from wsdoctor.records import BisectResult, Collection, RecordStatus, Versions
 from wsdoctor.render.bisect_view import render_bisect
 from wsdoctor.render.json_out import bisect_document
-from wsdoctor.store import save_record
+from wsdoctor.store import save_ending, save_record, this_process
 
 
 def bisect_command(request: BisectRequest, out: Console, err: Console) -> ExitCode:
@@ -66,7 +66,7 @@ class BisectSession:
         except UsageError:
             workspace.discard()
             raise
-        running = dataclasses.replace(workspace.record, status=RecordStatus.RUNNING)
+        running = dataclasses.replace(workspace.record, status=RecordStatus.RUNNING, owner=this_process())
         workspace = dataclasses.replace(workspace, record=running)
         save_record(workspace.directory, running)
         case = Case(victim=options.victim, collection=collection, order=order, collect_args=collect_args,
@@ -111,8 +111,7 @@ class BisectSession:
         """Record how the bisect ended (and its result); `--json` gets the result."""
         if status is not RecordStatus.COMPLETE:
             self.executor.kill_all()
-        record = dataclasses.replace(self.workspace.record, status=status, result=result)
-        save_record(self.workspace.directory, record)
+        save_ending(self.workspace.directory, dataclasses.replace(self.workspace.record, status=status, result=result))
         if result is not None and self.request.json_path is not None:
             write_atomic(self.request.json_path, json.dumps(bisect_document(result), indent=2))
 

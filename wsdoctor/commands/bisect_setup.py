@@ -31,7 +31,7 @@ from wsdoctor.records import (
     RunRecord,
     Versions,
 )
-from wsdoctor.store import create_record_dir, load_run, newest_bisect_of
+from wsdoctor.store import create_record_dir, load_run, newest_bisect_of, this_process
 
 JOURNAL_FILE = "journal.jsonl"
 FILES_LEFT = "files-left"  # what the trials' children left in the tree or HOME, moved aside
@@ -77,7 +77,8 @@ def open_workspace(request: BisectRequest, err: Console) -> Workspace:
         raise UsageError(f"run {run.id} never finished collecting; start a new `wsdoctor bisect`")
     record_id, directory = create_record_dir(request.cwd)
     record = BisectRecord(id=record_id, wsdoctor_version=__version__, cwd=str(request.cwd),
-                          options=request.options, status=RecordStatus.RUNNING, created=time.time())
+                          options=request.options, status=RecordStatus.RUNNING, created=time.time(),
+                          owner=this_process())
     workspace = Workspace(record=record, directory=directory, made_now=True,
                           files=FileState.capture(request.cwd, directory / FILES_LEFT))
     try:

@@ -18,7 +18,7 @@ from wsdoctor import __version__
 from wsdoctor.analysis.verdicts import SERIAL, CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.analysis.victims import can_explain_others, explained, shared_cause_plan
 from wsdoctor.childio import ChildOutput
-from wsdoctor.codec import write_atomic
+from wsdoctor.codec import write_atomic, write_text
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.run_start import RunRequest, StartedRun
 from wsdoctor.execution.files import FileRestore
@@ -41,7 +41,7 @@ from wsdoctor.records import (
 from wsdoctor.render.json_out import run_document
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.terminal import render_run
-from wsdoctor.store import RECORD_FILE, save_record
+from wsdoctor.store import RECORD_FILE, save_ending, save_record
 
 MIN_BISECT_SECONDS = 5.0  # a bisect started with less of the budget left cannot even confirm its victim
 
@@ -237,7 +237,7 @@ class RunSession:
         orders = self.run_dir / "orders"
         orders.mkdir(exist_ok=True)
         for name, ids in order_files(self.plan_results).items():
-            (orders / name).write_text("".join(i + "\n" for i in ids), encoding="utf-8")
+            write_text(orders / name, "".join(i + "\n" for i in ids))
 
     def _command_style(self) -> CommandStyle:
         python = self.request.options.python if self.request.python_given else "python"
@@ -307,15 +307,15 @@ class RunSession:
             self.executor.kill_all()
             self._put_back_files()
         self.record = dataclasses.replace(self.record, status=status)
-        self._save()
+        self._save(save_ending)
         if self.restored:
             self.ui.note(f"the tests left {len(self.restored)} file(s) in the project or HOME; each was put back "
                          f"before the next children started (what they wrote: "
                          f"{escape(shown_path(self.files.aside, self.request.cwd))})")
 
-    def _save(self) -> None:
+    def _save(self, save: Callable[[Path, RunRecord], None] = save_record) -> None:
         self.record = dataclasses.replace(
             self.record, plan_results=tuple(self.plan_results), children_started=self.executor.children_started,
             seconds=round(time.monotonic() - self.began, 2))
-        save_record(self.run_dir, self.record)
+        save(self.run_dir, self.record)
 

@@ -24,7 +24,7 @@ from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.paths import shown_path
 from wsdoctor.planner import discovering_plans
 from wsdoctor.records import Plan, RecordStatus, RunOptions, RunRecord, Versions
-from wsdoctor.store import RECORD_FILE, create_record_dir, save_record
+from wsdoctor.store import RECORD_FILE, create_record_dir, load_record, save_record, this_process
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,12 +64,13 @@ def start_run(request: RunRequest, discover: bool = True) -> StartedRun:
     versions = _checked(options.python, request.cwd) if request.python_given else None
     run_id, run_dir = create_record_dir(request.cwd)
     record = RunRecord(id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=options,
-                       status=RecordStatus.RUNNING, versions=versions, created=time.time())
+                       status=RecordStatus.RUNNING, versions=versions, created=time.time(), owner=this_process())
     executor = Executor(ChildSettings.of(options, request.cwd, run_dir), options.workers)
     files = FileState.capture(request.cwd, run_dir / "files-left")  # before any child can write
     plans = discovering_plans(options) if discover else []
     discovering = tuple((plan, executor.start_discovering(plan) if index < options.workers else None)
                         for index, plan in enumerate(plans))
+    save_record(run_dir, record)  # running, from the start: a run killed at any point is still found
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
                       began=began, files=files, discovering=discovering)
 
@@ -91,9 +92,14 @@ def _checked(python: str, cwd: Path) -> Versions:
 
 
 def keep_interrupted(start: StartedRun) -> ExitCode:
-    """Ctrl-C outside a session's own handling (before it, or at its very end): the record stays."""
+    """Ctrl-C outside a session's own handling (before it, or at its very end): the record on disk,
+    as far as it got, stays, and is never left running."""
     record = start.run_dir / RECORD_FILE
-    if not record.exists():
-        save_record(start.run_dir, dataclasses.replace(start.record, status=RecordStatus.INTERRUPTED))
+    try:
+        on_disk = load_record(record)
+    except UsageError:  # not written yet, or half of it: the record as it started
+        on_disk = start.record
+    if on_disk.status is not RecordStatus.COMPLETE:
+        save_record(start.run_dir, dataclasses.replace(on_disk, status=RecordStatus.INTERRUPTED))
     sys.stderr.write(f"interrupted: kept what was recorded in {shown_path(record, start.request.cwd)}\n")
     return ExitCode.INTERRUPTED

@@ -8,8 +8,10 @@ interrupt ends the child and everything it started.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
+import secrets
 import select
 import shutil
 import signal
@@ -23,8 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wsdoctor import child as child_package
-from wsdoctor.child import protocol
+from wsdoctor.child import protocol, reaper
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
+from wsdoctor.codec import write_text
 from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import AliveThread, ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
@@ -86,6 +89,20 @@ class ChildSettings:
                    collect_timeout=collection_deadline(options), ignored=collection.hung if collection else ())
 
 
+RUN_TOKEN = secrets.token_hex(4)  # this wsdoctor's children are marked "<RUN_TOKEN>/<number>"
+_CHILD_NUMBERS = itertools.count(1)  # across every supervisor of this process: marks never repeat
+_WATCHED_PIPE: tuple[int, int] | None = None
+
+
+def watched_pipe_read_end() -> int:
+    """The read end every child watches; the write end stays open in this process only, until it
+    ends (however it ends: then every child reads end-of-file and ends what it started)."""
+    global _WATCHED_PIPE
+    if _WATCHED_PIPE is None:
+        _WATCHED_PIPE = os.pipe()  # both ends not inheritable: a child gets the read end by pass_fds
+    return _WATCHED_PIPE[0]
+
+
 def stage_child_package(target: Path) -> Path:
     """Copy the child side (the wsdoctor.child package, whole) into a directory for PYTHONPATH.
 
@@ -94,11 +111,10 @@ def stage_child_package(target: Path) -> Path:
     no parent-side module: the staged ``wsdoctor/__init__.py`` is an empty one.
     """
     package = target / "wsdoctor"
-    package.mkdir(parents=True, exist_ok=True)
-    (package / "__init__.py").write_text(STAGED_INIT, encoding="utf-8")
-    source = Path(child_package.__file__).parent
-    shutil.copytree(source, package / "child", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (package / "child").mkdir(parents=True, exist_ok=True)
+    write_text(package / "__init__.py", STAGED_INIT)
+    for module in Path(child_package.__file__).parent.glob("*.py"):
+        write_text(package / "child" / module.name, module.read_text(encoding="utf-8"))
     return target
 
 
@@ -109,6 +125,7 @@ class LiveChild:
     proc: subprocess.Popen[bytes]
     directory: Path
     started: float  # time.monotonic() at its start
+    mark: str  # in its environment and its descendants': what sweep() looks for
     temp: Path | None = None  # its own temp directory, removed when it ends
 
 
@@ -139,13 +156,15 @@ class ChildSupervisor:
         # another child (tests write there outside tmp_path too).
         temp = Path(tempfile.mkdtemp(prefix="wsdoctor-tmp-"))
         started = time.monotonic()
+        mark = f"{RUN_TOKEN}/{next(_CHILD_NUMBERS)}"
+        watched = watched_pipe_read_end()
         with (directory / "stdout.txt").open("wb") as out, (directory / "stderr.txt").open("wb") as err:
-            proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp),
+            proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp, mark, watched),
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                    start_new_session=True)
+                                    start_new_session=True, pass_fds=(watched,))
         with self._lock:
             self._live.add(proc)
-        return LiveChild(proc=proc, directory=directory, started=started, temp=temp)
+        return LiveChild(proc=proc, directory=directory, started=started, mark=mark, temp=temp)
 
     def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
@@ -155,6 +174,7 @@ class ChildSupervisor:
             killed = self._watch(proc, tail, output)
         finally:
             _kill_group(proc)  # whatever the tests started in the child's group goes too
+            reaper.sweep(child.mark)  # and what left the group (a setsid daemon)
             _reap(proc)  # also when Ctrl-C lands here: a child never waited for stays a zombie
             with self._lock:
                 self._live.discard(proc)
@@ -190,6 +210,7 @@ class ChildSupervisor:
             live = list(self._live)
         for proc in live:
             _kill_group(proc)
+        reaper.sweep(RUN_TOKEN + "/", whole=False)
 
     def _new_child_dir(self, label: str) -> Path:
         with self._lock:
@@ -198,7 +219,7 @@ class ChildSupervisor:
         name = slug(label, keep="-_.", limit=60) or "child"
         directory = self.settings.artifacts / "children" / f"{number:04d}-{name}"
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "label.txt").write_text(label + "\n", encoding="utf-8")
+        write_text(directory / "label.txt", label + "\n")
         return directory
 
     def _command(self, directory: Path, collect_args: tuple[str, ...], ids: Sequence[str] | None,
@@ -210,8 +231,7 @@ class ChildSupervisor:
                    f"--wsdoctor-timeout={s.timeout}", f"--wsdoctor-collect-timeout={s.collect_timeout}",
                    f"-o=cache_dir={directory / 'cache'}", *(f"--ignore={path}" for path in s.ignored)]
         if ids is not None:
-            (directory / "ids.txt").write_text("".join(i + "\n" for i in ids), encoding="utf-8",
-                                               errors="surrogateescape")
+            write_text(directory / "ids.txt", "".join(i + "\n" for i in ids))
             command.append(f"--wsdoctor-ids={directory / 'ids.txt'}")
         if s.rootdir:
             command.append(f"--rootdir={s.rootdir}")
@@ -226,16 +246,17 @@ class ChildSupervisor:
         if all(pytest_can_name(arg) for arg in collect_args):
             return list(collect_args)
         listed = directory / "paths.txt"
-        listed.write_text("".join(f"{self.settings.cwd / arg.split('::', 1)[0]}\n" for arg in collect_args),
-                          encoding="utf-8", errors="surrogateescape")
+        write_text(listed, "".join(f"{self.settings.cwd / arg.split('::', 1)[0]}\n" for arg in collect_args))
         return [f"--wsdoctor-paths={listed}", common_directory(collect_args)]
 
-    def _environment(self, temp: Path) -> dict[str, str]:
+    def _environment(self, temp: Path, mark: str, watched: int) -> dict[str, str]:
         env = dict(os.environ)
         env["TMPDIR"] = env["TEMP"] = env["TMP"] = str(temp)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(self._child_path), env.get("PYTHONPATH", "")) if p)
         env.pop("PYTEST_CURRENT_TEST", None)
+        env[reaper.MARK_VARIABLE] = mark
+        env[reaper.PARENT_FD_VARIABLE] = str(watched)
         return env
 
     def _watch(self, proc: subprocess.Popen[bytes], tail: EventTail, output: ChildOutput) -> bool:

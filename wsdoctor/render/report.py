@@ -20,6 +20,7 @@ from rich.markdown import Markdown
 
 from wsdoctor.analysis.insights import Insight
 from wsdoctor.analysis.templates import code_span, fenced, markdown_text
+from wsdoctor.codec import write_text
 from wsdoctor.records import TestEvidence
 from wsdoctor.render.json_out import change_document
 from wsdoctor.text import printable, shown_value
@@ -78,11 +79,11 @@ def write_markdown(insights: Sequence[Insight], directory: Path, title: str) -> 
     index = [f"# {markdown_text(title)}", "", f"{len(insights)} insight(s).", ""]
     for number, insight in enumerate(insights, 1):
         name = f"{number:02d}-{insight.playbook or 'unmatched'}.md"
-        (directory / name).write_text(insight_markdown(insight, number), encoding="utf-8")
+        write_text(directory / name, insight_markdown(insight, number))
         index.append(f"{number}. [{markdown_text(insight.title)}]({name}) — {insight.confidence.value} confidence, "
                      f"{len(insight.tests)} test(s)")
     path = directory / "README.md"
-    path.write_text("\n".join(index) + "\n", encoding="utf-8")
+    write_text(path, "\n".join(index) + "\n")
     return path
 
 

@@ -1,0 +1,86 @@
+"""No process of a run outlives wsdoctor: shared by the parent and the child (stdlib only).
+
+* Every child carries a mark in its environment (MARK_VARIABLE = "<run token>/<child number>"),
+  and so does everything its tests start, even a daemon that left its process group with
+  setsid(): ``sweep`` finds such processes through /proc and kills them.
+* Every child watches the read end of a pipe whose write end only wsdoctor holds
+  (PARENT_FD_VARIABLE): when wsdoctor dies, however it dies, the read returns end-of-file and the
+  child kills what its tests started and its own process group. A pipe, not
+  PR_SET_PDEATHSIG: that fires when the *thread* that forked the child exits, and wsdoctor starts
+  children from pool threads.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import threading
+
+MARK_VARIABLE = "WSDOCTOR_CHILD_MARK"
+PARENT_FD_VARIABLE = "WSDOCTOR_PARENT_FD"
+PROC = "/proc"
+
+
+def marked(mark: str, whole: bool = True) -> list[int]:
+    """Processes (other than this one) whose environment holds ``mark`` (or, not ``whole``, a mark
+    that starts with it); none where there is no /proc."""
+    wanted = f"{MARK_VARIABLE}={mark}".encode()
+    found = []
+    try:
+        names = os.listdir(PROC)
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"{PROC}/{name}/environ", "rb") as handle:
+                environment = handle.read()
+        except OSError:  # gone already, or not ours to read
+            continue
+        if any(entry == wanted if whole else entry.startswith(wanted) for entry in environment.split(b"\0")):
+            found.append(int(name))
+    return found
+
+
+def sweep(mark: str, whole: bool = True) -> list[int]:
+    """Kill every process marked ``mark`` (or, not ``whole``, with a mark starting with it); the pids."""
+    killed = []
+    for pid in marked(mark, whole):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+        killed.append(pid)
+    return killed
+
+
+def watch_parent() -> None:
+    """In a child: end everything of this child when wsdoctor is gone (a daemon thread)."""
+    fd_text = os.environ.pop(PARENT_FD_VARIABLE, "")  # the tests' own processes have no such descriptor
+    if not fd_text.isdigit():
+        return
+    fd = int(fd_text)
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+    except OSError:
+        return
+    threading.Thread(target=_wait_for_parent, args=(fd,), name="wsdoctor-parent-watch", daemon=True).start()
+
+
+def _wait_for_parent(fd: int) -> None:
+    try:
+        data = os.read(fd, 1)
+    except OSError:  # the descriptor was closed under us (a test closing every fd): watch no more
+        return
+    if data:
+        return
+    mark = os.environ.get(MARK_VARIABLE, "")
+    if mark:
+        sweep(mark)
+    try:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    finally:
+        os._exit(1)  # pragma: no cover - killpg above ends this process
