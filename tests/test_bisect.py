@@ -6,8 +6,10 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +200,38 @@ def test_resume_replays_the_journal_instead_of_rerunning(scenario) -> None:  # t
     project = scenario("conjoined_polluters")
     victim = "tests/test_z_dashboard.py::test_default_dashboard_is_plain"
     first = run_wsdoctor(project, "bisect", victim, "--json", "first.json")
+    children = {path.name: path.stat().st_mtime_ns for path in project.glob(".wsdoctor/runs/*/children/*")}
     again = run_wsdoctor(project, "bisect", victim, "--resume", "--json", "again.json")
     one, two = (json.loads((project / f).read_text()) for f in ("first.json", "again.json"))
     assert (first.exit_code, again.exit_code) == (0, 0)
-    assert one["polluters"] == two["polluters"]
-    assert two["runs"] < one["runs"]
+    assert (one["polluters"], one["leaked_state"]) == (two["polluters"], two["leaked_state"])
+    assert (one["runs"], two["runs"]) > (0, 0) and two["runs"] == 0  # the confirming run is replayed too
+    assert "trial(s) from the journal of the earlier session" in again.stderr
+    assert {path.name: path.stat().st_mtime_ns for path in project.glob(".wsdoctor/runs/*/children/*")} == children
+
+
+def test_an_interrupted_bisect_writes_its_json_and_a_resumed_one_keeps_the_earlier_children(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("conjoined_polluters")
+    (project / "tests" / "test_a_wait.py").write_text("import time\nfrom pathlib import Path\n\ndef test_waits():\n"
+                                                      "    Path('waiting').touch()\n    time.sleep(600)\n")
+    victim = "tests/test_z_dashboard.py::test_default_dashboard_is_plain"
+    command = [sys.executable, "-m", "wsdoctor", "bisect", victim, "--timeout", "0", "--json", "b.json"]
+    proc = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (project / "waiting").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    document = json.loads((project / "b.json").read_text())
+    assert (document["status"], document["victim"], document["verdict"], document["polluters"]) == (
+        "interrupted", victim, None, [])
+    earlier = sorted(path.name for path in project.glob(".wsdoctor/runs/*/children/*"))
+    (project / "tests" / "test_a_wait.py").unlink()
+    (project / "waiting").unlink()
+    run_wsdoctor(project, "bisect", victim, "--resume", "--timeout", "0")
+    later = sorted(path.name for path in project.glob(".wsdoctor/runs/*/children/*"))
+    assert later[:len(earlier)] == earlier and len(later) > len(earlier)
+    assert len({name[:4] for name in later}) == len(later)  # each child its own number
 
 
 def test_resume_without_a_journal_is_bad_input(scenario) -> None:  # type: ignore[no-untyped-def]

@@ -532,3 +532,34 @@ def test_a_member_of_a_conjunction_that_is_enough_alone_is_the_answer() -> None:
     result = run_bisect(FakeSuite(fails=fails))
     assert (result.polluters, result.scope) == ((A2,), Scope.TEST)
     assert f"smaller explanation: {A2} alone is enough; also proven, larger: {A2}, {C2} together" in result.steps
+
+
+def test_a_resumed_trial_runner_replays_journaled_trials_and_runs_only_the_rest(tmp_path: Path) -> None:
+    from wsdoctor.execution.trial_runner import Budget, TrialRunner, load_journal
+    from wsdoctor.records import ChildProcess, ChildStatus, Context, Outcome, Plan, PlanResult, TestResult
+
+    class CountingExecutor:
+        """Runs nothing: the victim fails after test_a, passes otherwise; counts what it was asked."""
+
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def run_plans(self, plans: list[Plan]) -> list[PlanResult]:
+            self.asked += [plan.label for plan in plans]
+            return [PlanResult(plan=plan, children=(ChildProcess(ChildStatus.COMPLETED, 0, 0.1, "", ()),), results=(
+                TestResult("v.py::test_v", Outcome.FAILED if "a.py::test_a" in plan.test_ids else Outcome.PASSED),))
+                for plan in plans]
+
+    plans = [Plan(label=label, context=Context.SUITE, collect_args=(), test_ids=ids) for label, ids in (
+        ("order", ("a.py::test_a", "v.py::test_v")), ("alone", ("v.py::test_v",)))]
+    journal = tmp_path / "journal.jsonl"
+    first = TrialRunner(CountingExecutor(), "v.py::test_v", journal, Budget(runs=100), workers=1)  # type: ignore[arg-type]
+    ran = first.run(plans)
+    resumed_executor = CountingExecutor()
+    resumed = TrialRunner(resumed_executor, "v.py::test_v", journal, Budget(runs=100), workers=1)  # type: ignore[arg-type]
+    more = Plan(label="more", context=Context.SUITE, collect_args=(), test_ids=("b.py::test_b", "v.py::test_v"))
+    again = resumed.run([*plans, more])
+    assert resumed_executor.asked == ["more"] and resumed.replayed == 2
+    assert again[:2] == ran and again[2].plan == more
+    assert load_journal(journal) == {'[[], ["a.py::test_a", "v.py::test_v"]]': True, '[[], ["v.py::test_v"]]': False,
+                                     '[[], ["b.py::test_b", "v.py::test_v"]]': False}

@@ -22,7 +22,7 @@ from wsdoctor.execution.trial_runner import Budget, TrialRunner, load_journal
 from wsdoctor.exits import ExitCode, UsageError, bisect_exit
 from wsdoctor.records import BisectResult, Collection, RecordStatus, Versions
 from wsdoctor.render.bisect_view import render_bisect
-from wsdoctor.render.json_out import bisect_document
+from wsdoctor.render.json_out import bisect_document, unfinished_bisect_document
 from wsdoctor.store import save_ending, save_record, this_process
 
 
@@ -101,7 +101,10 @@ class BisectSession:
                         max_runs=runs, ready=usable)
         trials.count = len(confirmed) - len(usable)  # run, though not used
         result = bisect(self.case, trials, self.say)
+        if runner.replayed:
+            self.say(f"replayed {runner.replayed} trial(s) from the journal of the earlier session")
         return dataclasses.replace(result, seconds=round(time.monotonic() - started, 2),
+                                   trials=result.trials - runner.replayed,  # child runs of this session
                                    steps=(*result.steps, *runner.file_notes()))
 
     def say(self, text: str) -> None:
@@ -112,8 +115,9 @@ class BisectSession:
         if status is not RecordStatus.COMPLETE:
             self.executor.kill_all()
         save_ending(self.workspace.directory, dataclasses.replace(self.workspace.record, status=status, result=result))
-        if result is not None and self.request.json_path is not None:
-            write_atomic(self.request.json_path, json.dumps(bisect_document(result), indent=2))
+        if self.request.json_path is not None:  # CI reads how it ended, never a missing file
+            document = bisect_document(result) if result else unfinished_bisect_document(self.request.options.victim)
+            write_atomic(self.request.json_path, json.dumps({**document, "status": status.value}, indent=2))
 
 
 def _command_style(request: BisectRequest, versions: Versions | None) -> CommandStyle:

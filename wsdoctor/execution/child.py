@@ -143,6 +143,8 @@ class ChildSupervisor:
         self._lock = threading.Lock()
         self._live: set[subprocess.Popen[bytes]] = set()
         self._child_path = stage_child_package(settings.artifacts / "child-path")
+        # A resumed bisect's children are numbered after the earlier session's, never over them.
+        self._numbers = itertools.count(_highest_number(settings.artifacts / "children") + 1)
 
     def run(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
             extra: tuple[str, ...]) -> tuple[ChildProcess, ChildOutput]:
@@ -215,7 +217,7 @@ class ChildSupervisor:
     def _new_child_dir(self, label: str) -> Path:
         with self._lock:
             self.started += 1
-            number = self.started
+            number = next(self._numbers)
         name = slug(label, keep="-_.", limit=60) or "child"
         directory = self.settings.artifacts / "children" / f"{number:04d}-{name}"
         directory.mkdir(parents=True, exist_ok=True)
@@ -334,6 +336,12 @@ def _status(output: ChildOutput, killed: bool, interrupted: bool) -> ChildStatus
     if output.hang_dump.strip():
         return ChildStatus.HUNG
     return ChildStatus.CRASHED
+
+
+def _highest_number(children: Path) -> int:
+    """The highest number of the child directories already there (0001-suite, ...); 0 for none."""
+    numbers = [int(path.name[:4]) for path in children.glob("[0-9][0-9][0-9][0-9]-*")] if children.is_dir() else []
+    return max(numbers, default=0)
 
 
 def _threads_alive(output: ChildOutput) -> tuple[AliveThread, ...]:

@@ -1,7 +1,8 @@
 """Bisect's trials as child runs: the real PlanRunner (wsdoctor.analysis.trials).
 
-Every answer is appended to a journal first, so an interrupted bisect resumes by replaying
-answers instead of re-running children. The budget of time stops the trials: given with
+Every trial is appended to a journal as soon as it ends, answer and result, so an interrupted
+bisect resumes by replaying them instead of re-running children (the confirming run too, whose
+state probes the search ranks its suspects by). The budget of time stops the trials: given with
 --budget, or derived from the first batch (the suite order up to the victim, and the victim
 alone), and a batch that would not end within it is not started. Progress against the budget
 is said after every batch.
@@ -20,9 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wsdoctor.analysis.search import BudgetSpent
 from wsdoctor.analysis.trials import default_seconds_budget, trial_key, victim_failed
+from wsdoctor.codec import ShapeError, dump_json, from_jsonable
 from wsdoctor.execution.files import FileRestore, FileState
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
@@ -56,9 +59,12 @@ class TrialRunner:
         self.runs = 0
         self.startup = 0.0  # seconds of a child that runs one test
         self.per_test = 0.0  # and for each test more
+        self.learnt = False  # the child's startup and per-test time, from the first batch
         self.files = files
         self.one_at_a_time = False  # once children were seen leaving files
         self.restored: dict[str, FileRestore] = {}  # what children left, by path: put back each time
+        self.replays = load_replays(journal)  # trials of an earlier session of this bisect, by key
+        self.replayed = 0  # trials answered from the journal: no child ran them
         if already:  # the first trials, run while collecting: they count, and the budget is learnt from them
             self.started -= max(sum(c.seconds for c in result.children) for result in already)
             self._journal(already)
@@ -67,22 +73,36 @@ class TrialRunner:
             self._restore_files()
 
     def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
-        elapsed = self.clock() - self.started
-        if self.seconds is not None and elapsed + self._estimate(plans) > self.seconds:
-            raise BudgetSpent(f"the time budget of {self.seconds:.0f} s would run out during the next "
-                              f"{len(plans)} trial(s) ({elapsed:.0f} s spent)")
-        results = self._run_from_the_same_files(plans)
-        self._journal(results)
-        self.runs += len(results)
+        replayed = [self._replay(plan) for plan in plans]
+        to_run = [plan for plan, result in zip(plans, replayed, strict=True) if result is None]
+        fresh: list[PlanResult] = []
+        if to_run:
+            elapsed = self.clock() - self.started
+            if self.seconds is not None and elapsed + self._estimate(to_run) > self.seconds:
+                raise BudgetSpent(f"the time budget of {self.seconds:.0f} s would run out during the next "
+                                  f"{len(to_run)} trial(s) ({elapsed:.0f} s spent)")
+            fresh = self._run_from_the_same_files(to_run)
+            self._journal(fresh)
+            self.runs += len(fresh)
+        self.replayed += len(plans) - len(to_run)
+        answers = iter(fresh)
+        results = [result if result is not None else next(answers) for result in replayed]
         self._learn(results)
-        self._progress()
+        if to_run:
+            self._progress()
         return results
+
+    def _replay(self, plan: Plan) -> PlanResult | None:
+        """The next journaled result of this very trial, if an earlier session of the bisect ran it."""
+        earlier = self.replays.get(trial_key(plan))
+        return dataclasses.replace(earlier.pop(0), plan=plan) if earlier else None
 
     def _journal(self, results: Sequence[PlanResult]) -> None:
         with self.journal.open("a", encoding="utf-8") as handle:
             for result in results:
-                entry = {"key": trial_key(result.plan), "failed": victim_failed(result, self.victim)}
-                handle.write(json.dumps(entry) + "\n")
+                entry = {"key": trial_key(result.plan), "failed": victim_failed(result, self.victim),
+                         "result": result}
+                handle.write(dump_json(entry))
 
     def _run_from_the_same_files(self, plans: Sequence[Plan]) -> list[PlanResult]:
         if self.one_at_a_time:
@@ -126,8 +146,9 @@ class TrialRunner:
     def _learn(self, results: Sequence[PlanResult]) -> None:
         """How long a child takes, from the first batch; the time budget, unless it was given."""
         timed = [(len(r.plan.test_ids), sum(c.seconds for c in r.children)) for r in results if r.children]
-        if self.runs != len(results) or not timed:
+        if self.learnt or not timed:
             return
+        self.learnt = True
         smallest, largest = min(timed), max(timed)
         self.startup = smallest[1]
         if largest[0] > smallest[0]:
@@ -153,16 +174,41 @@ class TrialRunner:
 def load_journal(path: Path) -> dict[str, bool]:
     """The answers an earlier session of this bisect journaled (a failure once is a failure)."""
     answers: dict[str, bool] = {}
+    for entry in _entries(path):
+        key = str(entry["key"])
+        answers[key] = answers.get(key, False) or bool(entry["failed"])
+    return answers
+
+
+def load_replays(path: Path) -> dict[str, list[PlanResult]]:
+    """The trials an earlier session of this bisect journaled with their results, by key, in order."""
+    replays: dict[str, list[PlanResult]] = {}
+    for number, entry in enumerate(_entries(path), 1):
+        if "result" in entry:
+            try:
+                result = from_jsonable(PlanResult, entry["result"])
+            except ShapeError as error:
+                raise _unreadable(path, number, str(error)) from None
+            replays.setdefault(str(entry["key"]), []).append(result)
+    return replays
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
-        return answers
+        return []
+    entries = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             entry = json.loads(line)
-            key, failed = str(entry["key"]), bool(entry["failed"])
+            if not (isinstance(entry, dict) and isinstance(entry["key"], str) and isinstance(entry["failed"], bool)):
+                raise TypeError("not an object with a key and an answer")
         except (ValueError, KeyError, TypeError) as error:
-            raise UsageError(f"{path}:{number} is not a journal entry ({type(error).__name__}); remove "
-                             f"{path} to bisect from scratch") from None
-        answers[key] = answers.get(key, False) or failed
-    return answers
+            raise _unreadable(path, number, type(error).__name__) from None
+        entries.append(entry)
+    return entries
+
+
+def _unreadable(path: Path, number: int, why: str) -> UsageError:
+    return UsageError(f"{path}:{number} is not a journal entry ({why}); remove {path} to bisect from scratch")

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from wsdoctor.analysis.audit import ranked
-from wsdoctor.records import RUN_VERDICTS, BisectResult, RunRecord, StateChange
+from wsdoctor.records import RUN_VERDICTS, BisectResult, RunRecord, StateChange, Verdict
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +44,14 @@ def session_document(record: RunRecord) -> dict[str, Any]:
 def change_document(change: StateChange) -> dict[str, object]:
     return {"kind": change.kind, "name": change.name, "before": change.before, "after": change.after,
             "by": change.by}
+
+
+def unfinished_bisect_document(victim: str) -> dict[str, object]:
+    """The --json of a bisect that did not finish (interrupted, or wsdoctor's internal error): every key,
+    none with a finding."""
+    return {**{key: None for key in bisect_document(BisectResult(victim, Verdict.FLAKY, ""))},
+            "victim": victim, "polluters": [], "state_setters": [], "leaked_state": [], "cleaners": [],
+            "reproduce": [], "steps": []}
 
 
 def bisect_document(result: BisectResult) -> dict[str, object]:
