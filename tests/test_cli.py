@@ -402,3 +402,25 @@ def test_a_test_file_whose_name_is_not_utf8_is_run_shown_and_reported(tmp_path: 
     assert "order-dependent tests/test_z.py::test_clean" in done.stdout
     reported = run_wsdoctor(project, "report", "--format", "markdown", "--out", "md")
     assert reported.exit_code == 0, reported.stderr
+
+
+BROKEN_CONFTEST = {
+    "pytest.ini": "[pytest]\n",
+    "tests/conftest.py": "import no_such_module\n",
+    "tests/test_a.py": ("def test_a():\n    pass\n\ndef test_b():\n    pass\n\n"
+                        "class TestX:\n    def test_c(self):\n        pass\n"),
+    "tests/deep/test_d.py": "def test_d():\n    pass\n",
+    "tests/.venv/lib/site-packages/test_vendored.py": "def test_not_ours():\n    pass\n",
+}
+
+
+@pytest.mark.e2e
+def test_a_broken_conftest_counts_the_tests_it_hides(tmp_path: Path) -> None:
+    project = make_project(tmp_path, BROKEN_CONFTEST)
+    done = run_wsdoctor(project, "run", "--json", "out.json")
+    assert done.exit_code == 1, done.stderr
+    [broken] = done.json("out.json")["tests"]
+    assert (broken["nodeid"], broken["verdict"]) == ("tests/conftest.py", "collection-error")
+    assert broken["reason"] == ("does not import: pytest stops before it collects anything, hiding the 4 test(s) "
+                                "under tests/")
+    assert broken["detail"] == "ModuleNotFoundError: No module named 'no_such_module'"

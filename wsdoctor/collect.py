@@ -34,7 +34,7 @@ def collection_from(executor: Executor, paths: Sequence[str], child: ChildProces
     """
     conftest = _conftest_failure(child)
     if conftest is not None:
-        return _conftest_collection(conftest, child), output.versions
+        return _conftest_collection(conftest, child, executor.settings.cwd), output.versions
     _raise_on_usage_error(child, output)
     if output.collected is None:
         if child.status is ChildStatus.HUNG and output.collecting and len(hung) < MAX_HANGING_FILES:
@@ -97,10 +97,21 @@ def _conftest_failure(child: ChildProcess) -> str | None:
     return match.group(1) if match and child.exit_code == PYTEST_USAGE_ERROR else None
 
 
-def _conftest_collection(conftest: str, child: ChildProcess) -> Collection:
-    error = CollectionError(path=conftest, message=child.stderr_tail.strip(), collects_alone=False,
-                            tests_in_file=0)
+def _conftest_collection(conftest: str, child: ChildProcess, cwd: Path) -> Collection:
+    """A conftest.py that does not import stops pytest before it collects anything: every test under
+    its directory is hidden (counted statically: nothing can be imported to ask pytest)."""
+    hidden = sum(count_tests_statically(path) for path in test_files_under(Path(conftest).parent))
+    error = CollectionError(path=shown_path(Path(conftest), cwd), message=child.stderr_tail.strip(),
+                            collects_alone=False, tests_in_file=hidden)
     return Collection(rootdir=str(Path(conftest).parent), inifile=None, tests=(), errors=(error,))
+
+
+def test_files_under(directory: Path) -> list[Path]:
+    """Files pytest collects by default (test_*.py, *_test.py) below a directory, hidden ones and
+    virtual environments left out."""
+    found = {*directory.rglob("test_*.py"), *directory.rglob("*_test.py")}
+    return sorted(path for path in found if not any(part.startswith(".") or part in ("site-packages", "node_modules")
+                                                     for part in path.relative_to(directory).parts))
 
 
 def _raise_on_usage_error(child: ChildProcess, output: ChildOutput) -> None:

@@ -108,6 +108,13 @@ def _collection_verdict(error: CollectionError, collection: Collection, options:
             reproduce=(style.pytest("--collect-only", "-q", *options.paths) + "  # fails",
                        style.pytest("--collect-only", "-q", error.path) + "  # passes"),
             detail=error_summary(error.message))
+    if error.path.endswith("conftest.py"):
+        directory = error.path.rsplit("/", 1)[0] if "/" in error.path else "."
+        return TestVerdict(
+            nodeid=error.path, verdict=Verdict.COLLECTION_ERROR,
+            reason=(f"does not import: pytest stops before it collects anything, hiding the "
+                    f"{error.tests_in_file} test(s) under {directory}/"),
+            reproduce=(style.pytest("--collect-only", "-q", directory),), detail=error_summary(error.message))
     hidden = len(collection.tests)
     return TestVerdict(
         nodeid=error.path, verdict=Verdict.COLLECTION_ERROR,
