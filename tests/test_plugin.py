@@ -940,3 +940,35 @@ def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
         ("environ:COMPAT_LEAK", None, "1"), ("module-attr:test_compat.SEEN", "list len=0", "list len=1")]
     assert output.results["test_compat.py::test_fail"].message == "assert 1 == 2"
     assert output.results["test_compat.py::test_error"].outcome is Outcome.ERROR
+
+
+def test_each_text_a_child_keeps_is_its_head_and_tail_and_less_once_the_child_budget_is_spent() -> None:
+    from wsdoctor.child.plugin import TextBudget
+
+    budget = TextBudget()
+    huge = "frame-dump: begin\n" + "x" * 1_000_000 + "\nframe-dump: end\n"
+    kept = budget.cut(huge)
+    assert kept.startswith("frame-dump: begin\n") and kept.endswith("frame-dump: end\n")
+    assert f"[... wsdoctor dropped {len(huge) - 2 * TextBudget.FIELD} characters here ...]" in kept
+    assert budget.cut("short") == "short"
+    budget.kept = TextBudget.CHILD_BUDGET
+    assert len(budget.cut(huge)) < 2 * TextBudget.SPENT_FIELD + 100
+
+
+def test_a_childs_output_is_kept_as_its_head_and_tail(tmp_path: Path) -> None:
+    from wsdoctor.execution.output import HEAD, TAIL, CappedStream
+
+    read_end, write_end = os.pipe()
+    stream = CappedStream(os.fdopen(read_end, "rb"), tmp_path / "stdout.txt")
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(b"first line\n")
+        stream.drain()
+        for _ in range(100):
+            writer.write(b"y" * 10_000)
+            stream.drain()
+        writer.write(b"\nlast line\n")
+    stream.save()
+    written = (tmp_path / "stdout.txt").read_bytes()
+    assert written.startswith(b"first line\n") and written.endswith(b"\nlast line\n")
+    assert f"[... wsdoctor dropped {11 + 1_000_000 + 11 - HEAD - TAIL} bytes here ...]".encode() in written
+    assert len(written) < HEAD + TAIL + 100

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
 import sys
 from importlib import metadata
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +125,50 @@ def test_import_time_pollution_is_an_order_dependent_collection_error(scenario) 
     assert failing_collection.endswith("--collect-only -q tests/unit tests/integration  # fails")
     assert by_id[f"{victim_file}::test_command_injection"]["verdict"] == "order-dependent"
     assert by_id[f"{victim_file}::test_command_injection"]["runs"][0]["outcome"] == "error"
+
+
+def peak_rss_of(proc: subprocess.Popen[str]) -> int:
+    """The high-water mark of a running process's resident memory, in bytes, watched until it exits."""
+    peak = 0
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+        except OSError:
+            break
+        peak = max([peak] + [int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")])
+        time.sleep(0.02)
+    return peak
+
+
+HUGE = 60_000_000  # characters a test prints: today's 200 MB case, smaller, with the same shape
+MAX_DISK = 6_000_000  # bytes of .wsdoctor for the whole run (5 children), whatever HUGE is
+MAX_RSS = 200_000_000  # wsdoctor's own peak memory (its children are pytest, which holds the output)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads peak memory from /proc")
+def test_what_is_kept_of_a_huge_output_is_bounded_and_keeps_both_ends(scenario) -> None:  # type: ignore[no-untyped-def]
+    expected = load_expected("huge_output")["output"]
+    project: Path = scenario("huge_output")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--workers", "2", "--json", "result.json"],
+                            cwd=project, env={**env, "FRAME_DUMP_BYTES": str(HUGE)}, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = peak_rss_of(proc)
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 1, stderr
+    assert json.loads((project / "result.json").read_text())["summary"]["fail"] == 1
+    disk = sum(path.stat().st_size for path in (project / ".wsdoctor").rglob("*") if path.is_file())
+    print(f"disk {disk} bytes, wsdoctor peak RSS {peak} bytes")
+    assert disk < MAX_DISK and 0 < peak < MAX_RSS, (disk, peak)
+    kept = {}
+    for events in (project / ".wsdoctor").glob("runs/*/children/*/events.jsonl"):
+        for line in events.read_text().splitlines():
+            event = json.loads(line)
+            if event["event"] == "test" and event["test"]["nodeid"] in expected["tests"]:
+                stages = [event["test"][when] for when in ("setup", "call", "teardown") if when in event["test"]]
+                kept[event["test"]["nodeid"]] = "".join(s.get("stdout", "") + s.get("stderr", "") for s in stages)
+    assert sorted(kept) == sorted(expected["tests"])
+    for text in kept.values():
+        assert expected["head_marker"] in text and expected["tail_marker"] in text
+        assert re.search(r"\[\.\.\. wsdoctor dropped \d{8} characters here \.\.\.\]", text)

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from wsdoctor.child import protocol
+from wsdoctor.child.protocol import keep_ends
 from wsdoctor.paths import shown_path
 from wsdoctor.records import CollectedTest, Outcome, StateChange, TestResult, Versions
 from wsdoctor.text import first_line, last_line, raised_at
 
-MAX_LONGREPR = 20_000
+KEPT_AT_EACH_END = 10_000  # of a failure's text in the record: its head and its tail
 _OUTCOMES = {o.value: o for o in Outcome}
 
 
@@ -160,7 +161,7 @@ def test_result(entry: dict[str, Any]) -> TestResult:
         s for s in stages if s.get("longrepr")]
     message, longrepr = "", ""
     if failing:
-        longrepr = str(failing[0].get("longrepr", ""))[-MAX_LONGREPR:]
+        longrepr = keep_ends(str(failing[0].get("longrepr", "")), KEPT_AT_EACH_END)
         crash = failing[0].get("crash") or {}
         message = str(crash.get("message") or _skip_reason(longrepr) or last_line(longrepr))
     duration = sum(float(s.get("duration") or 0.0) for s in stages)

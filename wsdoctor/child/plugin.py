@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import pytest
 
-from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE, WORKER_EVENTS, WORKER_HANG
+from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE, WORKER_EVENTS, WORKER_HANG, keep_ends
 from wsdoctor.child.reaper import watch_parent
 
 
@@ -228,26 +228,45 @@ def _location(item: Any) -> dict[str, Any]:
             "lineno": lineno}
 
 
-def _fileloc(loc: Any) -> dict[str, Any]:
-    return {"path": loc.path, "lineno": loc.lineno, "message": loc.message}
+class TextBudget:
+    """What a child keeps of the text tests produce (captured output, failure reports, warnings):
+    each text its head and tail with a note of what was dropped between them, and once the child
+    has kept CHILD_BUDGET characters, much less of each. A test printing 200 MB then costs the
+    parent and the disk a few kilobytes; both ends survive, which is where a dump says what it is."""
+
+    FIELD = 16_000  # characters kept at each end of one text
+    SPENT_FIELD = 1_000  # ... once the child's budget is spent
+    CHILD_BUDGET = 8_000_000
+
+    def __init__(self) -> None:
+        self.kept = 0
+
+    def cut(self, text: str) -> str:
+        text = keep_ends(text, self.FIELD if self.kept < self.CHILD_BUDGET else self.SPENT_FIELD)
+        self.kept += len(text)
+        return text
 
 
-def _stage(report: Any) -> dict[str, Any]:
+def _fileloc(loc: Any, budget: TextBudget) -> dict[str, Any]:
+    return {"path": loc.path, "lineno": loc.lineno, "message": budget.cut(str(loc.message))}
+
+
+def _stage(report: Any, budget: TextBudget) -> dict[str, Any]:
     stage: dict[str, Any] = {"duration": report.duration, "outcome": report.outcome}
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
-        stage["crash"] = _fileloc(crash)
+        stage["crash"] = _fileloc(crash, budget)
         entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
-        stage["traceback"] = [_fileloc(e.reprfileloc) for e in entries
+        stage["traceback"] = [_fileloc(e.reprfileloc, budget) for e in entries
                               if getattr(e, "reprfileloc", None) is not None]
     for key, section in (("stdout", "stdout"), ("stderr", "stderr"), ("log", "log")):
         # This stage's own output: report.capstdout would repeat earlier stages' too.
         text = "".join(content for name, content in report.sections
                        if name == f"Captured {section} {report.when}")
         if text:
-            stage[key] = text
+            stage[key] = budget.cut(text)
     if report.longrepr:
-        stage["longrepr"] = report.longreprtext
+        stage["longrepr"] = budget.cut(report.longreprtext)
     return stage
 
 
@@ -283,6 +302,7 @@ class ChildRecorder:
         if distributed:  # the controller collects nothing: the workers keep the deadlines
             self.deadline.cancel()
         self.stopped: str | None = None  # why the session ended before its tests did
+        self.budget = TextBudget()
         self.thread_count = threading.active_count()
         self.thread_origins = {thread.ident: "" for thread in threading.enumerate()}  # ident: the test that started it
 
@@ -300,7 +320,7 @@ class ChildRecorder:
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
             entry = {"nodeid": report.nodeid, "outcome": report.outcome,
-                     "longrepr": str(report.longrepr), "result": []}
+                     "longrepr": self.budget.cut(str(report.longrepr)), "result": []}
             self.collectors.append(entry)
             self.emit("collect-error", nodeid=report.nodeid, longrepr=entry["longrepr"])
 
@@ -343,7 +363,7 @@ class ChildRecorder:
         if report.passed and not report.sections and not hasattr(report, "wasxfail"):
             entry[report.when] = {"duration": report.duration, "outcome": "passed"}
             return  # the common case, kept cheap: nothing to change in the outcome
-        entry[report.when] = _stage(report)
+        entry[report.when] = _stage(report, self.budget)
         # pytest's own categories (as pytest-json-report uses them): a failed call
         # followed by a teardown error is an "error", an xfail is "xfailed".
         category = self.config.hook.pytest_report_teststatus(report=report, config=self.config)[0]
@@ -369,7 +389,7 @@ class ChildRecorder:
     def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str,
                                 location: Any) -> None:
         self.warnings.append({
-            "message": str(warning_message.message),
+            "message": self.budget.cut(str(warning_message.message)),
             "category": warning_message.category.__name__, "when": when,
             "filename": warning_message.filename, "lineno": warning_message.lineno,
             "nodeid": nodeid})
@@ -382,7 +402,7 @@ class ChildRecorder:
 
     def _stop(self, why: str) -> None:
         if self.stopped is None and not self.events.closed:
-            self.stopped = why
+            self.stopped = self.budget.cut(why)
             self.emit("stopped", why=why)
 
     @pytest.hookimpl(hookwrapper=True)

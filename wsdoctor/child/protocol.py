@@ -1,4 +1,4 @@
-"""File names shared by the child plugin and the parent (stdlib only: shipped to the child).
+"""File names and text limits shared by the child plugin and the parent (stdlib only: shipped to the child).
 
 There is no protocol version to check: every run stages this very package for its children,
 so both sides always come from the same wsdoctor.
@@ -10,3 +10,10 @@ HANG_FILE = "hang.txt"
 # An xdist worker of a child that runs the suite distributed, as the project does (gw0, gw1, ...).
 WORKER_EVENTS = "events-{worker}.jsonl"
 WORKER_HANG = "hang-{worker}.txt"
+
+
+def keep_ends(text: str, end: int) -> str:
+    """``text`` with at most ``end`` characters at each end, and a note of what was dropped between."""
+    if len(text) <= 2 * end:
+        return text
+    return f"{text[:end]}\n[... wsdoctor dropped {len(text) - 2 * end} characters here ...]\n{text[-end:]}"

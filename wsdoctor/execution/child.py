@@ -28,6 +28,7 @@ from wsdoctor import child as child_package
 from wsdoctor.child import protocol, reaper
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
 from wsdoctor.codec import write_text
+from wsdoctor.execution.output import ChildStreams
 from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import AliveThread, ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
@@ -126,6 +127,7 @@ class LiveChild:
     directory: Path
     started: float  # time.monotonic() at its start
     mark: str  # in its environment and its descendants': what sweep() looks for
+    streams: ChildStreams  # its stdout and stderr, kept bounded
     temp: Path | None = None  # its own temp directory, removed when it ends
 
 
@@ -160,29 +162,35 @@ class ChildSupervisor:
         started = time.monotonic()
         mark = f"{RUN_TOKEN}/{next(_CHILD_NUMBERS)}"
         watched = watched_pipe_read_end()
-        with (directory / "stdout.txt").open("wb") as out, (directory / "stderr.txt").open("wb") as err:
-            proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp, mark, watched),
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                    start_new_session=True, pass_fds=(watched,))
+        proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp, mark, watched),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, pass_fds=(watched,))
+        assert proc.stdout is not None and proc.stderr is not None  # PIPE gives both
         with self._lock:
             self._live.add(proc)
-        return LiveChild(proc=proc, directory=directory, started=started, mark=mark, temp=temp)
+        return LiveChild(proc=proc, directory=directory, started=started, mark=mark,
+                         streams=ChildStreams(proc.stdout, proc.stderr, directory), temp=temp)
 
     def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
         tail = EventTail(child.directory / protocol.EVENTS_FILE)
         output = ChildOutput()
         try:
-            killed = self._watch(proc, tail, output)
+            killed = self._watch(child, tail, output)
         finally:
             _kill_group(proc)  # whatever the tests started in the child's group goes too
             reaper.sweep(child.mark)  # and what left the group (a setsid daemon)
             _reap(proc)  # also when Ctrl-C lands here: a child never waited for stays a zombie
-            with self._lock:
-                self._live.discard(proc)
-            if child.temp is not None:
-                shutil.rmtree(child.temp, ignore_errors=True)
+            self._release(child)
         return self.result(child, output, killed, tail)
+
+    def _release(self, child: LiveChild) -> None:
+        """An ended child's place: no longer live, its output saved, its temp directory gone."""
+        with self._lock:
+            self._live.discard(child.proc)
+        child.streams.save()
+        if child.temp is not None:
+            shutil.rmtree(child.temp, ignore_errors=True)
 
     def result(self, child: LiveChild, output: ChildOutput, killed: bool,
                tail: EventTail | None = None) -> tuple[ChildProcess, ChildOutput]:
@@ -202,9 +210,9 @@ class ChildSupervisor:
     def cancel(self, child: LiveChild) -> None:
         """End a started child whose run is not wanted (it is started again later)."""
         _kill_group(child.proc)
+        reaper.sweep(child.mark)
         _reap(child.proc)
-        with self._lock:
-            self._live.discard(child.proc)
+        self._release(child)
 
     def kill_all(self) -> None:
         self.stopping.set()
@@ -261,11 +269,12 @@ class ChildSupervisor:
         env[reaper.PARENT_FD_VARIABLE] = str(watched)
         return env
 
-    def _watch(self, proc: subprocess.Popen[bytes], tail: EventTail, output: ChildOutput) -> bool:
-        """Wait for the child, reporting progress; True if we had to kill it."""
+    def _watch(self, child: LiveChild, tail: EventTail, output: ChildOutput) -> bool:
+        """Wait for the child, draining its output and reporting progress; True if we had to kill it."""
+        proc = child.proc
         last_event = time.monotonic()
         with _ExitWaiter(proc) as waiter:
-            while not waiter.exited(POLL_INTERVAL):
+            while not waiter.exited(POLL_INTERVAL, child.streams):
                 if self._drain(tail, output):
                     last_event = time.monotonic()
                 if self.stopping.is_set() or self._silent_too_long(output, last_event):
@@ -313,15 +322,13 @@ class _ExitWaiter:
         if self.pidfd is not None:
             os.close(self.pidfd)
 
-    def exited(self, timeout: float) -> bool:
-        if self.pidfd is not None:
-            select.select([self.pidfd], [], [], timeout)
-            return self.proc.poll() is not None
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+    def exited(self, timeout: float, streams: ChildStreams) -> bool:
+        """Whether the child exited, waiting at most ``timeout``; what it writes meanwhile is drained
+        (a child blocked on a full pipe would never exit)."""
+        waited = [self.pidfd] if self.pidfd is not None else []
+        readable, _, _ = select.select([*waited, *streams.open_fds()], [], [], timeout)
+        streams.drain(readable)
+        return self.proc.poll() is not None
 
 
 def _status(output: ChildOutput, killed: bool, interrupted: bool) -> ChildStatus:

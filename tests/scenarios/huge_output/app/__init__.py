@@ -1,0 +1,1 @@
+"""WebSocket frame parsing, with a hex dump for debugging."""

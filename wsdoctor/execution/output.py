@@ -1,0 +1,90 @@
+"""A child's standard output and error, kept bounded: the head and the tail, and what was dropped.
+
+The child writes into pipes that the watch loop drains as it waits; a test that prints 200 MB
+(or a pytest that prints a failing test's 200 MB of captured output in its summary) costs
+wsdoctor 2 x (HEAD + TAIL) bytes of memory and of disk, and the ends, where a dump says what it
+is and where pytest prints its summary, survive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import IO
+
+HEAD = 256_000  # bytes kept from the start of each stream
+TAIL = 256_000  # ... and from its end
+READ_SIZE = 65_536
+
+
+class CappedStream:
+    """One pipe of a child, drained into a head and a tail, written to a file when the child ends."""
+
+    def __init__(self, pipe: IO[bytes], path: Path) -> None:
+        self.pipe: IO[bytes] | None = pipe
+        self.fd = pipe.fileno()
+        os.set_blocking(self.fd, False)
+        self.path = path
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+
+    def drain(self) -> None:
+        """Read what is there now, without waiting (end of file closes the pipe)."""
+        while self.pipe is not None:
+            try:
+                data = os.read(self.fd, READ_SIZE)
+            except BlockingIOError:
+                return
+            if not data:
+                self.close()
+                return
+            self.keep(data)
+
+    def keep(self, data: bytes) -> None:
+        room = HEAD - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        self.tail += data
+        if len(self.tail) > TAIL:
+            self.dropped += len(self.tail) - TAIL
+            del self.tail[: len(self.tail) - TAIL]
+
+    def close(self) -> None:
+        if self.pipe is not None:
+            with contextlib.suppress(OSError):
+                self.pipe.close()
+            self.pipe = None
+
+    def save(self) -> None:
+        """The head, a note of what was dropped, the tail (a grandchild may still hold the pipe: what it
+        writes from now on is not waited for)."""
+        self.drain()
+        self.close()
+        note = f"\n[... wsdoctor dropped {self.dropped} bytes here ...]\n".encode() if self.dropped else b""
+        self.path.write_bytes(bytes(self.head) + note + bytes(self.tail))
+
+
+class ChildStreams:
+    """A child's stdout and stderr."""
+
+    def __init__(self, stdout: IO[bytes], stderr: IO[bytes], directory: Path) -> None:
+        self.streams = (CappedStream(stdout, directory / "stdout.txt"), CappedStream(stderr, directory / "stderr.txt"))
+
+    def open_fds(self) -> list[int]:
+        return [stream.fd for stream in self.streams if stream.pipe is not None]
+
+    def drain(self, readable: list[int]) -> None:
+        for stream in self.streams:
+            if stream.fd in readable:
+                stream.drain()
+
+    def save(self) -> None:
+        for stream in self.streams:
+            try:
+                stream.save()
+            except OSError as error:
+                error.filename = error.filename or str(stream.path)
+                raise
