@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -63,6 +64,18 @@ def expected_variants(name: str) -> list[dict[str, Any]]:
     """The suite's expected document, then each of its variants (more runs of the same suite)."""
     expected = load_expected(name)
     return [expected, *(expected.get("variants") or [])]
+
+
+def scenario_env(expected: dict[str, Any]) -> dict[str, str]:
+    """A scenario's `env`, with {FREE_PORT} a port free on 127.0.0.1 now (fixed within the run)."""
+    env = {}
+    for name, value in (expected.get("env") or {}).items():
+        if "{FREE_PORT}" in str(value):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                value = str(value).replace("{FREE_PORT}", str(probe.getsockname()[1]))
+        env[name] = str(value)
+    return env
 
 
 def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Completed:

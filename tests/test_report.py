@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor
+from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor, scenario_env
 
 pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
 
@@ -20,10 +20,10 @@ WITH_SIGNATURES = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected
                    for n, expected in enumerate(expected_variants(p.parent.name)) if "signatures" in expected]
 
 
-def report_json(project: Path, *run_args: str) -> dict[str, Any]:
-    ran = run_wsdoctor(project, "run", "--bisect", "--workers", "2", *run_args)
+def report_json(project: Path, *run_args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    ran = run_wsdoctor(project, "run", "--bisect", "--workers", "2", *run_args, env=env)
     assert ran.exit_code in (0, 1), ran.stderr
-    done = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json")
+    done = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
     assert done.exit_code == 0, done.stderr
     document: dict[str, Any] = json.loads((project / "report.json").read_text())
     return document
@@ -32,7 +32,7 @@ def report_json(project: Path, *run_args: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("name", "variant"), WITH_SIGNATURES, ids=lambda v: str(v))
 def test_each_scenario_gets_the_playbooks_it_lists(name: str, variant: int, scenario) -> None:  # type: ignore[no-untyped-def]
     expected = expected_variants(name)[variant]
-    document = report_json(scenario(name), *expected.get("run_args", []))
+    document = report_json(scenario(name), *expected.get("run_args", []), env=scenario_env(expected))
     insights = document["insights"]
     found = {i["playbook"] for i in insights if i["playbook"]}  # null: no playbook knows it
     assert set(expected["signatures"]) <= found, insights

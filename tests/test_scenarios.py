@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-from importlib import metadata
 import time
+from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from tests.conftest import SCENARIOS, expected_variants, run_wsdoctor
+from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor, scenario_env
 
 # Every suite, and every variant of it (more runs of the same suite with other arguments).
 VERDICT_SCENARIOS = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected.yaml"))
@@ -41,18 +39,6 @@ def expected_verdict(value: str | list[str] | dict[str, str]) -> set[str]:
     matches = [verdict for spec, verdict in value.items() if version_matches(spec, version)]
     assert len(matches) == 1, f"version guards {value} must pick one verdict for {version}"
     return {matches[0]}
-
-
-def scenario_env(expected: dict[str, Any]) -> dict[str, str]:
-    """The suite's `env`, with {FREE_PORT} a port free on 127.0.0.1 now (fixed within the run)."""
-    env = {}
-    for name, value in (expected.get("env") or {}).items():
-        if "{FREE_PORT}" in str(value):
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                value = str(value).replace("{FREE_PORT}", str(probe.getsockname()[1]))
-        env[name] = str(value)
-    return env
 
 
 def skip_without_required_packages(expected: dict[str, object]) -> None:

@@ -234,7 +234,7 @@ def _read_worker(directory: Path, events: Path, output: ChildOutput, cwd: Path) 
     if dump.strip() and unfinished:  # faulthandler ended the worker in this test: xdist says "crashed"
         nodeid = unfinished[-1]
         output.results[nodeid] = TestResult(nodeid=nodeid, outcome=Outcome.HANG, message=first_line(dump),
-                                            longrepr=dump[-MAX_LONGREPR:])
+                                            longrepr=keep_ends(dump, KEPT_AT_EACH_END))
 
 
 def _attach_changes(output: ChildOutput, nodeid: str, changes: tuple[StateChange, ...]) -> None:

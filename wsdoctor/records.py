@@ -49,9 +49,15 @@ class Outcome(str, enum.Enum):
     def is_good(self) -> bool:
         return self in _GOOD_OUTCOMES
 
+    @property
+    def went_wrong(self) -> bool:
+        """Failed, errored, hung or crashed its process."""
+        return self in _WRONG_OUTCOMES
+
 
 # Sets, not tuples built at every call: the verdicts ask these for every test of every run.
 _BAD_OUTCOMES = frozenset({Outcome.FAILED, Outcome.ERROR})
+_WRONG_OUTCOMES = frozenset({Outcome.FAILED, Outcome.ERROR, Outcome.HANG, Outcome.CRASH})
 _GOOD_OUTCOMES = frozenset({Outcome.PASSED, Outcome.SKIPPED, Outcome.XFAILED, Outcome.XPASSED})
 
 
@@ -242,6 +248,8 @@ class ChildProcess:
     stderr_tail: str = ""
     notes: tuple[str, ...] = ()  # what wsdoctor could not read of what the child left
     threads_alive: tuple[AliveThread, ...] = ()  # when it LINGERED: the threads that kept it alive
+    began: float = 0.0  # time.time() at its start and its end: which children ran at the same time
+    ended: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +284,7 @@ class Observation:
     outcome: Outcome
     message: str = ""
     history: str = ""
+    concurrent: bool = False  # its child ran while other children of the run ran: it may have been disturbed
 
 
 @dataclass(frozen=True, slots=True)

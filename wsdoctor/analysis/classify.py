@@ -17,6 +17,26 @@ Decision = tuple[RunVerdict, str]
 
 
 def classify(observations: Sequence[Observation]) -> Decision:
+    kept, set_aside = _without_disturbed(observations)
+    verdict, reason = _decide(kept)
+    if set_aside:
+        reason += (f"; set aside: {len(set_aside)} failure(s) seen while other children ran, which did not come "
+                   "back when run again alone in the machine")
+    return verdict, reason
+
+
+def _without_disturbed(observations: Sequence[Observation]) -> tuple[list[Observation], list[Observation]]:
+    """A run that went wrong while other children ran counts only if the same run (same history) went
+    wrong again alone in the machine; when it passed there, the concurrent failure is set aside."""
+    passed_alone = {o.history for o in observations if not o.concurrent and o.outcome.is_good}
+    wrong_alone = {o.history for o in observations if not o.concurrent and o.outcome.went_wrong}
+    aside = [o for o in observations if o.concurrent and o.outcome.went_wrong
+             and o.history in passed_alone and o.history not in wrong_alone]
+    aside_ids = {id(o) for o in aside}
+    return [o for o in observations if id(o) not in aside_ids], aside
+
+
+def _decide(observations: Sequence[Observation]) -> Decision:
     seen = [s for s in observations if s.outcome is not Outcome.NOT_RUN]
     outcomes = [s.outcome for s in seen]
     if not seen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from wsdoctor.records import Context, Observation, Outcome, PlanResult
 
@@ -31,20 +31,23 @@ def _add_histories(keys: dict[str, str], result: PlanResult, started: Sequence[s
         keys.setdefault(nodeid, digest.hexdigest()[:12])
 
 
-def observations_in(result: PlanResult) -> dict[str, Observation]:
-    """Each test of one plan, with the history of the child that actually ran it (a test that did not
-    run is observed too: its message says why)."""
+def observations_in(result: PlanResult, concurrent: Container[str] = ()) -> dict[str, Observation]:
+    """Each test of one plan, with the history of the child that actually ran it and whether other
+    children ran at the same time (a test that did not run is observed too: its message says why)."""
     keys = histories(result)
     plan = result.plan
+    beside_others = {nodeid for child in result.children if child.artifacts in concurrent for nodeid in child.started}
     return {test.nodeid: Observation(plan=plan.label, context=plan.context, outcome=test.outcome,
-                                     message=test.message, history=keys.get(test.nodeid, test.nodeid))
+                                     message=test.message, history=keys.get(test.nodeid, test.nodeid),
+                                     concurrent=test.nodeid in beside_others)
             for test in result.results}
 
 
-def observations_by_test(results: Sequence[PlanResult]) -> dict[str, list[Observation]]:
+def observations_by_test(results: Sequence[PlanResult],
+                         concurrent: Container[str] = ()) -> dict[str, list[Observation]]:
     by_test: dict[str, list[Observation]] = {}
     for result in results:
-        for nodeid, observation in observations_in(result).items():
+        for nodeid, observation in observations_in(result, concurrent).items():
             by_test.setdefault(nodeid, []).append(observation)
     return by_test
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wsdoctor.analysis.classify import classify
+from wsdoctor.analysis.contention import concurrent_children
 from wsdoctor.analysis.observations import observations_by_test, outcomes_by_test
 from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import (
@@ -77,7 +78,7 @@ def needs_confirmation(plan_results: Sequence[PlanResult]) -> set[str]:
 
 def all_verdicts(collection: Collection, plan_results: Sequence[PlanResult], options: RunOptions,
                  style: CommandStyle) -> tuple[TestVerdict, ...]:
-    by_test = observations_by_test(plan_results)
+    by_test = observations_by_test(plan_results, concurrent_children(plan_results))
     verdicts = [_collection_verdict(error, collection, options, style) for error in collection.errors]
     for test in collection.tests:
         found = by_test.get(test.nodeid, [])

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from wsdoctor import __version__
+from wsdoctor.analysis.contention import solo_plans
 from wsdoctor.analysis.verdicts import SERIAL, CommandStyle, all_verdicts, needs_confirmation, order_files
 from wsdoctor.analysis.victims import can_explain_others, explained, shared_cause_plan
 from wsdoctor.childio import ChildOutput
@@ -134,6 +135,9 @@ class RunSession:
         self._phase("second look at tests that did not pass", second_look_plans(collection, self.plan_results))
         self._phase("confirming failing orders",
                     confirmation_plans(self.plan_results, needs_confirmation(self.plan_results)))
+        # Last, and one child at a time: what went wrong while other children ran, run again alone.
+        self._phase("running again, alone in the machine, what failed beside other children",
+                    solo_plans(self.plan_results), workers=1)
         self._write_orders()
         verdicts = all_verdicts(collection, self.plan_results, self.request.options, self._command_style())
         self.record = dataclasses.replace(self.record, verdicts=verdicts)
@@ -207,12 +211,12 @@ class RunSession:
         self.record = dataclasses.replace(self.record, collection=collection,
                                           versions=versions or self.record.versions)
 
-    def _phase(self, title: str, plans: Sequence[Plan]) -> None:
+    def _phase(self, title: str, plans: Sequence[Plan], workers: int | None = None) -> None:
         if not plans:
             return
         self._save()  # what is known so far, before children that may run long
         with self.ui.phase(title, sum(len(p.test_ids) for p in plans)), self._keeping_interrupted_runs():
-            self.plan_results += self.executor.run_plans(plans)
+            self.plan_results += self.executor.run_plans(plans, workers)
         self._put_back_files()
         self._save()
 

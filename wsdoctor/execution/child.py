@@ -128,6 +128,7 @@ class LiveChild:
     started: float  # time.monotonic() at its start
     mark: str  # in its environment and its descendants': what sweep() looks for
     streams: ChildStreams  # its stdout and stderr, kept bounded
+    began: float  # time.time() at its start
     temp: Path | None = None  # its own temp directory, removed when it ends
 
 
@@ -169,7 +170,7 @@ class ChildSupervisor:
         with self._lock:
             self._live.add(proc)
         return LiveChild(proc=proc, directory=directory, started=started, mark=mark,
-                         streams=ChildStreams(proc.stdout, proc.stderr, directory), temp=temp)
+                         streams=ChildStreams(proc.stdout, proc.stderr, directory), began=time.time(), temp=temp)
 
     def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
@@ -204,7 +205,8 @@ class ChildSupervisor:
                        seconds=round(time.monotonic() - child.started, 3), artifacts=str(directory),
                        started=tuple(output.started), hang_dump=output.hang_dump,
                        stderr_tail=_tail(directory / "stderr.txt"), notes=tuple(output.notes),
-                       threads_alive=_threads_alive(output) if status is ChildStatus.LINGERED else ())
+                       threads_alive=_threads_alive(output) if status is ChildStatus.LINGERED else (),
+                       began=child.began, ended=time.time())
         return run, output
 
     def cancel(self, child: LiveChild) -> None:

@@ -62,8 +62,9 @@ class Executor:
             extra += ("-p", "randomly", f"--randomly-seed={randomly_seed}")
         return self.supervisor.run(label, tuple(collect_args), None, extra)
 
-    def run_plans(self, plans: Iterable[Plan]) -> list[PlanResult]:
-        pool = ThreadPoolExecutor(max_workers=self.workers)
+    def run_plans(self, plans: Iterable[Plan], workers: int | None = None) -> list[PlanResult]:
+        """Each plan in children of its own, ``workers`` (default: the executor's) at a time."""
+        pool = ThreadPoolExecutor(max_workers=workers or self.workers)
         futures = []
         try:
             futures = [pool.submit(self.run_plan, plan) for plan in plans]

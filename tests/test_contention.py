@@ -1,0 +1,79 @@
+"""wsdoctor must not cause the failures it reports: children that ran side by side, their failures
+re-run alone in the machine, and the ones that did not come back set aside."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from wsdoctor.analysis.classify import classify
+from wsdoctor.analysis.contention import SOLO, concurrent_children, solo_plans
+from wsdoctor.analysis.observations import observations_by_test
+from wsdoctor.records import (
+    ChildProcess,
+    ChildStatus,
+    Context,
+    Observation,
+    Outcome,
+    Plan,
+    PlanResult,
+    TestResult,
+    Verdict,
+)
+
+A, B, C = "tests/test_chat.py::test_a", "tests/test_chat.py::test_b", "tests/test_metrics.py::test_c"
+
+
+def ran(label: str, context: Context, outcomes: dict[str, Outcome], began: float, ended: float,
+        collect_args: tuple[str, ...] = ("tests",)) -> PlanResult:
+    child = ChildProcess(ChildStatus.COMPLETED, 1, ended - began, f"/r/children/{label}", tuple(outcomes),
+                         began=began, ended=ended)
+    return PlanResult(plan=Plan(label, context, collect_args, tuple(outcomes)), children=(child,),
+                      results=tuple(TestResult(nodeid, outcome) for nodeid, outcome in outcomes.items()))
+
+
+SUITE = ran("suite", Context.SUITE, {A: Outcome.ERROR, B: Outcome.PASSED, C: Outcome.PASSED}, 0.0, 2.0)
+CHAT = ran("file tests/test_chat.py", Context.FILE, {A: Outcome.PASSED, B: Outcome.PASSED}, 1.0, 3.0,
+           ("tests/test_chat.py",))
+METRICS = ran("file tests/test_metrics.py", Context.FILE, {C: Outcome.HANG}, 1.5, 4.0, ("tests/test_metrics.py",))
+LATER = ran("alone " + A, Context.ALONE, {A: Outcome.PASSED}, 5.0, 6.0, ("tests/test_chat.py",))
+
+
+def test_children_whose_lifetimes_overlap_are_concurrent() -> None:
+    assert concurrent_children([SUITE, CHAT, METRICS, LATER]) == {
+        "/r/children/suite", "/r/children/file tests/test_chat.py", "/r/children/file tests/test_metrics.py"}
+    assert concurrent_children([SUITE, LATER]) == frozenset()
+    assert concurrent_children([dataclasses.replace(SUITE, children=(dataclasses.replace(
+        SUITE.children[0], began=0.0, ended=0.0),)), CHAT]) == frozenset()  # records from before: nothing known
+
+
+def test_what_went_wrong_beside_other_children_is_run_again_alone_once() -> None:
+    plans = solo_plans([SUITE, CHAT, METRICS, LATER])
+    assert [(p.label, p.context, p.collect_args, p.test_ids) for p in plans] == [
+        ("suite" + SOLO, Context.SUITE, ("tests",), (A,)),  # the suite order up to the test that went wrong
+        ("file tests/test_metrics.py" + SOLO, Context.FILE, ("tests/test_metrics.py",), (C,))]
+    solo = [ran(plan.label, plan.context, {nodeid: Outcome.PASSED for nodeid in plan.test_ids}, 7.0 + i, 7.5 + i,
+                plan.collect_args) for i, plan in enumerate(plans)]
+    assert solo_plans([SUITE, CHAT, METRICS, LATER, *solo]) == []  # each run once
+
+
+def seen(plan: str, outcome: Outcome, history: str, concurrent: bool) -> Observation:
+    return Observation(plan=plan, context=Context.FILE, outcome=outcome, history=history, concurrent=concurrent)
+
+
+def test_a_concurrent_failure_counts_only_if_it_comes_back_alone_in_the_machine() -> None:
+    disturbed = [seen("file x", Outcome.ERROR, "h", True), seen("file x #2", Outcome.ERROR, "h", True),
+                 seen("file x" + SOLO, Outcome.PASSED, "h", False)]
+    verdict, reason = classify(disturbed)
+    assert verdict is Verdict.PASS
+    assert reason.endswith("set aside: 2 failure(s) seen while other children ran, which did not come back when "
+                           "run again alone in the machine")
+    confirmed = [*disturbed[:2], seen("file x" + SOLO, Outcome.ERROR, "h", False)]
+    assert classify(confirmed)[0] is Verdict.FAIL
+    never_checked = disturbed[:2]  # no solo run: nothing says it was the neighbours
+    assert classify(never_checked)[0] is Verdict.FAIL
+
+
+def test_observations_know_whether_their_child_ran_beside_others() -> None:
+    found = observations_by_test([SUITE, CHAT, LATER], concurrent_children([SUITE, CHAT, LATER]))
+    assert [(o.plan, o.concurrent) for o in found[A]] == [("suite", True), ("file tests/test_chat.py", True),
+                                                          ("alone " + A, False)]
