@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from rich.console import Console
-
 from wsdoctor.childio import read_child_dir
-from wsdoctor.records import (
-    ChildProcess,
-    ChildStatus,
-    Context,
-    Outcome,
-    Plan,
-    PlanResult,
-    RecordStatus,
-    RunOptions,
-    RunRecord,
-)
-from wsdoctor.render.terminal import render_run
+from wsdoctor.records import Outcome
 
 A, B = "tests/test_a.py::test_one", "tests/test_a.py::test_two"
 
@@ -54,16 +40,3 @@ def test_an_unreadable_report_is_noted_and_the_events_are_used(tmp_path: Path) -
     output = read_child_dir(tmp_path, tmp_path)
     assert list(output.results) == [A]
     assert output.notes[0].startswith("report.json could not be read (JSONDecodeError")
-
-
-def test_the_notes_are_shown_as_warnings_with_the_run() -> None:
-    child = ChildProcess(ChildStatus.COMPLETED, 0, 0.1, "/p/.wsdoctor/runs/r/children/0001-suite", (),
-                         notes=("skipped 1 line(s) of events.jsonl that are not events, the first 'garbage'",))
-    plan = Plan(label="suite", context=Context.SUITE, collect_args=(), test_ids=())
-    record = RunRecord(id="r", wsdoctor_version="0", cwd="/p", status=RecordStatus.COMPLETE,
-                       options=RunOptions(paths=(), pytest_args=(), python="python"),
-                       plan_results=(PlanResult(plan=plan, results=(), children=(child,)),))
-    shown = io.StringIO()
-    render_run(record, Console(file=shown, width=200), "run.json")
-    assert ("warning: child 0001-suite: skipped 1 line(s) of events.jsonl that are not events, the first 'garbage'"
-            in shown.getvalue())

@@ -260,3 +260,14 @@ def test_a_file_whose_import_hung_is_a_hang_with_where_it_was_blocked() -> None:
     assert hang.detail == "blocked in load_model (/p/app/warmup.py:18)"
     assert hang.reason.startswith("collecting it did not finish within the collection deadline: its 2 test(s)")
     assert hang.reproduce == ("python -m pytest -p no:randomly -m 'not slow' --collect-only -q tests/test_slow.py",)
+
+
+def test_the_notes_are_shown_as_warnings_with_the_run() -> None:
+    child = ChildProcess(ChildStatus.COMPLETED, 0, 0.1, "/p/.wsdoctor/runs/r/children/0001-suite", (),
+                         notes=("skipped 1 line(s) of events.jsonl that are not events, the first 'garbage'",))
+    plan = Plan(label="suite", context=Context.SUITE, collect_args=(), test_ids=())
+    record = RunRecord(id="r", wsdoctor_version="0", cwd="/p", status=RecordStatus.COMPLETE,
+                       options=RunOptions(paths=(), pytest_args=(), python="python"),
+                       plan_results=(PlanResult(plan=plan, results=(), children=(child,)),))
+    assert ("warning: child 0001-suite: skipped 1 line(s) of events.jsonl that are not events, the first 'garbage'"
+            in printed(render_run, record))

@@ -16,71 +16,47 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from wsdoctor import records as r
 from wsdoctor.analysis.insights import insights_for
 from wsdoctor.codec import dump_json
 from wsdoctor.commands.report import load_playbooks
 from wsdoctor.evidence import from_bisect, from_run
 from wsdoctor.exits import UsageError
-from wsdoctor.records import (
-    BisectOptions,
-    BisectRecord,
-    BisectResult,
-    ChildProcess,
-    ChildStatus,
-    CollectedTest,
-    Collection,
-    CollectionError,
-    Confidence,
-    Context,
-    Observation,
-    Outcome,
-    Plan,
-    PlanResult,
-    RecordStatus,
-    RunOptions,
-    RunRecord,
-    Scope,
-    StateChange,
-    TestResult,
-    TestVerdict,
-    Verdict,
-    Versions,
-)
 from wsdoctor.render.report import json_text
 from wsdoctor.render.terminal import render_run
 from wsdoctor.store import load_record
 
 A, B = "tests/test_a.py::test_sets_flag", "tests/test_b.py::test_flag_clean"
-FLAG = StateChange(kind="module-attr", name="app.FLAGS", before="{}", after="{'beta': True}", by=A)
-COLLECTION = Collection(rootdir="/p", inifile="/p/pytest.ini",
-                        tests=(CollectedTest(A, "tests/test_a.py", 1), CollectedTest(B, "tests/test_b.py", 3)),
-                        errors=(CollectionError("tests/test_c.py", "E   ImportError", False, 2),))
-VERSIONS = Versions(python="3.11.7", pytest="9.2.0", platform="Linux", executable="/usr/bin/python3",
+FLAG = r.StateChange(kind="module-attr", name="app.FLAGS", before="{}", after="{'beta': True}", by=A)
+COLLECTION = r.Collection(rootdir="/p", inifile="/p/pytest.ini",
+                        tests=(r.CollectedTest(A, "tests/test_a.py", 1), r.CollectedTest(B, "tests/test_b.py", 3)),
+                        errors=(r.CollectionError("tests/test_c.py", "E   ImportError", False, 2),))
+VERSIONS = r.Versions(python="3.11.7", pytest="9.2.0", platform="Linux", executable="/usr/bin/python3",
                     plugins=("anyio-4.10.0",), packages=(("anyio", "4.10.0"),))
-SUITE = PlanResult(
-    plan=Plan(label="suite", context=Context.SUITE, collect_args=("tests",), test_ids=(A, B), state_probes=True),
-    results=(TestResult(A, Outcome.PASSED, 0.1, state_changes=(FLAG,)),
-             TestResult(B, Outcome.FAILED, 0.2, "assert True is False", "E   assert True is False",
+SUITE = r.PlanResult(
+    plan=r.Plan(label="suite", context=r.Context.SUITE, collect_args=("tests",), test_ids=(A, B), state_probes=True),
+    results=(r.TestResult(A, r.Outcome.PASSED, 0.1, state_changes=(FLAG,)),
+             r.TestResult(B, r.Outcome.FAILED, 0.2, "assert True is False", "E   assert True is False",
                         warnings=("UserWarning: careful",))),
-    children=(ChildProcess(ChildStatus.COMPLETED, 1, 0.5, "/p/.wsdoctor/runs/r/children/0001-suite", (A, B)),),
+    children=(r.ChildProcess(r.ChildStatus.COMPLETED, 1, 0.5, "/p/.wsdoctor/runs/r/children/0001-suite", (A, B)),),
     collect_errors=("tests/test_c.py",), missing=(), import_changes=(FLAG,))
-BISECTED = BisectResult(victim=B, verdict=Verdict.ORDER_DEPENDENT, summary=f"{B} fails after {A}", polluters=(A,),
-                        scope=Scope.TEST, leaked_state=(FLAG,), confidence=Confidence.HIGH, confidence_detail="2 of 2",
-                        trials=3, seconds=1.5, reproduce=("python -m pytest  # fails",), steps=("suspect: yes",),
-                        failure=SUITE.results[1])
-RUN = RunRecord(
-    id="20260101-000000-aaaa", wsdoctor_version="0.1.0", cwd="/p", status=RecordStatus.COMPLETE, created=1.0,
-    options=RunOptions(paths=("tests",), pytest_args=("-q",), python="python", shuffle=3, workers=2),
+BISECTED = r.BisectResult(victim=B, verdict=r.Verdict.ORDER_DEPENDENT, summary=f"{B} fails after {A}",
+                          polluters=(A,), scope=r.Scope.TEST, leaked_state=(FLAG,), confidence=r.Confidence.HIGH,
+                          confidence_detail="2 of 2", trials=3, seconds=1.5, reproduce=("python -m pytest  # fails",),
+                          steps=("suspect: yes",), failure=SUITE.results[1])
+RUN = r.RunRecord(
+    id="20260101-000000-aaaa", wsdoctor_version="0.1.0", cwd="/p", status=r.RecordStatus.COMPLETE, created=1.0,
+    options=r.RunOptions(paths=("tests",), pytest_args=("-q",), python="python", shuffle=3, workers=2),
     versions=VERSIONS, collection=COLLECTION, plan_results=(SUITE,), seconds=2.0, children_started=1,
-    verdicts=(TestVerdict(A, Verdict.PASS, "passed in every run"),
-              TestVerdict(B, Verdict.ORDER_DEPENDENT, "fails in the suite order",
-                          observations=(Observation("suite", Context.SUITE, Outcome.FAILED, "assert", "abc"),
-                                        Observation("alone", Context.ALONE, Outcome.PASSED, "", "def")),
+    verdicts=(r.TestVerdict(A, r.Verdict.PASS, "passed in every run"),
+              r.TestVerdict(B, r.Verdict.ORDER_DEPENDENT, "fails in the suite order",
+                          observations=(r.Observation("suite", r.Context.SUITE, r.Outcome.FAILED, "assert", "abc"),
+                                        r.Observation("alone", r.Context.ALONE, r.Outcome.PASSED, "", "def")),
                           reproduce=("python -m pytest  # fails",), detail="")),
     bisects=(BISECTED,))
-BISECT = BisectRecord(id="20260101-000001-bbbb", wsdoctor_version="0.1.0", cwd="/p", created=2.0,
-                      options=BisectOptions(victim=B, paths=("tests",), from_run=None, order_file="o.txt"),
-                      status=RecordStatus.COMPLETE, collection=COLLECTION, versions=VERSIONS, result=BISECTED)
+BISECT = r.BisectRecord(id="20260101-000001-bbbb", wsdoctor_version="0.1.0", cwd="/p", created=2.0,
+                      options=r.BisectOptions(victim=B, paths=("tests",), from_run=None, order_file="o.txt"),
+                      status=r.RecordStatus.COMPLETE, collection=COLLECTION, versions=VERSIONS, result=BISECTED)
 WRONG_TYPES: dict[type, list[Any]] = {
     str: [5, None, ["x"]], int: ["x", None, 1.5], float: ["x", None], bool: ["x", None, 0],
     list: ["x", {}, None], dict: ["x", [], None], type(None): [{}, ["x"]]}
@@ -155,7 +131,7 @@ def test_a_record_of_the_wrong_shape_is_refused_or_read_whole(file_name: str, na
     except UsageError as refused:
         assert_names_the_file(str(refused), directory)
         return
-    if isinstance(record, RunRecord):
+    if isinstance(record, r.RunRecord):
         render_run(record, Console(file=io.StringIO(), width=200), "run.json")
         evidence = from_run(record, [])
     else:
