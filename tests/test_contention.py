@@ -77,3 +77,18 @@ def test_observations_know_whether_their_child_ran_beside_others() -> None:
     found = observations_by_test([SUITE, CHAT, LATER], concurrent_children([SUITE, CHAT, LATER]))
     assert [(o.plan, o.concurrent) for o in found[A]] == [("suite", True), ("file tests/test_chat.py", True),
                                                           ("alone " + A, False)]
+
+
+def test_a_failure_is_rechecked_on_its_smallest_run_first_and_on_the_others_only_if_it_did_not_come_back() -> None:
+    in_file = ran("file tests/test_chat.py", Context.FILE, {A: Outcome.FAILED, B: Outcome.PASSED}, 0.0, 2.0,
+                  ("tests/test_chat.py",))
+    alone = ran("alone " + A, Context.ALONE, {A: Outcome.FAILED}, 1.0, 3.0, ("tests/test_chat.py",))
+    [first] = solo_plans([in_file, alone])
+    assert (first.context, first.test_ids) == (Context.ALONE, (A,))
+
+    def solo(outcome: Outcome) -> PlanResult:
+        return ran(first.label, Context.ALONE, {A: outcome}, 4.0, 5.0, ("tests/test_chat.py",))
+
+    assert solo_plans([in_file, alone, solo(Outcome.FAILED)]) == []  # it fails alone in the machine too: its own
+    [then] = solo_plans([in_file, alone, solo(Outcome.PASSED)])  # it did not come back: the file run is made too
+    assert (then.label, then.context, then.test_ids) == ("file tests/test_chat.py" + SOLO, Context.FILE, (A, B))

@@ -38,22 +38,52 @@ def child_of(result: PlanResult, nodeid: str) -> ChildProcess | None:
 
 
 def solo_plans(plan_results: Sequence[PlanResult]) -> list[Plan]:
-    """One re-run, alone in the machine, of every run in which a test did not pass while other
-    children ran: a suite order up to the last such test, a file or a test alone as it was.
-    Runs already made alone in the machine are not made again."""
+    """Runs to make again, alone in the machine, for the tests that went wrong beside other children.
+
+    A test is re-checked on its smallest such run first (alone, else its file, else the suite order
+    up to it). When that comes back, the failure is the test's own and the rest of its concurrent
+    runs stand; when it does not, every other run it went wrong in beside others is made again too
+    (the next call plans those). Called until it plans nothing: each run is made alone once.
+    """
     concurrent = concurrent_children(plan_results)
-    solo_keys = {result.plan.key for result in plan_results
+    solo_runs = {result.plan.key: result for result in plan_results
                  if result.children and not any(child.artifacts in concurrent for child in result.children)}
-    plans: dict[tuple[tuple[str, ...], tuple[str, ...]], Plan] = {}
+    disturbed: dict[str, list[Plan]] = {}  # test -> the solo plan of each run it went wrong in beside others
+    confirmed: set[str] = set()
     for result in plan_results:
-        disturbed = [index for index, test in enumerate(result.results) if test.outcome.went_wrong
-                     and (child := child_of(result, test.nodeid)) is not None and child.artifacts in concurrent]
-        if not disturbed:
+        wrong = [index for index, test in enumerate(result.results) if test.outcome.went_wrong
+                 and (child := child_of(result, test.nodeid)) is not None and child.artifacts in concurrent]
+        if not wrong:
             continue
-        plan = result.plan
-        ids = plan.test_ids[: disturbed[-1] + 1] if plan.context is Context.SUITE else plan.test_ids
-        solo = Plan(label=plan.label.removesuffix(SOLO) + SOLO, context=plan.context, collect_args=plan.collect_args,
-                    test_ids=ids, attempt=plan.attempt + 1, state_probes=plan.state_probes)
-        if solo.key not in solo_keys:
-            plans.setdefault(solo.key, solo)
+        solo = _solo_plan(result.plan, wrong[-1])
+        solo_run = solo_runs.get(solo.key)
+        for index in wrong:
+            nodeid = result.results[index].nodeid
+            again = solo_run.result_of(nodeid) if solo_run is not None else None
+            if again is not None and again.outcome.went_wrong:
+                confirmed.add(nodeid)
+            disturbed.setdefault(nodeid, []).append(solo)
+    plans: dict[tuple[tuple[str, ...], tuple[str, ...]], Plan] = {}
+    for nodeid, solos in disturbed.items():
+        done = [solo for solo in solos if solo.key in solo_runs]
+        if nodeid in confirmed:
+            continue
+        wanted = [p for p in solos if p.key not in solo_runs] if done else [min(solos, key=_smallness)]
+        for plan in wanted:
+            plans.setdefault(plan.key, plan)
     return list(plans.values())
+
+
+def _solo_plan(plan: Plan, index: int) -> Plan:
+    """The same run, to be made alone in the machine: a suite order only up to the test at ``index``
+    (the last that went wrong in it)."""
+    ids = plan.test_ids[: index + 1] if plan.context is Context.SUITE else plan.test_ids
+    return Plan(label=plan.label.removesuffix(SOLO) + SOLO, context=plan.context, collect_args=plan.collect_args,
+                test_ids=ids, attempt=plan.attempt + 1, state_probes=plan.state_probes)
+
+
+def _smallness(plan: Plan) -> tuple[int, int]:
+    return (_CONTEXT_SIZE[plan.context], len(plan.test_ids))
+
+
+_CONTEXT_SIZE = {Context.ALONE: 0, Context.FILE: 1, Context.SUITE: 2}

@@ -135,9 +135,10 @@ class RunSession:
         self._phase("second look at tests that did not pass", second_look_plans(collection, self.plan_results))
         self._phase("confirming failing orders",
                     confirmation_plans(self.plan_results, needs_confirmation(self.plan_results)))
-        # Last, and one child at a time: what went wrong while other children ran, run again alone.
-        self._phase("running again, alone in the machine, what failed beside other children",
-                    solo_plans(self.plan_results), workers=1)
+        # Last, and one child at a time: what went wrong while other children ran, run again alone
+        # (its smallest run first; the others too when that one did not go wrong again).
+        while solos := solo_plans(self.plan_results):
+            self._phase("running again, alone in the machine, what failed beside other children", solos, workers=1)
         self._write_orders()
         verdicts = all_verdicts(collection, self.plan_results, self.request.options, self._command_style())
         self.record = dataclasses.replace(self.record, verdicts=verdicts)
