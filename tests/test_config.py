@@ -60,6 +60,8 @@ def test_the_nearest_pyproject_above_is_the_project_and_its_paths_are_made_relat
     ("workers = 0", "workers must be a whole number >= 1, not 0"),
     ("timeout = -1", "timeout must be a number of seconds >= 0, not -1"),
     ("budget = 0", "budget must be a number of seconds > 0, not 0"),
+    ("timeout = inf", "timeout must be a number of seconds >= 0, not inf"),
+    ("budget = nan", "budget must be a number of seconds > 0, not nan"),
     ("paths = 'tests'", "paths must be a list of strings"),
     ("pytest_args = ['-x', 3]", "pytest_args must be a list of strings"),
     ("fail_on = ['order-dependant']", "fail_on must be a list of verdicts out of pass, fail, order-dependent"),

@@ -8,6 +8,7 @@ to). An unknown key or a value of the wrong type is bad input: one line naming t
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -58,8 +59,8 @@ def _string(value: Any) -> str | None:
 
 def _number(minimum: float, above: bool = False) -> Callable[[Any], float | None]:
     def check(value: Any) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return None  # TOML has inf and nan: a deadline of either is no deadline
         return float(value) if (value > minimum if above else value >= minimum) else None
     return check
 

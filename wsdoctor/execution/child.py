@@ -276,7 +276,7 @@ class ChildSupervisor:
         proc = child.proc
         last_event = time.monotonic()
         with _ExitWaiter(proc) as waiter:
-            while not waiter.exited(POLL_INTERVAL, child.streams):
+            while not waiter.exited(POLL_INTERVAL):
                 if self._drain(tail, output):
                     last_event = time.monotonic()
                 if self.stopping.is_set() or self._silent_too_long(output, last_event):
@@ -324,13 +324,17 @@ class _ExitWaiter:
         if self.pidfd is not None:
             os.close(self.pidfd)
 
-    def exited(self, timeout: float, streams: ChildStreams) -> bool:
-        """Whether the child exited, waiting at most ``timeout``; what it writes meanwhile is drained
-        (a child blocked on a full pipe would never exit)."""
-        waited = [self.pidfd] if self.pidfd is not None else []
-        readable, _, _ = select.select([*waited, *streams.open_fds()], [], [], timeout)
-        streams.drain(readable)
-        return self.proc.poll() is not None
+    def exited(self, timeout: float) -> bool:
+        """Whether the child exited, waiting at most ``timeout`` (its output drains meanwhile:
+        wsdoctor.execution.output)."""
+        if self.pidfd is not None:
+            select.select([self.pidfd], [], [], timeout)
+            return self.proc.poll() is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
 
 def _status(output: ChildOutput, killed: bool, interrupted: bool) -> ChildStatus:

@@ -1,6 +1,6 @@
 """A child's standard output and error, kept bounded: the head and the tail, and what was dropped.
 
-The child writes into pipes that the watch loop drains as it waits; a test that prints 200 MB
+The child writes into pipes that a thread per child drains from its start; a test that prints 200 MB
 (or a pytest that prints a failing test's 200 MB of captured output in its summary) costs
 wsdoctor 2 x (HEAD + TAIL) bytes of memory and of disk, and the ends, where a dump says what it
 is and where pytest prints its summary, survive.
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
+import threading
 from pathlib import Path
 from typing import IO
 
 HEAD = 256_000  # bytes kept from the start of each stream
 TAIL = 256_000  # ... and from its end
 READ_SIZE = 65_536
+PUMP_INTERVAL = 0.2  # seconds the draining thread waits for output before it checks whether to stop
 
 
 class CappedStream:
@@ -68,20 +71,30 @@ class CappedStream:
 
 
 class ChildStreams:
-    """A child's stdout and stderr."""
+    """A child's stdout and stderr, drained by a thread of their own from the child's start: a
+    child started before anyone waits for it (the first round's children, run side by side)
+    never blocks on a full pipe."""
 
     def __init__(self, stdout: IO[bytes], stderr: IO[bytes], directory: Path) -> None:
         self.streams = (CappedStream(stdout, directory / "stdout.txt"), CappedStream(stderr, directory / "stderr.txt"))
+        self._stop = threading.Event()
+        self._pump = threading.Thread(target=self._drain_until_stopped, name="wsdoctor-child-output", daemon=True)
+        self._pump.start()
 
-    def open_fds(self) -> list[int]:
-        return [stream.fd for stream in self.streams if stream.pipe is not None]
-
-    def drain(self, readable: list[int]) -> None:
-        for stream in self.streams:
-            if stream.fd in readable:
-                stream.drain()
+    def _drain_until_stopped(self) -> None:
+        while not self._stop.is_set():
+            open_streams = {stream.fd: stream for stream in self.streams if stream.pipe is not None}
+            if not open_streams:
+                return
+            readable, _, _ = select.select(list(open_streams), [], [], PUMP_INTERVAL)
+            for fd in readable:
+                open_streams[fd].drain()
 
     def save(self) -> None:
+        """Stop draining and write both files (what a grandchild still holding a pipe writes from
+        now on is not waited for)."""
+        self._stop.set()
+        self._pump.join()
         for stream in self.streams:
             try:
                 stream.save()
