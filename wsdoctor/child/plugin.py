@@ -458,6 +458,7 @@ class WorkerRecorder:
 
     def __init__(self, config: Any, out: str, worker: str) -> None:
         self.config = config
+        self.out = out
         self.worker = worker
         self.tests: dict[str, dict[str, Any]] = {}  # what StateRecorder attaches state changes to
         self.events: IO[str] = open(  # noqa: SIM115 - open for the session; the OS closes it
