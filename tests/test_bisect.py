@@ -212,12 +212,13 @@ def test_resume_replays_the_journal_instead_of_rerunning(scenario) -> None:  # t
 
 def test_an_interrupted_bisect_writes_its_json_and_a_resumed_one_keeps_the_earlier_children(scenario) -> None:  # type: ignore[no-untyped-def]
     project = scenario("conjoined_polluters")
+    waiting = project.parent / "waiting"  # beside the project: wsdoctor puts back what children leave in it
     (project / "tests" / "test_a_wait.py").write_text("import time\nfrom pathlib import Path\n\ndef test_waits():\n"
-                                                      "    Path('waiting').touch()\n    time.sleep(600)\n")
+                                                      f"    Path({str(waiting)!r}).touch()\n    time.sleep(600)\n")
     victim = "tests/test_z_dashboard.py::test_default_dashboard_is_plain"
     command = [sys.executable, "-m", "wsdoctor", "bisect", victim, "--timeout", "0", "--json", "b.json"]
     proc = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not (project / "waiting").exists():
+    while not waiting.exists():
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
@@ -227,7 +228,7 @@ def test_an_interrupted_bisect_writes_its_json_and_a_resumed_one_keeps_the_earli
         "interrupted", victim, None, [])
     earlier = sorted(path.name for path in project.glob(".wsdoctor/runs/*/children/*"))
     (project / "tests" / "test_a_wait.py").unlink()
-    (project / "waiting").unlink()
+    waiting.unlink()
     run_wsdoctor(project, "bisect", victim, "--resume", "--timeout", "0")
     later = sorted(path.name for path in project.glob(".wsdoctor/runs/*/children/*"))
     assert later[:len(earlier)] == earlier and len(later) > len(earlier)

@@ -23,12 +23,12 @@ DAEMON = ("import os, sys, time\nif os.fork():\n    sys.exit(0)\nos.setsid()\n"
 STARTS_PROCESSES = {
     "pytest.ini": "[pytest]\n",
     "tests/conftest.py": ("import os\nfrom pathlib import Path\n\nimport pytest\n\n"
-                          "PIDS = Path(__file__).parent.parent / 'pids'\n\n"
+                          "PIDS = Path(__file__).parents[2] / 'pids'\n\n"
                           "@pytest.fixture(autouse=True)\ndef _pid(request):\n"
                           "    PIDS.mkdir(exist_ok=True)\n"
                           "    (PIDS / f'child-{os.getpid()}').write_text(str(os.getpid()))\n"),
     "tests/test_a.py": (
-        "import subprocess, sys, time\nfrom pathlib import Path\n\nPIDS = Path(__file__).parent.parent / 'pids'\n"
+        "import subprocess, sys, time\nfrom pathlib import Path\n\nPIDS = Path(__file__).parents[2] / 'pids'\n"
         f"DAEMON = {DAEMON!r}\n\n"
         "def test_passes():\n    pass\n\n"
         "def test_starts_a_process_and_a_setsid_daemon():\n"
@@ -56,8 +56,13 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def pids_dir(project: Path) -> Path:
+    """Beside the project, not in it: wsdoctor puts back the files children leave in the tree."""
+    return project.parent / "pids"
+
+
 def pids_of_the_run(project: Path) -> list[int]:
-    return [int(path.read_text()) for path in (project / "pids").glob("*") if path.read_text()]
+    return [int(path.read_text()) for path in pids_dir(project).glob("*") if path.read_text()]
 
 
 def assert_none_survives(pids: list[int], seconds: float = 5) -> None:
@@ -77,9 +82,9 @@ def start_wsdoctor(project: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def test_sigkill_mid_run_leaves_no_process_and_a_partial_record_shown_as_abandoned(tmp_path: Path) -> None:
-    project = make_project(tmp_path, STARTS_PROCESSES)
+    project = make_project(tmp_path / "project", STARTS_PROCESSES)
     wsdoctor = start_wsdoctor(project, "run", "--timeout", "0", "--workers", "1")
-    wait_for(project / "pids" / "waiting")
+    wait_for(pids_dir(project) / "waiting")
     pids = pids_of_the_run(project)
     assert len(pids) == 3  # the pytest child, its plain child, and the daemon that left its session
 
@@ -93,10 +98,10 @@ def test_sigkill_mid_run_leaves_no_process_and_a_partial_record_shown_as_abandon
 
 
 def test_a_test_that_kills_wsdoctor_takes_its_whole_run_with_it(tmp_path: Path) -> None:
-    project = make_project(tmp_path, {
+    project = make_project(tmp_path / "project", {
         **STARTS_PROCESSES,
         "tests/test_z.py": ("import os, signal\nfrom pathlib import Path\n\ndef test_kills_its_parent():\n"
-                            "    (Path(__file__).parent.parent / 'pids' / 'killer').write_text(str(os.getpid()))\n"
+                            "    (Path(__file__).parents[2] / 'pids' / 'killer').write_text(str(os.getpid()))\n"
                             "    os.kill(os.getppid(), signal.SIGKILL)\n"),
     })
     (project / "tests" / "test_a.py").write_text(
@@ -104,19 +109,19 @@ def test_a_test_that_kills_wsdoctor_takes_its_whole_run_with_it(tmp_path: Path) 
     wsdoctor = start_wsdoctor(project, "run", "--timeout", "0", "--workers", "1")
     wsdoctor.communicate(timeout=120)
     assert wsdoctor.returncode == -signal.SIGKILL
-    wait_for(project / "pids" / "killer")
+    wait_for(pids_dir(project) / "killer")
     assert_none_survives(pids_of_the_run(project))
     assert run_wsdoctor(project, "run", "--last").exit_code == 130
 
 
 def test_sigkill_mid_bisect_leaves_no_process_and_an_abandoned_bisect(tmp_path: Path) -> None:
-    project = make_project(tmp_path, {
+    project = make_project(tmp_path / "project", {
         **STARTS_PROCESSES,
         "tests/test_b.py": "import os\n\ndef test_victim():\n    assert 'NOPE' not in os.environ\n",
     })
     wsdoctor = start_wsdoctor(project, "bisect", "tests/test_b.py::test_victim", "--timeout", "0",
                               "--workers", "2")
-    wait_for(project / "pids" / "waiting")  # the confirming run, in the suite order, waits for ever
+    wait_for(pids_dir(project) / "waiting")  # the confirming run, in the suite order, waits for ever
     pids = pids_of_the_run(project)
     wsdoctor.kill()
     wsdoctor.communicate(timeout=30)
@@ -133,9 +138,9 @@ def test_sigkill_mid_bisect_leaves_no_process_and_an_abandoned_bisect(tmp_path: 
 @pytest.mark.parametrize("second_after", [0.0, 0.02, 0.1])
 def test_a_second_signal_during_cleanup_still_ends_with_130_and_a_kept_record(tmp_path: Path,
                                                                            second_after: float) -> None:
-    project = make_project(tmp_path, STARTS_PROCESSES)
+    project = make_project(tmp_path / "project", STARTS_PROCESSES)
     wsdoctor = start_wsdoctor(project, "run", "--timeout", "0", "--workers", "1", "--json", "out.json")
-    wait_for(project / "pids" / "waiting")
+    wait_for(pids_dir(project) / "waiting")
     pids = pids_of_the_run(project)
     wsdoctor.send_signal(signal.SIGINT)
     time.sleep(second_after)
@@ -152,7 +157,7 @@ def test_a_second_signal_during_cleanup_still_ends_with_130_and_a_kept_record(tm
 
 
 def test_a_daemon_a_test_started_with_setsid_ends_with_its_child_in_a_run_that_completes(tmp_path: Path) -> None:
-    project = make_project(tmp_path, STARTS_PROCESSES)
+    project = make_project(tmp_path / "project", STARTS_PROCESSES)
     tests = project / "tests" / "test_a.py"
     tests.write_text(tests.read_text().replace("def test_waits_for_ever", "def _not_a_test"))
     done = run_wsdoctor(project, "run", "--workers", "1")

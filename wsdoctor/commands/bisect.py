@@ -13,7 +13,14 @@ from wsdoctor.analysis.bisect import Case, bisect
 from wsdoctor.analysis.trials import Trials, default_run_budget
 from wsdoctor.analysis.verdicts import CommandStyle, serial_args
 from wsdoctor.codec import write_atomic
-from wsdoctor.commands.bisect_setup import BisectRequest, Workspace, check_victim, failing_order, open_workspace
+from wsdoctor.commands.bisect_setup import (
+    BisectRequest,
+    Workspace,
+    check_victim,
+    collected,
+    failing_order,
+    open_workspace,
+)
 from wsdoctor.commands.passthrough import check_pytest_args
 from wsdoctor.execution.child import ChildSettings
 from wsdoctor.execution.interpreter import check_interpreter
@@ -27,11 +34,11 @@ from wsdoctor.store import save_ending, save_record, this_process
 
 
 def bisect_command(request: BisectRequest, out: Console, err: Console) -> ExitCode:
-    session = BisectSession.prepare(request, err)
     try:
-        result = session.conclude()
+        result = BisectSession.prepare(request, err).conclude()
     except KeyboardInterrupt:
-        err.print(f"interrupted: the journal in {session.workspace.journal} lets `--resume` pick up from here")
+        err.print(f"interrupted: `wsdoctor bisect {request.options.victim} --resume` picks up from here "
+                  "(its journal keeps what it learnt)", highlight=False, markup=False, soft_wrap=True)
         return ExitCode.INTERRUPTED
     render_bisect(result, out)
     return bisect_exit(result)
@@ -56,8 +63,9 @@ class BisectSession:
         request.check_outputs()
         if request.python_given:
             check_interpreter(options.python, request.cwd)
-        workspace = open_workspace(request, err)
+        workspace = open_workspace(request)
         try:
+            workspace = collected(workspace, request, err)
             collection = workspace.collection
             executor = Executor(ChildSettings.of(options, request.cwd, workspace.directory, collection),
                                 options.workers, None)
@@ -65,6 +73,12 @@ class BisectSession:
             order, collect_args = failing_order(request, collection, executor)
         except UsageError:
             workspace.discard()
+            raise
+        except KeyboardInterrupt:
+            record_ending(request, workspace, RecordStatus.INTERRUPTED)
+            raise
+        except Exception:
+            record_ending(request, workspace, RecordStatus.FAILED)
             raise
         running = dataclasses.replace(workspace.record, status=RecordStatus.RUNNING, owner=this_process())
         workspace = dataclasses.replace(workspace, record=running)
@@ -114,10 +128,16 @@ class BisectSession:
         """Record how the bisect ended (and its result); `--json` gets the result."""
         if status is not RecordStatus.COMPLETE:
             self.executor.kill_all()
-        save_ending(self.workspace.directory, dataclasses.replace(self.workspace.record, status=status, result=result))
-        if self.request.json_path is not None:  # CI reads how it ended, never a missing file
-            document = bisect_document(result) if result else unfinished_bisect_document(self.request.options.victim)
-            write_atomic(self.request.json_path, json.dumps({**document, "status": status.value}, indent=2))
+        record_ending(self.request, self.workspace, status, result)
+
+
+def record_ending(request: BisectRequest, workspace: Workspace, status: RecordStatus,
+                  result: BisectResult | None = None) -> None:
+    """Record how the bisect ended (and its result); `--json` gets the result."""
+    save_ending(workspace.directory, dataclasses.replace(workspace.record, status=status, result=result))
+    if request.json_path is not None:  # CI reads how it ended, never a missing file
+        document = bisect_document(result) if result else unfinished_bisect_document(request.options.victim)
+        write_atomic(request.json_path, json.dumps({**document, "status": status.value}, indent=2))
 
 
 def _command_style(request: BisectRequest, versions: Versions | None) -> CommandStyle:

@@ -31,7 +31,7 @@ from wsdoctor.records import (
     RunRecord,
     Versions,
 )
-from wsdoctor.store import create_record_dir, load_run, newest_bisect_of, this_process
+from wsdoctor.store import create_record_dir, load_run, newest_bisect_of, save_record, this_process
 
 JOURNAL_FILE = "journal.jsonl"
 FILES_LEFT = "files-left"  # what the trials' children left in the tree or HOME, moved aside
@@ -68,26 +68,38 @@ class Workspace:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def open_workspace(request: BisectRequest, err: Console) -> Workspace:
-    """The bisect to resume, or a new one (collected, or with the collection of its run)."""
+def open_workspace(request: BisectRequest) -> Workspace:
+    """The bisect to resume, or a new one, recorded as running before any child starts (a bisect
+    killed at any point is still found); its collection comes next (collected)."""
     if request.resume:
         return _resumed(request)
-    run = load_run(request.cwd, request.options.from_run) if request.options.from_run else None
-    if run is not None and run.collection is None:
-        raise UsageError(f"run {run.id} never finished collecting; start a new `wsdoctor bisect`")
+    _run_to_start_from(request)
     record_id, directory = create_record_dir(request.cwd)
     record = BisectRecord(id=record_id, wsdoctor_version=__version__, cwd=str(request.cwd),
                           options=request.options, status=RecordStatus.RUNNING, created=time.time(),
                           owner=this_process())
-    workspace = Workspace(record=record, directory=directory, made_now=True,
-                          files=FileState.capture(request.cwd, directory / FILES_LEFT))
-    try:
-        collection, versions, confirmed = _collection(request, run, directory, record_id, err)
-    except BaseException:
-        workspace.discard()
-        raise
-    record = dataclasses.replace(record, collection=collection, versions=versions)
+    files = FileState.capture(request.cwd, directory / FILES_LEFT)  # before any child can write
+    save_record(directory, record)
+    return Workspace(record=record, directory=directory, made_now=True, files=files)
+
+
+def collected(workspace: Workspace, request: BisectRequest, err: Console) -> Workspace:
+    """The workspace with its collection: the one it has (resumed), its run's, or collected now
+    together with the first trials (also for a bisect interrupted before it had one)."""
+    if workspace.record.collection is not None:
+        return workspace
+    run = _run_to_start_from(request)
+    collection, versions, confirmed = _collection(request, run, workspace.directory, workspace.record.id, err)
+    record = dataclasses.replace(workspace.record, collection=collection, versions=versions)
     return dataclasses.replace(workspace, record=record, confirmed=confirmed)
+
+
+def _run_to_start_from(request: BisectRequest) -> RunRecord | None:
+    """`--from-run`'s record (it must have finished collecting)."""
+    run = load_run(request.cwd, request.options.from_run) if request.options.from_run else None
+    if run is not None and run.collection is None:
+        raise UsageError(f"run {run.id} never finished collecting; start a new `wsdoctor bisect`")
+    return run
 
 
 def _collection(request: BisectRequest, run: RunRecord | None, directory: Path, record_id: str,
