@@ -82,6 +82,7 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["playbooks", "lis"], "No such command 'lis'. Did you mean 'list'? (see `wsdoctor playbooks --help`)"),
     (["demo", "--dir", "pytest.ini"], "--dir pytest.ini is a file: give --dir a new or empty directory"),
     (["demo", "--dir", "tests"], "--dir tests is not empty"),
+    (["ci", "--reports", "pytest.ini"], "--reports pytest.ini is not a directory"),  # main: exit 3 after the run
 ]
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from wsdoctor.codec import dump_json
+from wsdoctor.codec import dump_json, replaceable_file, write_atomic
+from wsdoctor.commands.request import check_output_directory, check_output_file
 from wsdoctor.exits import UsageError
 from wsdoctor.records import (
     BisectOptions,
@@ -150,3 +155,51 @@ def test_a_record_left_running_by_a_wsdoctor_that_is_gone_is_read_as_abandoned(t
                                           options=OPTIONS, status=RecordStatus.RUNNING, owner=owner))
         assert load_run(tmp_path).status is status
     assert owner_alive(me) and not owner_alive(Owner(pid=2**22 + 1))
+
+
+# --- what wsdoctor writes for the user: --json, --junit, --summary, report --out -------------
+
+
+def test_a_file_is_replaced_whole_and_a_link_to_one_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "reports" / "latest.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.json"
+    link.symlink_to(real)
+    write_atomic(link, "new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["latest.json", "latest.json", "reports"]
+
+
+def test_what_is_not_a_regular_file_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """`--json /dev/stdout`, `--json >(jq .)` (/dev/fd/N), a named pipe: on main each was replaced by
+    a regular file beside it (as root, /dev/stdout itself), or failed after the whole run."""
+    read_end, write_end = os.pipe()
+    try:
+        write_atomic(Path(f"/dev/fd/{write_end}"), "through a pipe")
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            assert pipe.read() == "through a pipe"
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(write_end)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    received: list[str] = []
+    reader.start()
+    write_atomic(fifo, "through a named pipe")
+    reader.join(10)
+    assert received == ["through a named pipe"] and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo"]
+    assert replaceable_file(Path("/dev/stdout")) is None and replaceable_file(Path("/dev/null")) is None
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    check_output_file(Path("/dev/stdout"), "--json", tmp_path)  # written into as it is
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(UsageError, match="--reports a-file is not a directory"):
+        check_output_directory(Path("a-file"), "--reports", tmp_path)
+    check_output_directory(Path("new/deeper"), "--reports", tmp_path)  # made when written
+    with pytest.raises(UsageError, match="the directory missing does not exist"):
+        check_output_file(Path("missing/x.json"), "--json", tmp_path)

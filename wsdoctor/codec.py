@@ -7,6 +7,7 @@ import dataclasses
 import enum
 import json
 import os
+import stat
 import types
 import typing
 from collections.abc import Sequence
@@ -143,13 +144,45 @@ def write_text(path: Path, text: str) -> None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write so that a reader never sees half a file, even if we are interrupted or the disk is full
-    (then the file as it was stays, and the error names it)."""
-    tmp = path.with_name(path.name + ".tmp")
+    (then the file as it was stays, and the error names it). What is not a regular file (a terminal,
+    a pipe, /dev/stdout, /dev/fd/N) is written into as it is: replacing it would put a regular file
+    where the device or the link was."""
+    target = replaceable_file(path)
+    if target is None:
+        write_text(path, text)
+        return
+    tmp = target.with_name(target.name + ".tmp")
     try:
         write_text(tmp, text)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as error:
         with contextlib.suppress(OSError):
             tmp.unlink()
         error.filename = error.filename or str(path)
         raise
+
+
+_SYSTEM_DIRECTORIES = (("/", "dev"), ("/", "proc"))  # their links lead to open descriptors and devices
+_MAX_LINKS = 40
+
+
+def replaceable_file(path: Path) -> Path | None:
+    """The regular file to replace when writing ``path`` atomically (``path``, or the file its
+    symbolic links lead to, so a link stays a link); None when it is anything else, or a link
+    through /dev or /proc (/dev/stdout leads to whatever file standard output was opened on)."""
+    current = Path(os.path.abspath(path))
+    for _ in range(_MAX_LINKS):
+        if current.parts[:2] in _SYSTEM_DIRECTORIES:
+            return None
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return current
+        except OSError:
+            return None
+        if stat.S_ISREG(mode):
+            return current
+        if not stat.S_ISLNK(mode):
+            return None
+        current = Path(os.path.abspath(current.parent / os.readlink(current)))
+    return None

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wsdoctor.baseline import read_baseline
-from wsdoctor.commands.ci_request import CiOutputs, CiRequest
+from wsdoctor.commands.ci_request import CiRequest, check_outputs
 from wsdoctor.commands.run_start import Consoles, RunRequest, keep_interrupted, start_run
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.records import RunRecord
@@ -42,7 +42,7 @@ def ci_command(request: CiRequest, consoles: Consoles) -> ExitCode:
     """Bad input is found before any child starts; the playbooks are read while the first children run."""
     baseline = read_baseline(request.gate.baseline, must_exist=request.gate.baseline_named)
     durations = _durations(request.durations_from)
-    _check_outputs(request.outputs)
+    check_outputs(request.outputs, request.cwd)
     seed, source = seed_of(request.seed, request.environment)
     options = dataclasses.replace(request.options, shuffle=seed, audit=True, bisect=False)
     start = start_run(RunRequest(options=options, cwd=request.cwd, python_given=request.python_given),
@@ -71,9 +71,3 @@ def _durations(path: Path | None) -> dict[str, float]:
         raise UsageError(f"--durations-from {path} is a {record.kind.value}, not a run")
     return test_durations(record)
 
-
-def _check_outputs(outputs: CiOutputs) -> None:
-    """Files are written at the end: a directory that is missing is found now, not after the run."""
-    for option, path in (("--junit", outputs.junit), ("--summary", outputs.summary)):
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"{option} {path}: the directory {path.parent} does not exist")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from wsdoctor.analysis.gate import DEFAULT_FAIL_ON
 from wsdoctor.baseline import BASELINE_FILE
-from wsdoctor.commands.request import Request
+from wsdoctor.commands.request import Request, check_output_directory, check_output_file
 from wsdoctor.records import RunOptions
 
 if TYPE_CHECKING:
@@ -47,3 +47,12 @@ class CiRequest(Request[RunOptions]):
     gate: GateSettings = GateSettings()
     outputs: CiOutputs = CiOutputs()
     environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def check_outputs(outputs: CiOutputs, cwd: Path) -> None:
+    """Files are written at the end: what cannot take them is found now, not after the run."""
+    for option, path in (("--junit", outputs.junit), ("--summary", outputs.summary)):
+        if path is not None:
+            check_output_file(path, option, cwd)
+    if outputs.reports is not None:
+        check_output_directory(outputs.reports, "--reports", cwd)

@@ -16,7 +16,7 @@ from rich.markup import escape
 from wsdoctor import __version__
 from wsdoctor.analysis.shards import Shard, duplicated_tests, merge_runs, parse_shard, split_notes
 from wsdoctor.codec import from_jsonable
-from wsdoctor.commands.ci_request import CiOutputs, GateSettings
+from wsdoctor.commands.ci_request import CiOutputs, GateSettings, check_outputs
 from wsdoctor.commands.ci_session import CI_FILE, Gate, publish
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.paths import shown_path
@@ -42,6 +42,7 @@ class _Loaded:
 
 def merge_command(request: MergeRequest, out: Console) -> ExitCode:
     gate = Gate.read(request.cwd, request.gate)
+    check_outputs(request.outputs, request.cwd)
     loaded = sorted(_load_all(request.records, request.cwd), key=_shard_index)
     _check_shards(loaded, request.cwd)
     shards = [Shard(label=item.ci.shard if item.ci and item.ci.shard else item.record.id, record=item.record)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from wsdoctor.codec import replaceable_file
 from wsdoctor.exits import UsageError
 
 Options = TypeVar("Options")
@@ -27,11 +28,26 @@ class Request(Generic[Options]):
 
 def check_output_file(given: Path, option: str, cwd: Path) -> None:
     """A file wsdoctor will write at the end (``given`` as the user gave it): its directory exists and
-    takes files."""
+    takes files; or it is something to write into as it is (/dev/stdout, a pipe) that takes writes."""
     path = cwd / given
     if path.is_dir():
         raise UsageError(f"{option} {given} is a directory; give it a file name")
-    if not path.parent.is_dir():
-        raise UsageError(f"{option} {given}: the directory {given.parent} does not exist; create it first")
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    target = replaceable_file(path)
+    if target is None:
+        writable = os.access(path, os.W_OK)
+    else:
+        if not target.parent.is_dir():
+            raise UsageError(f"{option} {given}: the directory {given.parent} does not exist; create it first")
+        writable = os.access(target.parent, os.W_OK) and (not target.exists() or os.access(target, os.W_OK))
+    if not writable:
+        raise UsageError(f"{option} {given} cannot be written (no permission, or a read-only file system)")
+
+
+def check_output_directory(given: Path, option: str, cwd: Path) -> None:
+    """A directory wsdoctor will write files into at the end: one that exists, or one it can make."""
+    path = cwd / given
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {given} is not a directory; give a directory (it is made if missing)")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
         raise UsageError(f"{option} {given} cannot be written (no permission, or a read-only file system)")
