@@ -67,6 +67,7 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "--", "-vsx"], "`-- -x` cannot go"),
     (["run", "--", "--maxfail", "2"], "`-- --maxfail` cannot go"),
     (["run", "--", "--collect-only"], "`-- --collect-only` cannot go to wsdoctor's children: it runs no test"),
+    (["run", "--", "--collectonly"], "`-- --collectonly` cannot go"),  # main: 4 not-run, exit 1
     (["run", "--", "--lf"], "picks tests from pytest's cache of an earlier run"),
     (["run", "--", "--pdb"], "waits for an interactive debugger"),
     (["run", "--", "-p", "no:wsdoctor.child.plugin"], "would turn off wsdoctor's plugin in its children"),

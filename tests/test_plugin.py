@@ -584,6 +584,25 @@ def test_exitfirst_in_the_configuration_does_not_stop_a_child(pytester: pytest.P
     assert events(out, "stopped") == [] and events(out, "finished")[0]["stopped"] is None
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize("addopts", ["--trace", "--pdb", "--setup-only", "--setup-plan", "--sw", "--sw-skip",
+                                     "--collect-only", "--lf --lfnf=none", "--fixtures", "--markers"])
+def test_what_would_run_nothing_or_lie_in_the_configuration_is_switched_off(pytester: pytest.Pytester,
+                                                                            tmp_path: Path, addopts: str) -> None:
+    """On main, `--trace` in the addopts had every test "pass" unrun; --setup-only and --setup-plan too;
+    --sw stopped at the first failure; --pdb quit the session; --collect-only ran nothing."""
+    pytester.makeini(f"[pytest]\naddopts = {addopts}\n")
+    pytester.makepyfile(test_fails="def test_a():\n    assert 0\n\ndef test_b():\n    assert 0\n\n"
+                                   "def test_c():\n    pass\n")
+    out = tmp_path / "out"
+    # With the cache, as wsdoctor's children have it (--sw and --lf need it).
+    pytester.runpytest_subprocess("-p", "no:asyncio", "-p", "wsdoctor.child.plugin", f"--wsdoctor-out={out}",
+                                  f"-o=cache_dir={tmp_path / 'cache'}", timeout=60)
+    assert outcomes(load_report(out)) == {"test_fails.py::test_a": "failed", "test_fails.py::test_b": "failed",
+                                          "test_fails.py::test_c": "passed"}
+    assert events(out, "finished")[0]["stopped"] is None
+
+
 def test_a_test_that_interrupts_the_session_is_said_to_have_stopped_it(pytester: pytest.Pytester,
                                                                        tmp_path: Path) -> None:
     pytester.makepyfile(test_exit="import pytest\n\ndef test_a():\n    pytest.exit('enough')\n\n"

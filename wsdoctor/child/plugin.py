@@ -57,6 +57,8 @@ def pytest_addoption(parser: Any) -> None:
     group.addoption("--wsdoctor-paths", dest="wsdoctor_paths", default=None,
                     help="file of paths, one a line: collect only these (for paths pytest's command "
                          "line cannot name)")
+    group.addoption("--wsdoctor-collect-only", dest="wsdoctor_collect_only", action="store_true", default=False,
+                    help="collect and run nothing (pytest's --collect-only, asked for by wsdoctor itself)")
 
 
 # Frames kept of where each coroutine was created: a "never awaited" warning then names the test
@@ -105,15 +107,33 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
     yield
 
 
+# Options that stop a session early, run no test, pick tests from an earlier run's cache, wait for a
+# debugger (--trace "passes" every test without running it) or only show something: the parent
+# refuses them after `--`; from the addopts or PYTEST_ADDOPTS they are switched off here, before any
+# plugin acts on them, as every test the parent asked for must run and report its own outcome.
+SWITCHED_OFF: dict[str, Any] = {
+    "maxfail": 0, "stepwise": False, "stepwise_skip": False, "lf": False, "setuponly": False, "setupplan": False,
+    "usepdb": False, "trace": False, "showfixtures": False, "show_fixtures_per_test": False, "markers": False,
+    "help": False, "version": 0, "cacheshow": False,
+}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_cmdline_main(config: Any) -> Any:
+    if config.getoption("wsdoctor_out"):
+        for name, value in SWITCHED_OFF.items():
+            if hasattr(config.option, name):
+                setattr(config.option, name, value)
+        config.option.collectonly = config.getoption("wsdoctor_collect_only")
+    yield
+
+
 def pytest_configure(config: Any) -> None:
     out = config.getoption("wsdoctor_out")
     if not out:
         return
     if sys.get_coroutine_origin_tracking_depth() < COROUTINE_ORIGIN_DEPTH:
         sys.set_coroutine_origin_tracking_depth(COROUTINE_ORIGIN_DEPTH)
-    # -x or --maxfail (say, in addopts) would stop the session at a failure: every test the
-    # parent asked for must run, or it has no outcome.
-    config.option.maxfail = 0
     paths = config.getoption("wsdoctor_paths")
     if paths:
         config.pluginmanager.register(PathFilter(read_ids(paths)), "wsdoctor-paths")

@@ -22,8 +22,10 @@ _REPORT = ("every child would overwrite the file with its own part of the run; w
 
 REFUSED: dict[str, str] = {
     "-x": _STOPS_EARLY, "--exitfirst": _STOPS_EARLY, "--maxfail": _STOPS_EARLY,
-    "--collect-only": _RUNS_NOTHING, "--co": _RUNS_NOTHING, "--setup-only": _RUNS_NOTHING,
-    "--setup-plan": _RUNS_NOTHING, "--fixtures": _RUNS_NOTHING, "--funcargs": _RUNS_NOTHING,
+    "--collect-only": _RUNS_NOTHING, "--co": _RUNS_NOTHING, "--collectonly": _RUNS_NOTHING,
+    "--setup-only": _RUNS_NOTHING, "--setuponly": _RUNS_NOTHING, "--setup-plan": _RUNS_NOTHING,
+    "--setupplan": _RUNS_NOTHING, "--fixtures": _RUNS_NOTHING, "--funcargs": _RUNS_NOTHING,
+    "--cache-show": _RUNS_NOTHING,
     "--fixtures-per-test": _RUNS_NOTHING, "--markers": _RUNS_NOTHING, "--version": _RUNS_NOTHING,
     "-V": _RUNS_NOTHING, "--help": _RUNS_NOTHING, "-h": _RUNS_NOTHING,
     "--lf": _FROM_CACHE, "--last-failed": _FROM_CACHE, "--sw": _FROM_CACHE, "--stepwise": _FROM_CACHE,

@@ -57,7 +57,7 @@ class Executor:
     def collect(self, collect_args: Sequence[str], label: str = "collect",
                 randomly_seed: int | None = None) -> tuple[ChildProcess, ChildOutput]:
         """Collect in a child; with a seed, in the order pytest-randomly gives it."""
-        extra: tuple[str, ...] = ("--collect-only",)
+        extra: tuple[str, ...] = ("--wsdoctor-collect-only",)
         if randomly_seed is not None:
             extra += ("-p", "randomly", f"--randomly-seed={randomly_seed}")
         return self.supervisor.run(label, tuple(collect_args), None, extra)
