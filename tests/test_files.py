@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import make_project
 from wsdoctor.execution.files import FileState
 
 
@@ -58,3 +63,21 @@ def test_a_file_too_large_to_keep_is_said_not_put_back(tmp_path: Path, monkeypat
     [restored] = state.restore()
     assert (restored.shown, restored.change, restored.restored) == ("big.sqlite", "modified", False)
     assert str(restored) == "big.sqlite (modified; could not be put back)"
+
+
+@pytest.mark.e2e
+def test_wsdoctors_own_log_in_the_project_is_not_put_back(tmp_path: Path) -> None:
+    """`wsdoctor run > wsdoctor.log 2>&1` in the project: on main every phase "put back" the log as it
+    was when the run started (empty), erasing what wsdoctor had written (a bisect also took the log
+    for a file its trials leave, and ran its trials one at a time from then on)."""
+    root = make_project(tmp_path / "project", {
+        "tests/test_a.py": "import os\n\ndef test_sets():\n    os.environ['X'] = '1'\n",
+        "tests/test_b.py": "import os\n\ndef test_reads():\n    assert 'X' not in os.environ\n"})
+    log = root / "wsdoctor.log"
+    with log.open("w") as handle:
+        done = subprocess.run([sys.executable, "-m", "wsdoctor", "run", "--workers", "2"], cwd=root,
+                              stdout=handle, stderr=subprocess.STDOUT, timeout=300)
+    text = log.read_text()
+    assert done.returncode == 1, text
+    assert "\0" not in text and text.startswith("wsdoctor ") and "collecting and running the suite" in text
+    assert "put back" not in text and "1 order-dependent" in text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,11 +51,12 @@ class FileState:
     entries: dict[Path, Entry] = field(default_factory=dict)
     saved: dict[Path, bytes] = field(default_factory=dict)
     moved: int = 0
+    own: frozenset[Path] = frozenset()  # wsdoctor's own output files: never the tests' to put back
 
     @classmethod
     def capture(cls, root: Path, aside: Path, home: Path | None = None) -> FileState:
         home = home if home is not None else _home()
-        state = cls(root=root.resolve(), home=home, aside=aside)
+        state = cls(root=root.resolve(), home=home, aside=aside, own=_own_outputs())
         state.entries = state.now()
         budget = MAX_SAVED
         for path, (is_dir, size, _) in state.entries.items():
@@ -73,6 +75,8 @@ class FileState:
             directory = queue.pop(0)
             for name, entry in sorted(listing(str(directory)).items()):
                 path = directory / name
+                if path in self.own:
+                    continue
                 found[path] = entry
                 if entry[0]:
                     queue.append(path)
@@ -137,6 +141,20 @@ class FileState:
         except OSError:
             return FileRestore(shown, change, restored=False)
         return FileRestore(shown, change, restored=True, where=where)
+
+
+def _own_outputs() -> frozenset[Path]:
+    """The files wsdoctor's standard output and error go to: `wsdoctor run > run.log 2>&1` in the
+    project writes one as the run goes, and putting it back would erase what wsdoctor wrote (and
+    make a bisect take its own log for a file its trials leave)."""
+    found = set()
+    for descriptor in (1, 2):
+        try:
+            if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                found.add(Path(os.readlink(f"/proc/self/fd/{descriptor}")))
+        except OSError:  # closed, or no /proc: nothing to leave out
+            continue
+    return frozenset(found)
 
 
 def _home() -> Path | None:
