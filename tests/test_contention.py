@@ -44,6 +44,12 @@ def test_children_whose_lifetimes_overlap_are_concurrent() -> None:
     assert concurrent_children([SUITE, LATER]) == frozenset()
     assert concurrent_children([dataclasses.replace(SUITE, children=(dataclasses.replace(
         SUITE.children[0], began=0.0, ended=0.0),)), CHAT]) == frozenset()  # records from before: nothing known
+    # One child that ran the suite over xdist workers is one order per worker, all of one process:
+    # on main each worker's failures were "beside other children" and run again alone.
+    gw0, gw1 = (dataclasses.replace(SUITE, plan=dataclasses.replace(SUITE.plan, label=f"suite {worker}"))
+                for worker in ("gw0", "gw1"))
+    assert concurrent_children([gw0, gw1, LATER]) == frozenset()
+    assert solo_plans([gw0, gw1, LATER]) == []
 
 
 def test_what_went_wrong_beside_other_children_is_run_again_alone_once() -> None:

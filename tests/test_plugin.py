@@ -991,3 +991,21 @@ def test_a_childs_output_is_kept_as_its_head_and_tail(tmp_path: Path) -> None:
     assert written.startswith(b"first line\n") and written.endswith(b"\nlast line\n")
     assert f"[... wsdoctor dropped {11 + 1_000_000 + 11 - HEAD - TAIL} bytes here ...]".encode() in written
     assert len(written) < HEAD + TAIL + 100
+
+
+@pytest.mark.e2e
+def test_a_test_that_kills_its_xdist_worker_is_a_crash_not_a_test_without_an_outcome(pytester: pytest.Pytester,
+                                                                                     tmp_path: Path) -> None:
+    """On main the controller's report of the dead worker ("worker 'gw0' crashed while running ...")
+    was dropped: the test had no outcome, a `not-run` with no reason, and no second look."""
+    pytest.importorskip("xdist")
+    pytester.makeini("[pytest]\naddopts = -n 2\n")
+    pytester.makepyfile(test_dies="import os\n\ndef test_a():\n    pass\n\ndef test_dies():\n    os._exit(1)\n\n"
+                                  "def test_c():\n    pass\n")
+    out = tmp_path / "out"
+    pytester.runpytest_subprocess("-p", "no:asyncio", "-p", "wsdoctor.child.plugin", f"--wsdoctor-out={out}",
+                                  timeout=120)
+    output = childio.read_child_dir(out, pytester.path)
+    dead = output.results["test_dies.py::test_dies"]
+    assert dead.outcome is Outcome.CRASH and "crashed while running 'test_dies.py::test_dies'" in dead.message
+    assert {o.outcome for nodeid, o in output.results.items() if nodeid != dead.nodeid} == {Outcome.PASSED}

@@ -19,9 +19,11 @@ SOLO = " (alone in the machine)"  # the label of a solo re-run: its plan's, with
 
 
 def concurrent_children(plan_results: Sequence[PlanResult]) -> frozenset[str]:
-    """The children (by their directory) whose lifetime overlapped another child's."""
-    children = sorted((child for result in plan_results for child in result.children if child.ended),
-                      key=lambda child: child.began)
+    """The children (by their directory) whose lifetime overlapped another child's. A child that ran
+    its suite over xdist workers is one process in each worker's order: its workers run side by side
+    as the project runs them, not beside a child of wsdoctor's."""
+    processes = {child.artifacts: child for result in plan_results for child in result.children if child.ended}
+    children = sorted(processes.values(), key=lambda child: child.began)
     overlapping: set[str] = set()
     latest: ChildProcess | None = None  # of the children so far, the one that ended last
     for child in children:

@@ -290,6 +290,9 @@ def _stage(report: Any, budget: TextBudget) -> dict[str, Any]:
     return stage
 
 
+STAGES = ("setup", "call", "teardown")
+
+
 class ChildRecorder:
     """Records collection and test results into the output directory."""
 
@@ -380,6 +383,11 @@ class ChildRecorder:
         if entry is None:
             entry = self.tests[report.nodeid] = {
                 "nodeid": report.nodeid, "lineno": report.location[1], "outcome": "passed", "keywords": []}
+        if report.when not in STAGES:  # xdist: the worker died under this test, and no stage will finish it
+            entry["call"] = {"duration": 0.0, "outcome": "failed", "longrepr": self.budget.cut(report.longreprtext)}
+            entry["outcome"] = "crash"
+            self.pytest_runtest_logfinish(report.nodeid, report.location)
+            return
         if report.passed and not report.sections and not hasattr(report, "wasxfail"):
             entry[report.when] = {"duration": report.duration, "outcome": "passed"}
             return  # the common case, kept cheap: nothing to change in the outcome
