@@ -11,6 +11,7 @@ import yaml
 from tests.conftest import make_project
 from wsdoctor.analysis.gate import (
     DEFAULT_FAIL_ON,
+    GATE_VERDICTS,
     LEAKED_STATE,
     BaselineEntry,
     decide,
@@ -127,6 +128,19 @@ def test_a_verdict_only_issue_10_knows_yet_is_a_gate_verdict_by_name() -> None:
 
     decision = decide([Finding("tests/t.py::test_x", "not-run")], DEFAULT_FAIL_ON, (), TODAY, ())
     assert not decision.passed
+
+
+def test_a_test_that_did_not_run_fails_the_build_whatever_fail_on_and_the_baseline_say() -> None:
+    """On main `--fail-on order-dependent` (or a baseline entry) passed a build whose tests did not run."""
+    from wsdoctor.analysis.gate import Finding
+
+    unrun = Finding("tests/t.py::test_x", "not-run", reason="never started: pytest stopped with INTERNALERROR")
+    accepting = (BaselineEntry(unrun.test, "not-run", "it never runs here"),)
+    for fail_on in (DEFAULT_FAIL_ON, ("order-dependent",), ()):
+        decision = decide([unrun], fail_on, accepting, TODAY, (unrun.test,))
+        assert not decision.passed and decision.failing == (unrun,)
+    assert updated_baseline((), [unrun], DEFAULT_FAIL_ON, (unrun.test,), "r", None, {}).added == ()
+    assert GATE_VERDICTS.count("not-run") == 1
 
 
 # --- the baseline file --------------------------------------------------------------------------

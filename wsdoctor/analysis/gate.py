@@ -1,8 +1,9 @@
 """The CI gate (pure): a run's findings, the verdicts that fail the job, and the baseline of
 accepted findings -> whether the build passes, and why.
 
-Verdicts are matched by their names, so a verdict that the records learn later (issue 10's
-`not-run`) is a gate verdict already: a test that did not run must never pass a build.
+Verdicts are matched by their names. A test that did not run (`not-run`) fails the build whatever
+--fail-on says and whatever the baseline accepts: a gate never passes a build on a test it did not
+see run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from wsdoctor.records import RUN_VERDICTS, CiRecord, RunRecord, StateChange, Tes
 
 LEAKED_STATE = "leaked-state"  # a test (or a file's import) left process-global state changed (--audit)
 NOT_RUN = "not-run"  # the test never ran: a gate must not pass a build on it
-GATE_VERDICTS: tuple[str, ...] = (*(v.value for v in RUN_VERDICTS), NOT_RUN, LEAKED_STATE)
+GATE_VERDICTS: tuple[str, ...] = tuple(dict.fromkeys((*(v.value for v in RUN_VERDICTS), NOT_RUN, LEAKED_STATE)))
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     Verdict.ORDER_DEPENDENT.value, Verdict.BRITTLE.value, Verdict.FLAKY.value, Verdict.HANG.value,
     Verdict.CRASH.value, Verdict.COLLECTION_ERROR.value, LEAKED_STATE, NOT_RUN)
@@ -134,7 +135,9 @@ def decide(findings: Sequence[Finding], fail_on: Sequence[str], baseline: Sequen
     expired: list[tuple[Finding, BaselineEntry]] = []
     for finding in findings:
         entry = entries.get(finding.key)
-        if entry is not None:
+        if finding.verdict == NOT_RUN:  # never accepted, never left out
+            failing.append(finding)
+        elif entry is not None:
             (expired if entry.expired(today) else accepted).append((finding, entry))
         elif finding.verdict in fail_on:
             failing.append(finding)
@@ -180,7 +183,7 @@ def updated_baseline(existing: Sequence[BaselineEntry], findings: Sequence[Findi
     known = {entry.key for entry in kept}
     added = tuple(BaselineEntry(test=f.test, verdict=f.verdict, reason=reason, state=f.state, expires=expires,
                                 polluters=polluters.get(f.test, ()), run=run)
-                  for f in findings if f.verdict in fail_on and f.key not in known)
+                  for f in findings if f.verdict in fail_on and f.verdict != NOT_RUN and f.key not in known)
     return BaselineUpdate(entries=(*kept, *added), added=added, removed=tuple(removed))
 
 
