@@ -249,17 +249,20 @@ class ChildSupervisor:
             command.append(f"--rootdir={s.rootdir}")
         if s.inifile:
             command += ["-c", s.inifile]
-        return command + list(extra) + list(s.pytest_args) + self._paths(directory, collect_args)
+        options, paths = self._paths(directory, collect_args)
+        # The paths after `--`: an option of the user's that takes an optional value (`--debug`)
+        # would take the first one for its value (and write its log over that test file).
+        return command + list(extra) + list(s.pytest_args) + options + (["--", *paths] if paths else [])
 
-    def _paths(self, directory: Path, collect_args: tuple[str, ...]) -> list[str]:
-        """The paths to collect, as pytest's command line takes them. A path it cannot name (a file
-        with '[' in its name) is collected from the directory that holds them all, and the plugin
-        ignores everything else in it (--wsdoctor-paths)."""
+    def _paths(self, directory: Path, collect_args: tuple[str, ...]) -> tuple[list[str], list[str]]:
+        """The options and the paths that say what to collect, as pytest's command line takes them. A
+        path it cannot name (a file with '[' in its name) is collected from the directory that holds
+        them all, and the plugin ignores everything else in it (--wsdoctor-paths)."""
         if all(pytest_can_name(arg) for arg in collect_args):
-            return list(collect_args)
+            return [], list(collect_args)
         listed = directory / "paths.txt"
         write_text(listed, "".join(f"{self.settings.cwd / arg.split('::', 1)[0]}\n" for arg in collect_args))
-        return [f"--wsdoctor-paths={listed}", common_directory(collect_args)]
+        return [f"--wsdoctor-paths={listed}"], [common_directory(collect_args)]
 
     def _environment(self, temp: Path, mark: str, watched: int) -> dict[str, str]:
         env = dict(os.environ)
