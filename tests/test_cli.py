@@ -76,6 +76,8 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["bisect", "tests/test_b.py::test_env_clean", "--resume"], "no interrupted bisect of"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "0"], "--budget '0': give seconds"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "5 parsecs"], "--budget '5 parsecs': give"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--budget", "0.5runs"], "child runs are a whole number"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--budget", "999999999h"], "--budget '999999999h': at most a week"),
     (["report", "--format", "xml"], "--format 'xml': use terminal, markdown, html or json"),
     (["report", "nope"], "no record 'nope'"),
     (["playbooks", "list", "--frob"], "No such option: --frob (see `wsdoctor playbooks list --help`)"),

@@ -18,7 +18,7 @@ import typer.main
 from typer.core import TyperCommand
 
 from wsdoctor import __version__
-from wsdoctor.config import Config, chosen, load_config
+from wsdoctor.config import MAX_SECONDS, Config, chosen, load_config
 from wsdoctor.exits import ExitCode, UsageError, exit_for
 from wsdoctor.records import BisectOptions, Isolation, RunOptions
 
@@ -32,7 +32,6 @@ DEFAULT_WORKERS = os.cpu_count() or 1
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_BUDGET = 600.0
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}  # on every command and group
-MAX_SECONDS = 7 * 24 * 3600.0  # a week: beyond it faulthandler's timer overflows on some platforms
 
 
 class PassthroughCommand(TyperCommand):
@@ -222,9 +221,13 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
                              "or both ('5m,40runs'), each above 0")
         number, unit = found.groups()
         if unit and unit.startswith("run"):
-            runs = max(1, int(float(number)))
+            if not number.isdigit():
+                raise UsageError(f"--budget {text!r}: child runs are a whole number ('40runs')")
+            runs = int(number)
         else:
             seconds = float(number) * _SECONDS_PER[unit]
+            if seconds > MAX_SECONDS:
+                raise UsageError(f"--budget {text!r}: at most a week ({MAX_SECONDS:.0f} seconds)")
     return seconds, runs
 
 

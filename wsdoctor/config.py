@@ -21,6 +21,9 @@ from wsdoctor.exits import UsageError
 
 PYPROJECT = "pyproject.toml"
 DEFAULT_KEEP_RUNS = 10
+# Seconds given to any option, on the command line or here: finite, and at most a week (beyond it
+# faulthandler's timer overflows on some platforms, and a child dies before its first test).
+MAX_SECONDS = 7 * 24 * 3600.0
 T = TypeVar("T")
 
 
@@ -61,6 +64,8 @@ def _number(minimum: float, above: bool = False) -> Callable[[Any], float | None
     def check(value: Any) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return None  # TOML has inf and nan: a deadline of either is no deadline
+        if value > MAX_SECONDS:
+            return None
         return float(value) if (value > minimum if above else value >= minimum) else None
     return check
 
@@ -76,9 +81,9 @@ _KEYS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "paths": (_strings, "a list of strings (files or directories to collect)"),
     "pytest_args": (_strings, "a list of strings (arguments for every child pytest)"),
     "python": (_string, "a string (the interpreter to run the suite with)"),
-    "timeout": (_number(0), "a number of seconds >= 0"),
+    "timeout": (_number(0), "a number of seconds >= 0 (at most a week)"),
     "workers": (_whole(1), "a whole number >= 1"),
-    "budget": (_number(0, above=True), "a number of seconds > 0"),
+    "budget": (_number(0, above=True), "a number of seconds > 0 (at most a week)"),
     "fail_on": (_verdicts, f"a list of verdicts out of {', '.join(GATE_VERDICTS)}"),
     "baseline": (_string, "a string (the baseline file's path)"),
     "playbooks": (_strings, "a list of strings (playbook directories)"),
