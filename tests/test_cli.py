@@ -74,6 +74,10 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "--", "--junitxml=ci.xml"], "every child would overwrite the file with its own part of the run"),
     (["bisect", "tests/test_b.py::test_env_clean", "--", "--json-report-file", "r.json"], "would overwrite"),
     (["bisect", "tests/test_b.py::test_env_clean", "--resume"], "no interrupted bisect of"),
+    # main read an --order-file after collecting: /dev/zero until memory ran out, an empty one ignored
+    (["bisect", "tests/test_b.py::test_env_clean", "--order-file", "/dev/zero"], "is larger than 64 MB"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--order-file", "/dev/null"], "names no test: give it node ids"),
+    (["bisect", "tests/test_b.py::test_env_clean", "--order-file", "tests"], "cannot read --order-file tests: Is a"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "0"], "--budget '0': give seconds"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "5 parsecs"], "--budget '5 parsecs': give"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "0.5runs"], "child runs are a whole number"),

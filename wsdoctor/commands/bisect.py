@@ -20,6 +20,7 @@ from wsdoctor.commands.bisect_setup import (
     collected,
     failing_order,
     open_workspace,
+    read_order_file,
 )
 from wsdoctor.commands.passthrough import check_pytest_args
 from wsdoctor.execution.child import ChildSettings
@@ -63,6 +64,7 @@ class BisectSession:
         request.check_outputs()
         if request.python_given:
             check_interpreter(options.python, request.cwd)
+        listed = read_order_file(Path(options.order_file)) if options.order_file is not None else ()
         workspace = open_workspace(request)
         try:
             workspace = collected(workspace, request, err)
@@ -70,7 +72,7 @@ class BisectSession:
             executor = Executor(ChildSettings.of(options, request.cwd, workspace.directory, collection),
                                 options.workers, None)
             check_victim(options.victim, [t.nodeid for t in collection.tests], options.paths)
-            order, collect_args = failing_order(request, collection, executor)
+            order, collect_args = failing_order(request, collection, executor, listed)
         except UsageError:
             workspace.discard()
             raise

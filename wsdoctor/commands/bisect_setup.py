@@ -161,13 +161,14 @@ def check_victim(victim: str, ids: Sequence[str], paths: Sequence[str]) -> None:
     raise UsageError(f"unknown test {victim!r}{where}{hint}")
 
 
-def failing_order(request: BisectRequest, collection: Collection,
-                  executor: Executor) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The tests to run before the victim, and what to collect for that order."""
+def failing_order(request: BisectRequest, collection: Collection, executor: Executor,
+                  listed: Sequence[str] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tests to run before the victim, and what to collect for that order (``listed``: the
+    --order-file's node ids, read before anything started)."""
     options = request.options
     ids = [t.nodeid for t in collection.tests]
     if options.order_file is not None:
-        order = read_order_file(Path(options.order_file), ids)
+        order = _known_order(Path(options.order_file), listed, ids)
     elif options.randomly_seed is not None:
         order = randomly_order(options, executor)
     elif options.from_run:
@@ -178,20 +179,36 @@ def failing_order(request: BisectRequest, collection: Collection,
     return before, files_in_order(collection, [*before, options.victim])
 
 
-def read_order_file(path: Path, ids: Sequence[str]) -> list[str]:
+MAX_ORDER_FILE = 64 << 20  # bytes: a million node ids of 60 characters; more is not an order file
+
+
+def read_order_file(path: Path) -> list[str]:
+    """The node ids of an --order-file, one a line: read once, before anything starts (it may be a
+    pipe, `--order-file <(...)`), and no more of it than an order can be (not /dev/zero)."""
     try:
-        order = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        with path.open("rb") as handle:
+            data = handle.read(MAX_ORDER_FILE + 1)
     except OSError as error:
         raise UsageError(f"cannot read --order-file {path}: {error.strerror}") from None
+    if len(data) > MAX_ORDER_FILE:
+        raise UsageError(f"--order-file {path} is larger than {MAX_ORDER_FILE >> 20} MB: give it node ids, one a line")
+    try:
+        order = [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
     except UnicodeDecodeError as error:
         raise UsageError(f"--order-file {path} is not text (byte {error.start} is not UTF-8): give it node ids, "
                          "one a line") from None
+    if not order:
+        raise UsageError(f"--order-file {path} names no test: give it node ids, one a line")
+    return order
+
+
+def _known_order(path: Path, order: Sequence[str], ids: Sequence[str]) -> list[str]:
     known = set(ids)
     unknown = [nodeid for nodeid in order if nodeid not in known]
     if unknown:
         raise UsageError(f"--order-file {path} names {len(unknown)} test(s) that were not collected, "
                          f"first {unknown[0]!r}; regenerate it or pass the paths it came from")
-    return order
+    return list(order)
 
 
 def randomly_order(options: BisectOptions, executor: Executor) -> list[str]:
