@@ -44,7 +44,8 @@ MESSAGES = "tests/test_messages.py::test_0"
 
 
 @pytest.mark.parametrize(("text", "spec"), [("1/1", ShardSpec(1, 1)), ("2/4", ShardSpec(2, 4)), ("0/2", None),
-                                            ("3/2", None), ("2", None), ("a/b", None), ("-1/2", None)])
+                                            ("3/2", None), ("2", None), ("a/b", None), ("-1/2", None),
+                                            ("1/1000", ShardSpec(1, 1000)), ("1/99999999999999999999", None)])
 def test_parse_shard(text: str, spec: ShardSpec | None) -> None:
     assert parse_shard(text) == spec
 

@@ -203,3 +203,13 @@ def test_an_output_that_cannot_be_written_is_refused_before_anything_starts(tmp_
     check_output_directory(Path("new/deeper"), "--reports", tmp_path)  # made when written
     with pytest.raises(UsageError, match="the directory missing does not exist"):
         check_output_file(Path("missing/x.json"), "--json", tmp_path)
+
+
+def test_a_file_the_user_named_is_never_to_be_removed(tmp_path: Path) -> None:
+    """`ci --durations-from /dev/null` said "remove /dev or record it again" on main."""
+    named = tmp_path / "notes.json"
+    named.write_text("[]")
+    with pytest.raises(UsageError) as refused:
+        load_record(named)
+    assert "remove" not in str(refused.value) and "give a run.json or bisect.json that wsdoctor wrote" in str(
+        refused.value)

@@ -373,7 +373,7 @@ def ci(
     """Gate a build: the suite in its order and one shuffled order, bisects of new order-dependent
     tests, the audit and playbooks; fails the job on new findings, not on those the baseline accepts.
     Exit 0 passed, 1 failed, 2 bad input or config, 3 internal error."""
-    from wsdoctor.analysis.shards import parse_shard
+    from wsdoctor.analysis.shards import MAX_SHARDS, parse_shard
     from wsdoctor.commands.ci import ci_command
     from wsdoctor.commands.ci_request import CiRequest
 
@@ -381,7 +381,7 @@ def ci(
     config = load_config(cwd)
     spec = parse_shard(shard) if shard is not None else None
     if shard is not None and spec is None:
-        raise UsageError(f"--shard {shard!r}: give K/N with 1 <= K <= N, e.g. --shard 2/4")
+        raise UsageError(f"--shard {shard!r}: give K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. --shard 2/4")
     interpreter = python or config.python
     options = RunOptions(paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
                          python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),

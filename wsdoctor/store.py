@@ -137,7 +137,7 @@ def load_record(path: Path) -> Record:
         raise _unreadable(path, "not a JSON object")
     if data.get("schema") != RECORD_SCHEMA:
         raise UsageError(f"{path} was written by another wsdoctor version (record schema {data.get('schema', 1)}, "
-                         f"this one reads {RECORD_SCHEMA}); remove {path.parent} or record it again")
+                         f"this one reads {RECORD_SCHEMA}); {_what_to_do(path)}")
     kind = RunRecord if path.name == RECORD_FILES[RecordKind.RUN] else BisectRecord
     try:
         record: Record = from_jsonable(kind, data)
@@ -149,7 +149,15 @@ def load_record(path: Path) -> Record:
 
 
 def _unreadable(path: Path, why: str) -> UsageError:
-    return UsageError(f"{path} is not a readable wsdoctor record ({why}); remove {path.parent} or record it again")
+    return UsageError(f"{path} is not a readable wsdoctor record ({why}); {_what_to_do(path)}")
+
+
+def _what_to_do(path: Path) -> str:
+    """A record in wsdoctor's own records can go; any other file (--durations-from /dev/null) is the
+    user's, and so is the directory it is in."""
+    if path.parent.parent.name == "runs" and path.parent.parent.parent.name == STATE_DIR:
+        return f"remove {path.parent} or record it again"
+    return "give a run.json or bisect.json that wsdoctor wrote (in .wsdoctor/runs/<id>/)"
 
 
 def load_run(cwd: Path, run_id: str | None = None) -> RunRecord:

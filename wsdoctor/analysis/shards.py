@@ -26,13 +26,16 @@ class ShardSpec:
         return f"{self.index}/{self.count}"
 
 
+MAX_SHARDS = 1000  # N of K/N: a share is dealt to each of N shards (1/99999999999999999999 was an internal error)
+
+
 def parse_shard(text: str) -> ShardSpec | None:
-    """'K/N' with 1 <= K <= N; None when it is not that."""
+    """'K/N' with 1 <= K <= N <= MAX_SHARDS; None when it is not that."""
     index, slash, count = text.partition("/")
     if not (slash and index.isdigit() and count.isdigit()):
         return None
     spec = ShardSpec(int(index), int(count))
-    return spec if 1 <= spec.index <= spec.count else None
+    return spec if 1 <= spec.index <= spec.count <= MAX_SHARDS else None
 
 
 def test_durations(record: RunRecord) -> dict[str, float]:
