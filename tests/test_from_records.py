@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts, needs_confirmation, order_files
@@ -228,6 +229,34 @@ def lingering_record(tmp_path: Path) -> RunRecord:
     return dataclasses.replace(record(tmp_path), collection=collection,
                                plan_results=(dataclasses.replace(plan, children=(child,)),),
                                verdicts=tuple(all_verdicts(collection, [plan], OPTIONS, STYLE)))
+
+
+EXIT_DUMP = (
+    'Timeout (0:00:04)!\nThread 0x00007f40be5fa6c0 (most recent call first):\n'
+    '  File "/p/.wsdoctor/runs/x/child-path/wsdoctor/child/reaper.py", line 75 in _wait_for_parent\n'
+    '  File "/usr/lib/python3.11/threading.py", line 982 in run\n\n'
+    'Thread 0x00007f40c0e57b80 (most recent call first):\n'
+    '  File "/usr/lib/python3.11/multiprocessing/popen_fork.py", line 27 in poll\n'
+    '  File "/usr/lib/python3.11/multiprocessing/util.py", line 357 in _exit_function\n')
+
+
+@pytest.mark.parametrize(("dump", "said"), [
+    (EXIT_DUMP, "blocked in _exit_function (/usr/lib/python3.11/multiprocessing/util.py:357)"),
+    ("Timeout (0:00:04)!\nThread 0x00007fc3089f6b80 (most recent call first):\n  <no Python frame>\n",
+     "in code that is not Python"),
+])
+def test_a_session_that_did_not_exit_with_no_thread_left_says_where_its_exit_was_blocked(
+        tmp_path: Path, dump: str, said: str) -> None:
+    """A multiprocessing child never joined, an atexit function that never returns: on main the run
+    said "no thread was named still alive; plain pytest waits for them for ever"."""
+    lingering = lingering_record(tmp_path)
+    plan = lingering.plan_results[0]
+    child = dataclasses.replace(plan.children[0], threads_alive=(), hang_dump=dump)
+    lingering = dataclasses.replace(lingering, plan_results=(dataclasses.replace(plan, children=(child,)),))
+    text = printed(render_run, lingering)
+    assert "session did not exit after its last test in suite: no thread was left, but the interpreter's exit " \
+           "never ended" in text and said in text, text
+    assert "no thread was named" not in text
 
 
 def test_a_session_that_did_not_exit_is_a_finding_that_names_its_thread(tmp_path: Path,

@@ -53,6 +53,16 @@ def blocked_frame(hang_dump: str, project_root: str) -> str:
     return ""
 
 
+def exit_blocked_in(hang_dump: str) -> str:
+    """Where a process that had no thread left to wait for was blocked on its way out: the outermost
+    frame of its main thread (faulthandler prints it last), e.g. multiprocessing's exit function
+    joining a process never joined; "" when the dump shows none (code that is not Python: an atexit
+    function such as time.sleep)."""
+    blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", hang_dump.strip())
+    frames = [m for m in map(_FRAME.match, blocks[-1].splitlines()) if m] if hang_dump.strip() else []
+    return _describe(frames[-1]) if frames else ""
+
+
 def _describe(frame: re.Match[str]) -> str:
     return f"{frame['func']} ({frame['path']}:{frame['line']})"
 

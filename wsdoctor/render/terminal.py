@@ -23,7 +23,7 @@ from wsdoctor.records import (
 )
 from wsdoctor.render.bisect_view import render_bisect
 from wsdoctor.render.markup import plain_text
-from wsdoctor.text import first_line, shown_value
+from wsdoctor.text import exit_blocked_in, first_line, shown_value
 
 STYLES: dict[RunVerdict, str] = {
     Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ORDER_DEPENDENT: "magenta",
@@ -93,9 +93,16 @@ def _print_lingering(record: RunRecord, console: Console) -> None:
     threads = dict.fromkeys(thread for _, child in lingering for thread in child.threads_alive)
     named = ", ".join(f"{t.name}" + (f" (started by {t.started_by})" if t.started_by else "") for t in threads)
     plans = ", ".join(dict.fromkeys(label for label, _ in lingering))
-    console.print(f"\n[red]session did not exit[/] after its last test in {plain_text(plans)}: "
-                  f"{plain_text(named) or 'no thread was named'} still alive; plain pytest waits for "
-                  f"{'it' if len(threads) == 1 else 'them'} for ever", highlight=False, soft_wrap=True)
+    if threads:
+        them = "it" if len(threads) == 1 else "them"
+        why = f"{plain_text(named)} still alive; plain pytest waits for {them} for ever"
+    else:  # no thread to wait for: the interpreter's own exit did not end
+        where = next((found for _, child in lingering if (found := exit_blocked_in(child.hang_dump))), "")
+        why = ("no thread was left, but the interpreter's exit never ended (an atexit function, or a "
+               "multiprocessing child never joined), " + (f"blocked in {plain_text(where)}" if where else
+                                                          "in code that is not Python"))
+    console.print(f"\n[red]session did not exit[/] after its last test in {plain_text(plans)}: {why}",
+                  highlight=False, soft_wrap=True)
 
 
 def _print_audit(changes: Sequence[StateChange], console: Console) -> None:
