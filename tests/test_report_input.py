@@ -30,8 +30,9 @@ BAD_ARTIFACTS = [
                 '"crash": "boom"}}]}', "tests[0] (t.py::test_x) is not a pytest-json-report test entry"),
     ("ci.json", '{"tests": [], "collectors": {"a": 1}}', "'collectors' is not a list of objects"),
     ("ci.json", '{"tests": [], "warnings": [null]}', "'warnings' is not a list of objects"),
-    ("ci.json", "[" * 100_000 + "]" * 100_000, "nests too deeply"),
-    ("ci.json", '["tests"]', "has no 'tests'"),
+    ("ci.json", '{"tests": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests too deeply"),
+    ("ci.json", '["tests"]', "is not a pytest-json-report file (it does not start with a JSON object)"),
+    ("ci.json", '{"collectors": []}', "has no 'tests'"),
     ("ci.xml", "<html><body><p>not a test report</p></body></html>", "is XML but not JUnit XML (its root is <html>"),
     ("ci.xml", "<testsuites><testsuite>", "is not JUnit XML"),
     ("ci.xml", '<!DOCTYPE x [<!ENTITY a "aaaa">]><testsuites/>', "declares a DOCTYPE or entities"),
@@ -45,6 +46,13 @@ def test_an_artifact_of_the_wrong_shape_is_one_line_and_exit_2(tmp_path: Path, n
     option = "--from-junit" if name.endswith(".xml") else "--from-json-report"
     done = wsdoctor_in_process(tmp_path, "report", option, name)
     assert_one_line_usage_error(done.stderr, done.exit_code, expected)
+
+
+def test_a_json_report_that_cannot_be_one_is_refused_from_its_first_bytes(tmp_path: Path,
+                                                                         wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    """main read /dev/zero whole, until the memory ran out (the process was killed)."""
+    done = wsdoctor_in_process(tmp_path, "report", "--from-json-report", "/dev/zero")
+    assert_one_line_usage_error(done.stderr, done.exit_code, "/dev/zero is not a pytest-json-report file")
 
 
 @pytest.mark.parametrize(("args", "expected"), [
