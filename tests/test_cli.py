@@ -90,6 +90,10 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["demo", "--dir", "pytest.ini"], "--dir pytest.ini is a file: give --dir a new or empty directory"),
     (["demo", "--dir", "tests"], "--dir tests is not empty"),
     (["ci", "--reports", "pytest.ini"], "--reports pytest.ini is not a directory"),  # main: exit 3 after the run
+    # main read these whole: until the memory ran out (the process was killed, or a MemoryError: exit 3)
+    (["ci", "--baseline", "/dev/zero"], "cannot read baseline /dev/zero: it is not text"),
+    (["ci", "--durations-from", "/dev/zero"], "/dev/zero is not a readable wsdoctor record (not a JSON object)"),
+    (["baseline", "update", "--baseline", "/dev/zero"], "cannot read baseline /dev/zero: it is not text"),
 ]
 
 

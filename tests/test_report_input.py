@@ -31,7 +31,7 @@ BAD_ARTIFACTS = [
     ("ci.json", '{"tests": [], "collectors": {"a": 1}}', "'collectors' is not a list of objects"),
     ("ci.json", '{"tests": [], "warnings": [null]}', "'warnings' is not a list of objects"),
     ("ci.json", '{"tests": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests too deeply"),
-    ("ci.json", '["tests"]', "is not a pytest-json-report file (it does not start with a JSON object)"),
+    ("ci.json", '["tests"]', "as a pytest-json-report file (not a JSON object)"),
     ("ci.json", '{"collectors": []}', "has no 'tests'"),
     ("ci.xml", "<html><body><p>not a test report</p></body></html>", "is XML but not JUnit XML (its root is <html>"),
     ("ci.xml", "<testsuites><testsuite>", "is not JUnit XML"),
@@ -52,7 +52,7 @@ def test_a_json_report_that_cannot_be_one_is_refused_from_its_first_bytes(tmp_pa
                                                                          wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     """main read /dev/zero whole, until the memory ran out (the process was killed)."""
     done = wsdoctor_in_process(tmp_path, "report", "--from-json-report", "/dev/zero")
-    assert_one_line_usage_error(done.stderr, done.exit_code, "/dev/zero is not a pytest-json-report file")
+    assert_one_line_usage_error(done.stderr, done.exit_code, "/dev/zero as a pytest-json-report file (not a JSON")
 
 
 @pytest.mark.parametrize(("args", "expected"), [

@@ -124,7 +124,8 @@ def test_bisects_of_a_run_and_of_a_victim(tmp_path: Path) -> None:
     ("[]", "is not a readable wsdoctor record (not a JSON object)"),
     (json.dumps({"id": "x", "status": "complete"}), "written by another wsdoctor version (record schema 1"),
     (json.dumps({"schema": 2, "id": "x"}), "is not a readable wsdoctor record ($: the key 'wsdoctor_version' is"),
-    ("[" * 100_000 + "]" * 100_000, "is not a readable wsdoctor record (RecursionError"),
+    ('{"id": ' + "[" * 100_000 + "]" * 100_000 + "}", "is not a readable wsdoctor record (RecursionError"),
+    ("\0" * 100, "is not a readable wsdoctor record (not a JSON object)"),  # main read /dev/zero whole
     (json.dumps({"schema": 2, "id": "x", "wsdoctor_version": "0", "cwd": ".", "options": OPTIONS,
                  "status": "bisect"}, default=lambda o: json.loads(dump_json(o))),
      "($.status: \"bisect\" is not one of 'running', 'complete'"),

@@ -15,11 +15,12 @@ from typing import Any
 import yaml
 
 from wsdoctor.analysis.gate import GATE_VERDICTS, BaselineEntry
-from wsdoctor.codec import write_atomic
+from wsdoctor.codec import read_bounded, write_atomic
 from wsdoctor.exits import UsageError
 
 BASELINE_FILE = "wsdoctor-baseline.yaml"
 BASELINE_VERSION = 1
+MAX_BASELINE = 64 << 20  # bytes: a baseline is read whole (YAML); --baseline /dev/zero is not one
 HEADER = """\
 # wsdoctor baseline: findings this project has accepted. `wsdoctor ci` reports them but does
 # not fail the job on them; an entry past its `expires` date (YYYY-MM-DD) fails it again, and
@@ -36,8 +37,8 @@ def read_baseline(path: Path, must_exist: bool = False) -> tuple[BaselineEntry, 
             raise UsageError(f"baseline {path} does not exist; `wsdoctor baseline update` writes one")
         return ()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        document = yaml.safe_load(read_bounded(path, MAX_BASELINE))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
         raise UsageError(f"cannot read baseline {path}: {_first_line(error)}") from None
     if document is None:
         return ()

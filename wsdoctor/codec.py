@@ -132,6 +132,22 @@ def dump_json(value: Any) -> str:
     return json.dumps(value, default=_dataclass_fields, check_circular=False) + "\n"
 
 
+def read_bounded(path: Path, limit: int, json_object: bool = False) -> str:
+    """A file a user named, read whole as UTF-8 text, but never more of it than ``limit`` bytes,
+    and not at all when its first bytes show it is not what it should be (/dev/zero, a binary):
+    ValueError says why."""
+    with path.open("rb") as stream:
+        head = stream.read(1 << 16)
+        if json_object and not head.lstrip().startswith(b"{"):
+            raise ValueError("not a JSON object")
+        if b"\0" in head:
+            raise ValueError("it is not text (it holds NUL bytes)")
+        rest = stream.read(limit + 1 - len(head))
+    if len(head) + len(rest) > limit:
+        raise ValueError(f"it is larger than {limit >> 20} MB")
+    return (head + rest).decode("utf-8")
+
+
 def write_text(path: Path, text: str) -> None:
     """Write a file of wsdoctor's (UTF-8; a name that is not, as the file system gave it). A full disk
     fails when the file is closed, in an error that names no file: this one names it."""

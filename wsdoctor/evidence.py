@@ -18,6 +18,7 @@ from wsdoctor.analysis.causes import fold_alike
 from wsdoctor.analysis.observations import summarize
 from wsdoctor.analysis.static import scan_source
 from wsdoctor.childio import test_result
+from wsdoctor.codec import read_bounded
 from wsdoctor.exits import UsageError
 from wsdoctor.project_names import ProjectSources, names_for
 from wsdoctor.records import (
@@ -275,12 +276,14 @@ def from_json_report(path: Path) -> list[TestEvidence]:
     return fold_alike(found)
 
 
-MAX_JSON_REPORT = 1 << 30  # bytes: a pytest-json-report file is read whole (JSON cannot be streamed here)
+MAX_JSON_REPORT = 1 << 30  # bytes of a pytest-json-report file
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """The whole file (JSON cannot be streamed here): /dev/zero or a binary is refused from its first
+    bytes, a file larger than a report can be read is refused, not read until the memory runs out."""
     try:
-        data = json.loads(_bounded_json_text(path))
+        data = json.loads(read_bounded(path, MAX_JSON_REPORT, json_object=True))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise UsageError(f"cannot read {path} as a pytest-json-report file ({error})") from None
     except RecursionError:
@@ -288,20 +291,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "tests" not in data:
         raise UsageError(f"{path} has no 'tests': write it with pytest --json-report")
     return data
-
-
-def _bounded_json_text(path: Path) -> str:
-    """The file's text, if it can be a JSON object of a bounded size: /dev/zero or a binary file is
-    refused from its first bytes, not read until the memory runs out."""
-    with path.open("rb") as stream:
-        head = stream.read(1 << 16)
-        if not head.lstrip().startswith(b"{"):
-            raise UsageError(f"{path} is not a pytest-json-report file (it does not start with a JSON object)")
-        rest = stream.read(MAX_JSON_REPORT + 1 - len(head))
-    if len(head) + len(rest) > MAX_JSON_REPORT:
-        raise UsageError(f"{path} is larger than {MAX_JSON_REPORT >> 20} MB: too large a pytest-json-report file "
-                         "to read; --from-junit reads any size")
-    return (head + rest).decode("utf-8")
 
 
 def _entries(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:

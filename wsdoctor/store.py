@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from wsdoctor.codec import ShapeError, dump_json, from_jsonable, write_atomic, write_text
+from wsdoctor.codec import ShapeError, dump_json, from_jsonable, read_bounded, write_atomic, write_text
 from wsdoctor.exits import UsageError
 from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Owner, Record, RecordKind, RecordStatus, RunRecord
 
@@ -26,6 +26,7 @@ RECORD_FILE = RECORD_FILES[RecordKind.RUN]
 GITIGNORE = "# Created by wsdoctor automatically.\n*\n"
 EVERY_KIND = frozenset(RecordKind)
 _STAMP = len("20260101-000000")  # the part of an id that names its second
+MAX_RECORD = 1 << 30  # bytes: a record (or a file named as one, --durations-from /dev/zero) is read whole
 _NOT_FOUND = {
     frozenset({RecordKind.RUN}): "no wsdoctor run is recorded here or above; start one with `wsdoctor run`",
     frozenset({RecordKind.BISECT}): "no wsdoctor bisect is recorded here or above",
@@ -130,8 +131,14 @@ def load_record(path: Path) -> Record:
     """A record, or a one-line error naming the file when it cannot be read. A record still running
     whose wsdoctor is gone (killed, or the machine restarted) is read as abandoned."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        text = read_bounded(path, MAX_RECORD, json_object=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise _unreadable(path, f"{type(error).__name__}: {error}") from None
+    except ValueError as error:  # not a JSON object, or larger than a record can be
+        raise _unreadable(path, str(error)) from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
         raise _unreadable(path, f"{type(error).__name__}: {error}") from None
     if not isinstance(data, dict):
         raise _unreadable(path, "not a JSON object")
