@@ -81,9 +81,11 @@ def start_wsdoctor(project: Path, *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_sigkill_mid_run_leaves_no_process_and_a_partial_record_shown_as_abandoned(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["run", "ci"])
+def test_sigkill_mid_run_leaves_no_process_and_a_partial_record_shown_as_abandoned(tmp_path: Path,
+                                                                                   command: str) -> None:
     project = make_project(tmp_path / "project", STARTS_PROCESSES)
-    wsdoctor = start_wsdoctor(project, "run", "--timeout", "0", "--workers", "1")
+    wsdoctor = start_wsdoctor(project, command, "--timeout", "0", "--workers", "1")
     wait_for(pids_dir(project) / "waiting")
     pids = pids_of_the_run(project)
     assert len(pids) == 3  # the pytest child, its plain child, and the daemon that left its session
@@ -94,7 +96,27 @@ def test_sigkill_mid_run_leaves_no_process_and_a_partial_record_shown_as_abandon
     assert_none_survives(pids)
     shown = run_wsdoctor(project, "run", "--last")
     assert shown.exit_code == 130
-    assert "run abandoned, no verdicts: 2 of 3 test run(s) done (2 passed)" in shown.stdout
+    assert "run abandoned, no verdicts: 2 of " in shown.stdout and "test run(s) done (2 passed)" in shown.stdout
+
+
+def test_the_record_is_written_before_the_first_child_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On main the first children started before run.json was written: wsdoctor killed in between left
+    children's directories and no record (`run --last`: "no wsdoctor run is recorded")."""
+    from wsdoctor.commands.run_start import RunRequest, start_run
+    from wsdoctor.execution.pool import Executor
+    from wsdoctor.records import RunOptions
+
+    project = make_project(tmp_path, {"tests/test_a.py": "def test_a():\n    pass\n"})
+    seen: list[bool] = []
+
+    def record_there(self: Executor, plan: object, until: str | None = None) -> None:
+        seen.extend(path.name == "run.json" for path in (project / ".wsdoctor" / "runs").glob("*/*"))
+        raise KeyboardInterrupt  # as wsdoctor killed right there
+
+    monkeypatch.setattr(Executor, "start_discovering", record_there)
+    with pytest.raises(KeyboardInterrupt):
+        start_run(RunRequest(options=RunOptions(paths=(), pytest_args=(), python=sys.executable), cwd=project))
+    assert True in seen
 
 
 def test_a_test_that_kills_wsdoctor_takes_its_whole_run_with_it(tmp_path: Path) -> None:

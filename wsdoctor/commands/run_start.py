@@ -66,11 +66,11 @@ def start_run(request: RunRequest, discover: bool = True) -> StartedRun:
     record = RunRecord(id=run_id, wsdoctor_version=__version__, cwd=str(request.cwd), options=options,
                        status=RecordStatus.RUNNING, versions=versions, created=time.time(), owner=this_process())
     executor = Executor(ChildSettings.of(options, request.cwd, run_dir), options.workers)
+    save_record(run_dir, record)  # running, before any child: a run killed at any point is still found
     files = FileState.capture(request.cwd, run_dir / "files-left")  # before any child can write
     plans = discovering_plans(options) if discover else []
     discovering = tuple((plan, executor.start_discovering(plan) if index < options.workers else None)
                         for index, plan in enumerate(plans))
-    save_record(run_dir, record)  # running, from the start: a run killed at any point is still found
     return StartedRun(request=request, run_dir=run_dir, record=record, executor=executor,
                       began=began, files=files, discovering=discovering)
 
