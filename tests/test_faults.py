@@ -246,3 +246,14 @@ def test_a_read_only_project_is_one_line_exit_2_and_its_records_can_still_be_rea
     assert_one_line_exit_2(done.stderr, done.exit_code, "Read-only file system; wsdoctor writes its records in "
                                                          ".wsdoctor/ of the project")
     assert run_wsdoctor(project, "run", "--last").exit_code == 1
+
+
+def test_tests_that_remove_wsdoctors_records_end_the_run_in_one_line_not_in_verdicts(tmp_path: Path) -> None:
+    """A test that cleans what it thinks is its own (shutil.rmtree('.wsdoctor')): on main the run said
+    "collection-error ." (no test collected, "hiding the other 0 test(s)"), exit 1."""
+    project = make_project(tmp_path, {
+        "tests/test_a.py": ("import shutil\n\ndef test_a():\n    pass\n\ndef test_cleans_up():\n"
+                            "    shutil.rmtree('.wsdoctor', ignore_errors=True)\n\ndef test_c():\n    pass\n")})
+    done = run_wsdoctor(project, "run", "--workers", "1")
+    assert_one_line_exit_2(done.stderr, done.exit_code, "the tests removed wsdoctor's records while it ran")
+    assert "keep .wsdoctor/ out of what they delete" in done.stderr and done.stdout == ""

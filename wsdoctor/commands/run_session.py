@@ -70,7 +70,7 @@ def execute_to_verdicts(session: RunSession, err: Console,
             prepare(session)
         session.execute()
     except UsageError:
-        shutil.rmtree(session.run_dir)  # bad input found while collecting: nothing worth keeping yet
+        shutil.rmtree(session.run_dir, ignore_errors=True)  # bad input found while collecting: nothing worth keeping
         raise
     except KeyboardInterrupt:
         session.finish(RecordStatus.INTERRUPTED)

@@ -29,6 +29,7 @@ from wsdoctor.child import protocol, reaper
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
 from wsdoctor.codec import write_text
 from wsdoctor.execution.output import ChildStreams
+from wsdoctor.exits import UsageError
 from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import AliveThread, ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
@@ -130,6 +131,7 @@ class LiveChild:
     streams: ChildStreams  # its stdout and stderr, kept bounded
     began: float  # time.time() at its start
     temp: Path | None = None  # its own temp directory, removed when it ends
+    identity: tuple[int, int] = (0, 0)  # its directory's device and inode: a test that removes it is seen
 
 
 class ChildSupervisor:
@@ -170,7 +172,8 @@ class ChildSupervisor:
         with self._lock:
             self._live.add(proc)
         return LiveChild(proc=proc, directory=directory, started=started, mark=mark,
-                         streams=ChildStreams(proc.stdout, proc.stderr, directory), began=time.time(), temp=temp)
+                         streams=ChildStreams(proc.stdout, proc.stderr, directory), began=time.time(), temp=temp,
+                         identity=_identity(directory))
 
     def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
@@ -189,7 +192,10 @@ class ChildSupervisor:
         """An ended child's place: no longer live, its output saved, its temp directory gone."""
         with self._lock:
             self._live.discard(child.proc)
-        child.streams.save()
+        if _identity(child.directory) == child.identity:
+            child.streams.save()
+        else:  # its directory was removed under it: result() says so
+            child.streams.stop()
         if child.temp is not None:
             shutil.rmtree(child.temp, ignore_errors=True)
 
@@ -197,6 +203,9 @@ class ChildSupervisor:
                tail: EventTail | None = None) -> tuple[ChildProcess, ChildOutput]:
         """What an ended child left: its events (continuing ``tail``), report and files."""
         proc, directory = child.proc, child.directory
+        if _identity(directory) != child.identity:  # what the child said is gone: no verdict can stand on it
+            raise UsageError(f"the tests removed wsdoctor's records while it ran ({directory} is gone): keep "
+                             f"{directory.parents[3].name}/ out of what they delete, then run wsdoctor again")
         output = read_child_dir(directory, self.settings.cwd, output, tail)
         if output.xdist is not None and self.xdist is None:
             self.xdist = {key: value for key, value in output.xdist.items() if key != "used"}
@@ -352,6 +361,16 @@ def _status(output: ChildOutput, killed: bool, interrupted: bool) -> ChildStatus
     if output.hang_dump.strip():
         return ChildStatus.HUNG
     return ChildStatus.CRASHED
+
+
+def _identity(directory: Path) -> tuple[int, int]:
+    """A directory's device and inode; (0, 0) when it is gone. Removed and made again (pytest makes
+    its cache directory inside a child's), it is another directory."""
+    try:
+        found = directory.stat()
+    except OSError:
+        return (0, 0)
+    return (found.st_dev, found.st_ino)
 
 
 def _highest_number(children: Path) -> int:

@@ -90,11 +90,14 @@ class ChildStreams:
             for fd in readable:
                 open_streams[fd].drain()
 
-    def save(self) -> None:
-        """Stop draining and write both files (what a grandchild still holding a pipe writes from
-        now on is not waited for)."""
+    def stop(self) -> None:
+        """Stop draining (what a grandchild still holding a pipe writes from now on is not waited for)."""
         self._stop.set()
         self._pump.join()
+
+    def save(self) -> None:
+        """Stop draining and write both files."""
+        self.stop()
         for stream in self.streams:
             try:
                 stream.save()
