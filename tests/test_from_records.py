@@ -277,6 +277,16 @@ def test_a_session_that_did_not_exit_is_a_finding_that_names_its_thread(tmp_path
         ("thread", "heartbeat-sender", A)]
 
 
+def test_a_session_that_stopped_before_collecting_anything_says_so_without_counting_holes() -> None:
+    """`-- -W error` with a plugin that warns at configure: on main "does not import: its 0 test(s)
+    never run, and a plain pytest run stops at collection, hiding the other 0 test(s)"."""
+    collection = Collection(rootdir="/p", inifile=None, tests=(), errors=(
+        CollectionError(".", "INTERNALERROR> pytest.PytestDeprecationWarning: unset", False, 0),))
+    [verdict] = all_verdicts(collection, [], OPTIONS, STYLE)
+    assert (verdict.nodeid, verdict.verdict) == (".", Verdict.COLLECTION_ERROR)
+    assert verdict.reason.startswith("pytest stopped before it collected anything") and "0 test" not in verdict.reason
+
+
 def test_a_file_whose_import_hung_is_a_hang_with_where_it_was_blocked() -> None:
     dump = ('Timeout (0:00:11)!\nThread 0x1 (most recent call first):\n'
             '  File "/p/app/warmup.py", line 18 in load_model\n  File "/p/tests/test_slow.py", line 4 in <module>\n'

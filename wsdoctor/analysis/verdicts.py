@@ -117,6 +117,13 @@ def _collection_verdict(error: CollectionError, collection: Collection, options:
                     f"{error.tests_in_file} test(s) under {directory}/"),
             reproduce=(style.pytest("--collect-only", "-q", directory),), detail=error_summary(error.message))
     hidden = len(collection.tests)
+    if not hidden and not error.tests_in_file:  # the session itself: pytest stopped before collecting
+        return TestVerdict(
+            nodeid=error.path, verdict=Verdict.COLLECTION_ERROR,
+            reason="pytest stopped before it collected anything (a plugin, an option or the configuration): "
+                   "no test of the suite ran, and a plain pytest run stops the same way",
+            reproduce=(style.pytest("--collect-only", "-q", error.path),),
+            detail=error_summary(error.message))
     return TestVerdict(
         nodeid=error.path, verdict=Verdict.COLLECTION_ERROR,
         reason=(f"does not import: its {error.tests_in_file} test(s) never run, and a plain pytest "
