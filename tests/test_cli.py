@@ -416,15 +416,21 @@ def test_a_hook_that_stops_every_session_leaves_every_test_not_run_after_a_few_c
 
 
 @pytest.mark.e2e
-def test_a_test_file_whose_name_is_not_utf8_is_run_shown_and_reported(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "nodeid"), [
+    (b"test_caf\xe9.py", "tests/test_caf\udce9.py"),
+    # a line break: on main the ids file a child was given split it in two, and the victim was "flaky"
+    (b"test_a\nb.py", "tests/test_a\nb.py"),
+])
+def test_a_test_file_whose_name_is_not_utf8_is_run_shown_and_reported(tmp_path: Path, name: bytes,
+                                                                       nodeid: str) -> None:
     victim = "import os\n\ndef test_clean():\n    assert 'X' not in os.environ\n"
     project = make_project(tmp_path, {"pytest.ini": "[pytest]\n", "tests/test_z.py": victim})
-    odd = os.fsencode(project / "tests") + b"/test_caf\xe9.py"
+    odd = os.fsencode(project / "tests") + b"/" + name
     with open(odd, "w") as handle:
         handle.write("import os\n\ndef test_sets():\n    os.environ['X'] = '1'\n")
     done = run_wsdoctor(project, "run", "--json", "out.json")
     assert done.exit_code == 1, done.stderr
-    assert done.verdicts("out.json") == {"tests/test_caf\udce9.py::test_sets": "pass",
+    assert done.verdicts("out.json") == {f"{nodeid}::test_sets": "pass",
                                          "tests/test_z.py::test_clean": "order-dependent"}
     assert "order-dependent tests/test_z.py::test_clean" in done.stdout
     reported = run_wsdoctor(project, "report", "--format", "markdown", "--out", "md")

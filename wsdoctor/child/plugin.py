@@ -33,7 +33,15 @@ from typing import IO, Any
 
 import pytest
 
-from wsdoctor.child.protocol import EVENTS_FILE, HANG_FILE, REPORT_FILE, WORKER_EVENTS, WORKER_HANG, keep_ends
+from wsdoctor.child.protocol import (
+    EVENTS_FILE,
+    HANG_FILE,
+    REPORT_FILE,
+    WORKER_EVENTS,
+    WORKER_HANG,
+    from_id_line,
+    keep_ends,
+)
 from wsdoctor.child.reaper import watch_parent
 
 
@@ -174,7 +182,7 @@ def _disable_xdist(config: Any) -> None:
 def read_ids(path: str) -> list[str]:
     # surrogateescape: a file name that is not UTF-8 comes back as the node id pytest makes of it
     with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-        return [line.rstrip("\n") for line in handle if line.strip()]
+        return [from_id_line(line) for line in handle if line.strip()]
 
 
 class PathFilter:

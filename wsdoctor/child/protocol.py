@@ -4,6 +4,8 @@ There is no protocol version to check: every run stages this very package for it
 so both sides always come from the same wsdoctor.
 """
 
+import json
+
 EVENTS_FILE = "events.jsonl"
 REPORT_FILE = "report.json"
 HANG_FILE = "hang.txt"
@@ -17,3 +19,14 @@ def keep_ends(text: str, end: int) -> str:
     if len(text) <= 2 * end:
         return text
     return f"{text[:end]}\n[... wsdoctor dropped {len(text) - 2 * end} characters here ...]\n{text[-end:]}"
+
+
+def id_line(text: str) -> str:
+    """One line of an ids or paths file: the text itself, or, when it holds a line break (a test file
+    with one in its name) or starts with a quote, the text as a JSON string."""
+    return (json.dumps(text) if "\n" in text or "\r" in text or text.startswith('"') else text) + "\n"
+
+
+def from_id_line(line: str) -> str:
+    line = line.rstrip("\n")
+    return json.loads(line) if line.startswith('"') else line

@@ -252,7 +252,7 @@ class ChildSupervisor:
                    f"--wsdoctor-timeout={s.timeout}", f"--wsdoctor-collect-timeout={s.collect_timeout}",
                    f"-o=cache_dir={directory / 'cache'}", *(f"--ignore={path}" for path in s.ignored)]
         if ids is not None:
-            write_text(directory / "ids.txt", "".join(i + "\n" for i in ids))
+            write_text(directory / "ids.txt", "".join(map(protocol.id_line, ids)))
             command.append(f"--wsdoctor-ids={directory / 'ids.txt'}")
         if s.rootdir:
             command.append(f"--rootdir={s.rootdir}")
@@ -270,7 +270,8 @@ class ChildSupervisor:
         if all(pytest_can_name(arg) for arg in collect_args):
             return [], list(collect_args)
         listed = directory / "paths.txt"
-        write_text(listed, "".join(f"{self.settings.cwd / arg.split('::', 1)[0]}\n" for arg in collect_args))
+        files = (str(self.settings.cwd / arg.split("::", 1)[0]) for arg in collect_args)
+        write_text(listed, "".join(map(protocol.id_line, files)))
         return [f"--wsdoctor-paths={listed}"], [common_directory(collect_args)]
 
     def _environment(self, temp: Path, mark: str, watched: int) -> dict[str, str]:
