@@ -287,6 +287,29 @@ def test_a_session_that_stopped_before_collecting_anything_says_so_without_count
     assert verdict.reason.startswith("pytest stopped before it collected anything") and "0 test" not in verdict.reason
 
 
+def test_a_conftest_whose_import_hung_is_the_hang_with_the_tests_it_hides(tmp_path: Path) -> None:
+    """On main: "hang ." and "its 0 test(s) were never collected"."""
+    from wsdoctor.childio import ChildOutput
+    from wsdoctor.collect import collection_from
+    from wsdoctor.execution.child import ChildSettings
+    from wsdoctor.execution.pool import Executor
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    pass\n\ndef test_b():\n    pass\n")
+    dump = (f'Timeout (0:00:11)!\nThread 0x1 (most recent call first):\n'
+            f'  File "{tmp_path}/tests/conftest.py", line 3 in <module>\n'
+            f'  File "/venv/site-packages/_pytest/config/__init__.py", line 1 in _importconftest\n')
+    executor = Executor(ChildSettings(python="python", cwd=tmp_path, pytest_args=(), timeout=2.0,
+                                      artifacts=tmp_path / ".wsdoctor" / "r"), 1)
+    child = ChildProcess(ChildStatus.HUNG, -9, 11.0, str(tmp_path / "c"), started=(), hang_dump=dump)
+    collection, _ = collection_from(executor, (), child, ChildOutput())
+    [error] = collection.errors
+    assert (error.path, error.tests_in_file, error.hung) == ("tests/conftest.py", 2, True)
+    [verdict] = all_verdicts(collection, [], OPTIONS, STYLE)
+    assert (verdict.nodeid, verdict.verdict) == ("tests/conftest.py", Verdict.HANG)
+    assert "its 2 test(s)" in verdict.reason
+
+
 def test_a_file_whose_import_hung_is_a_hang_with_where_it_was_blocked() -> None:
     dump = ('Timeout (0:00:11)!\nThread 0x1 (most recent call first):\n'
             '  File "/p/app/warmup.py", line 18 in load_model\n  File "/p/tests/test_slow.py", line 4 in <module>\n'

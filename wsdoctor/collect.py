@@ -44,6 +44,8 @@ def collection_from(executor: Executor, paths: Sequence[str], child: ChildProces
             return collection_from(executor, paths, *executor.collect(paths), hung=(*hung, error))
         error = CollectionError(path=" ".join(paths) or ".", message=child.hang_dump or child.stderr_tail,
                                 collects_alone=False, tests_in_file=0, hung=child.status is ChildStatus.HUNG)
+        if error.hung:
+            error = _hung_conftest(error, executor.settings.cwd)
         return Collection(rootdir=str(executor.settings.cwd), inifile=None, tests=(),
                           errors=(*hung, error)), output.versions
     tests = list(output.collected)
@@ -74,6 +76,20 @@ def _collect_alone(executor: Executor, rootdir: Path, collector: str,
 def _hang_at_import(executor: Executor, path: str, child: ChildProcess) -> CollectionError:
     return CollectionError(path=path, message=child.hang_dump, collects_alone=False,
                            tests_in_file=count_tests_statically(executor.settings.cwd / path), hung=True)
+
+
+_CONFTEST_IMPORT = re.compile(r'File "(?P<path>[^"]*conftest\.py)", line \d+ in <module>')
+
+
+def _hung_conftest(error: CollectionError, cwd: Path) -> CollectionError:
+    """A hang before collection began: when a conftest.py was being imported, it is the one to blame,
+    with the tests under its directory that it hides (counted statically)."""
+    found = _CONFTEST_IMPORT.search(error.message)
+    if found is None:
+        return error
+    conftest = Path(found["path"])
+    hidden = sum(count_tests_statically(path) for path in test_files_under(conftest.parent))
+    return dataclasses.replace(error, path=shown_path(conftest, cwd), tests_in_file=hidden)
 
 
 def count_tests_statically(path: Path) -> int:
