@@ -70,7 +70,7 @@ def test_a_json_report_gives_failures_collection_errors_and_warnings(tmp_path: P
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("{not json", "cannot read"), ('{"created": 1}', "has no 'tests'"), ("[1, 2]", "has no 'tests'")])
+    ("{not json", "cannot read"), ('{"created": 1}', "has no 'tests'"), ("[1, 2]", "not a JSON object")])
 def test_a_json_report_that_is_not_one_is_refused(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(UsageError, match=expected):
         from_json_report(write(tmp_path, "r.json", text))

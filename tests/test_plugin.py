@@ -680,7 +680,7 @@ def test_collect_only_writes_collected_event_and_report(pytester: pytest.Pyteste
     test_file = pytester.makepyfile(test_col="import pytest\n\ndef test_a():\n    pass\n\n\n"
                                              "@pytest.mark.parametrize('n', [1])\ndef test_b(n):\n    pass\n")
     out = tmp_path / "out"
-    run_child(pytester, out, "--collect-only")
+    run_child(pytester, out, "--wsdoctor-collect-only")  # how wsdoctor asks for a collection
 
     [collected] = events(out, "collected")
     assert collected["items"] == [
