@@ -89,6 +89,7 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["playbooks", "lis"], "No such command 'lis'. Did you mean 'list'? (see `wsdoctor playbooks --help`)"),
     (["demo", "--dir", "pytest.ini"], "--dir pytest.ini is a file: give --dir a new or empty directory"),
     (["demo", "--dir", "tests"], "--dir tests is not empty"),
+    (["demo", "--dir", "pytest.ini/sub"], "--dir pytest.ini/sub cannot be made: "),  # main: exit 3
     (["ci", "--reports", "pytest.ini"], "--reports pytest.ini is not a directory"),  # main: exit 3 after the run
     # main read these whole: until the memory ran out (the process was killed, or a MemoryError: exit 3)
     (["ci", "--baseline", "/dev/zero"], "cannot read baseline /dev/zero: it is not text"),

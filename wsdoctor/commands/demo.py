@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from wsdoctor.commands.report import ReportRequest, report_command
+from wsdoctor.commands.request import check_output_directory
 from wsdoctor.commands.run import run_suite
 from wsdoctor.commands.run_start import RunRequest
 from wsdoctor.exits import ExitCode, UsageError, WsdoctorError
@@ -25,6 +26,8 @@ def run_demo(target: Path | None, workers: int, out: Console, err: Console) -> E
         raise UsageError(f"--dir {target} is a file: give --dir a new or empty directory")
     if target is not None and any(target.iterdir() if target.exists() else ()):
         raise UsageError(f"--dir {target} is not empty: give --dir a new or empty directory")
+    if target is not None:  # made if missing: under a file, or where nothing can be made, it cannot be
+        check_output_directory(target, "--dir", Path.cwd())
     directory = target or Path(tempfile.mkdtemp(prefix="wsdoctor-demo-"))
     shutil.copytree(SUITE, directory, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".wsdoctor"))

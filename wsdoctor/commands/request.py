@@ -49,5 +49,7 @@ def check_output_directory(given: Path, option: str, cwd: Path) -> None:
     if path.exists() and not path.is_dir():
         raise UsageError(f"{option} {given} is not a directory; give a directory (it is made if missing)")
     existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK):
+    if not existing.is_dir():
+        raise UsageError(f"{option} {given} cannot be made: {existing} is a file")
+    if not os.access(existing, os.W_OK):
         raise UsageError(f"{option} {given} cannot be written (no permission, or a read-only file system)")
