@@ -84,6 +84,8 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "999999999h"], "--budget '999999999h': at most a week"),
     (["report", "--format", "xml"], "--format 'xml': use terminal, markdown, html or json"),
     (["report", "nope"], "no record 'nope'"),
+    (["report", "--out", "pytest.ini/x.md"], "--out pytest.ini/x.md cannot be written"),  # main: exit 3
+    (["report", "--out", "pytest.ini", "--format", "markdown"], "--out pytest.ini is not a directory"),  # main: 3
     (["playbooks", "list", "--frob"], "No such option: --frob (see `wsdoctor playbooks list --help`)"),
     (["frobnicate"], "No such command 'frobnicate'. (see `wsdoctor --help`)"),
     (["playbooks", "lis"], "No such command 'lis'. Did you mean 'list'? (see `wsdoctor playbooks --help`)"),

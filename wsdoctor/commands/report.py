@@ -12,6 +12,7 @@ from rich.console import Console
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.codec import write_atomic
+from wsdoctor.commands.request import check_output_directory, check_output_file
 from wsdoctor.config import load_config
 from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
 from wsdoctor.exits import ExitCode, UsageError
@@ -66,6 +67,7 @@ class ReportRequest:
 
 
 def report_command(request: ReportRequest, out: Console, err: Console) -> ExitCode:
+    _check_out(request)
     playbooks = load_playbooks(request.cwd, request.playbook_dirs)
     evidence, versions, title = _evidence(request)
     matcher = BoundedMatcher()
@@ -124,6 +126,16 @@ def _reported(request: ReportRequest, record: Record) -> Record:
         except UsageError:  # the run was removed: the bisect alone, then
             return record
     return record
+
+
+def _check_out(request: ReportRequest) -> None:
+    """--out is written at the end: what cannot take it is bad input now, not an internal error then."""
+    if request.out is None:
+        return
+    if request.format is ReportFormat.markdown and not _is_markdown_file(request.out):
+        check_output_directory(request.out, "--out", request.cwd)  # one page per insight, and an index
+    else:
+        check_output_file(request.out, "--out", request.cwd)
 
 
 def _is_markdown_file(out: Path | None) -> bool:
