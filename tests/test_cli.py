@@ -136,9 +136,9 @@ def test_no_record_yet_is_bad_input(tmp_path: Path, args: list[str], expected: s
 RANDOM_BYTES = bytes(range(256)) * 4
 
 
-def one_word_python(directory: Path) -> str:
+def one_word_python(directory: Path, says: str = "echo hello") -> str:
     script = directory / "fake-python"
-    script.write_text("#!/bin/sh\necho hello\n")
+    script.write_text(f"#!/bin/sh\n{says}\n")
     script.chmod(0o755)
     return str(script)
 
@@ -151,6 +151,8 @@ def one_word_python(directory: Path) -> str:
     (["run", "--python", "/bin/true"], "--python /bin/true did not answer as a Python interpreter does (it printed "
                                        "nothing)"),
     (["run", "--python", "{ONE_WORD}"], "did not answer as a Python interpreter does (it printed 'hello')"),
+    # main read what it printed whole: `yes` filled the memory until the process was killed
+    (["run", "--python", "{YES}"], "printed more than a Python's version does"),
     (["bisect", "tests/test_b.py::test_env_clean", "--python", "/bin/true"], "did not answer"),
     (["run", "--", "--no-such-pytest-flag"], "unrecognized arguments: --no-such-pytest-flag"),
     (["bisect", "tests/test_b.py::test_env_clean", "--order-file", "random.bin"],
@@ -161,12 +163,31 @@ def test_bad_input_found_by_a_child_is_one_line_and_exit_2(tmp_path: Path, args:
     (project / "random.bin").write_bytes(RANDOM_BYTES)
     earlier = an_earlier_record(project)
     before = snapshot(project)
-    args = [one_word_python(tmp_path) if arg == "{ONE_WORD}" else arg for arg in args]
+    scripts = {"{ONE_WORD}": "echo hello", "{YES}": "yes"}
+    args = [one_word_python(tmp_path, scripts[arg]) if arg in scripts else arg for arg in args]
     done = run_wsdoctor(project, *args, env={"TMPDIR": str(tmp_path)})
     assert_one_line_usage_error(done.stderr, done.exit_code, expected)
     assert snapshot(project) == before  # nothing recorded is lost, and no half-made record is left
     assert load_record(earlier).status is RecordStatus.COMPLETE
     assert list(tmp_path.glob("wsdoctor-internal-error-*")) == []
+
+
+@pytest.mark.e2e
+def test_a_python_that_never_answers_is_bad_input_within_its_deadline(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrapper script that hangs: on main wsdoctor waited 120 s; the deadline holds, and what the
+    script started goes with it."""
+    from wsdoctor.execution import interpreter
+
+    monkeypatch.setattr(interpreter, "ANSWER_SECONDS", 1.0)
+    hangs = one_word_python(tmp_path, "sleep 300 &\necho $! > sleeper.pid\nwait")
+    started = time.monotonic()
+    with pytest.raises(UsageError, match="did not answer within 1 s"):
+        interpreter.check_interpreter(hangs, tmp_path)
+    assert time.monotonic() - started < 30
+    sleeper = int((tmp_path / "sleeper.pid").read_text())
+    time.sleep(0.2)
+    assert not Path(f"/proc/{sleeper}").exists() or "Z" in Path(f"/proc/{sleeper}/stat").read_text().split()[2]
 
 
 def test_the_first_refused_pytest_option_is_named_and_value_options_are_read_past() -> None:

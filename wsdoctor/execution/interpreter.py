@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 from wsdoctor.exits import UsageError
@@ -15,19 +20,25 @@ _PROBE = ("import platform, sys, pytest; "
           "print(platform.python_version(), pytest.__version__, platform.platform(), sys.executable, sep='\\n')")
 
 
+ANSWER_SECONDS = 120.0  # for the interpreter to start and import pytest (a cold disk, a slow network file system)
+ANSWER_BYTES = 64 * 1024  # the answer is four short lines: more is not a Python answering
+
+
 def check_interpreter(python: str, cwd: Path) -> Versions:
     """Check that ``python`` runs and has a pytest wsdoctor's child plugin supports."""
     hint = "point --python at your project's interpreter, e.g. .venv/bin/python"
     try:
-        done = subprocess.run([python, "-c", _PROBE], cwd=cwd, capture_output=True, text=True,
-                              timeout=120, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        returncode, stdout = _ask(python, cwd)
+    except OSError as error:
         raise UsageError(f"--python {python} cannot be run ({error}); {hint}") from None
-    if done.returncode != 0:
+    if returncode is None:
+        raise UsageError(f"--python {python} did not answer within {ANSWER_SECONDS:.0f} s, or printed more than a "
+                         f"Python's version does; {hint}")
+    if returncode != 0:
         raise UsageError(f"--python {python} has no importable pytest; install pytest there or {hint}")
-    answer = done.stdout.splitlines()  # one a line: an executable's path may hold spaces
+    answer = stdout.splitlines()  # one a line: an executable's path may hold spaces
     if len(answer) < 4:
-        said = repr(first_line(done.stdout, limit=80)) if done.stdout.strip() else "nothing"
+        said = repr(first_line(stdout, limit=80)) if stdout.strip() else "nothing"
         raise UsageError(f"--python {python} did not answer as a Python interpreter does (it printed "
                          f"{said}); {hint}")
     python_version, pytest_version, platform_name, executable = answer[:4]
@@ -36,6 +47,30 @@ def check_interpreter(python: str, cwd: Path) -> Versions:
                          "wsdoctor's child plugin needs Python 3.9+ and pytest 7.0+")
     return Versions(python=python_version, pytest=pytest_version, platform=platform_name,
                     executable=executable)
+
+
+def _ask(python: str, cwd: Path) -> tuple[int | None, str]:
+    """Its exit code and what it printed; None when it did not finish in time or printed without end
+    (`--python` naming a script that hangs, or `yes`): then it is ended, with what it started."""
+    proc = subprocess.Popen([python, "-c", _PROBE], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    assert proc.stdout is not None  # PIPE gives it
+    deadline = time.monotonic() + ANSWER_SECONDS
+    printed = b""
+    with proc.stdout:
+        while len(printed) <= ANSWER_BYTES and (left := deadline - time.monotonic()) > 0:
+            if not select.select([proc.stdout], [], [], left)[0]:
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    return proc.wait(max(0.0, deadline - time.monotonic())), printed.decode(errors="replace")
+                break
+            printed += chunk
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return None, ""
 
 
 def _supported(name: str, version: str) -> bool:
