@@ -168,6 +168,46 @@ def test_the_confirming_trials_run_the_given_order_with_probes_and_the_victim_al
     assert (alone.test_ids, alone.collect_args) == ((VICTIM,), ("tests/test_z.py",))
 
 
+@dataclass
+class SharedMachine(FakeSuite):
+    """Trials of one batch run side by side (their children overlap in time); the victim fails after
+    A1 only when another trial runs beside it: A1 and the other trial's tests share a fixed port."""
+
+    clock: float = 0.0
+    batches: list[int] = field(default_factory=list)
+
+    def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
+        self.asked += plans
+        self.batches.append(len(plans))
+        self.clock += 10.0
+        beside = len(plans) > 1
+        results = []
+        for plan in plans:
+            result = self._result(dataclasses.replace(plan))
+            failed = beside and A1 in before_victim(plan)
+            outcome = TestResult(VICTIM, Outcome.FAILED if failed else Outcome.PASSED, message="Errno 98" * failed)
+            child = dataclasses.replace(result.children[0], artifacts=f"/r/{len(self.asked)}-{plan.label}-{id(plan)}",
+                                        began=self.clock, ended=self.clock + 5.0)
+            results.append(dataclasses.replace(result, results=(*result.results[:-1], outcome), children=(child,)))
+        return results
+
+
+def test_a_polluter_seen_only_beside_other_trials_is_not_blamed() -> None:
+    """On main the proof was the trial that failed beside another (python-socketio's two admin files on
+    port 8900): the test blamed was innocent, and the printed commands passed in plain pytest."""
+    suite = SharedMachine(fails=lambda plan: False)
+    result = run_bisect(suite)
+    assert (result.verdict, result.polluters) == (Verdict.FLAKY, ())
+    assert "only while other trials ran beside it" in result.summary and "no test is blamed" in result.summary
+    assert A1 in suite.asked[-1].test_ids and suite.batches[-1] == 1  # the proof, alone in the machine
+
+
+def test_a_polluter_seen_failing_alone_in_the_machine_is_proven_as_before() -> None:
+    suite = FakeSuite(fails=after_all_of(A1))
+    result = run_bisect(suite)
+    assert (result.verdict, result.polluters) == (Verdict.ORDER_DEPENDENT, (A1,))
+
+
 # --- brittle: a state-setter ---------------------------------------------------------------------
 
 

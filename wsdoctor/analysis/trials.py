@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from wsdoctor.analysis.contention import concurrent_children
 from wsdoctor.analysis.search import BudgetSpent
 from wsdoctor.planner import files_in_order, in_collection_order
 from wsdoctor.records import Collection, Context, Outcome, Plan, PlanResult
@@ -129,6 +130,10 @@ class Trials:
         ready = [self.ready.pop(trial_key(plan), None) for plan in wanted]
         ran = iter(self.runner.run([plan for plan, done in zip(wanted, ready, strict=True) if done is None]))
         results = [done if done is not None else next(ran) for done in ready]
+        self._record(results)
+        return results
+
+    def _record(self, results: Sequence[PlanResult]) -> None:
         self.count += sum(max(1, len(result.children)) for result in results)  # a rerun is a child run too
         for result in results:
             key = trial_key(result.plan)
@@ -136,7 +141,6 @@ class Trials:
             self.answers[key] = self.answers.get(key, False) or self.failed(result)
             self.seen.setdefault(key, []).append(result)
             self._keep_if_smallest(result)
-        return results
 
     def _keep_if_smallest(self, result: PlanResult) -> None:
         """A failure after fewer tests than any before: the best proven answer so far."""
@@ -150,12 +154,22 @@ class Trials:
     def proving_run(self, plan: Plan, expect_failure: bool) -> PlanResult:
         """A run of ``plan`` with state probes showing the expected outcome, if one was seen.
 
-        A proof may go past the budget of trials: the answer is known, it only needs showing.
+        A failure proves something only if it was seen with no other trial running: trials side by
+        side share the machine (a fixed port, a file, a database), and one may fail for what another
+        does. When no such run failed, the plan runs once more, alone: the result may then not show
+        the expected outcome (the caller says so). A proof may go past the budget of trials: the
+        answer is known, it only needs showing.
         """
-        results = [r for r in self.seen.get(trial_key(plan), [])
-                   if r.plan.state_probes] or self.run([plan], beyond_budget=True)
-        matching = [r for r in results if self.failed(r) == expect_failure]
-        return (matching or results)[-1]
+        seen = [r for r in self.seen.get(trial_key(plan), []) if r.plan.state_probes]
+        if expect_failure:
+            concurrent = concurrent_children([r for results in self.seen.values() for r in results])
+            seen = [r for r in seen if not any(child.artifacts in concurrent for child in r.children)]
+        if not any(self.failed(r) == expect_failure for r in seen):
+            alone = self.runner.run([plan])  # one plan in the batch: nothing else runs beside it
+            self._record(alone)
+            seen += alone
+        matching = [r for r in seen if self.failed(r) == expect_failure]
+        return (matching or seen)[-1]
 
     def failure_rate(self, plan: Plan) -> tuple[int, int]:
         results = self.seen.get(trial_key(plan), [])
