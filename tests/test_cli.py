@@ -54,6 +54,8 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "--frobnicate"], "No such option: --frobnicate (see `wsdoctor run --help`)"),
     (["run", "--isolate", "module"], "'module' is not one of"),
     (["run", "--repeat", "0"], "--repeat"),
+    (["run", "--repeat", "99999999999999999999"], "is not in the range 1<=x<=1000"),  # main: planned for ever
+    (["bisect", "tests/test_b.py::test_env_clean", "--repeat", "1001"], "is not in the range 1<=x<=1000"),
     (["run", "--timeout", "inf"], "'--timeout': inf is not a finite number of seconds"),
     (["run", "--timeout", "nan"], "'--timeout': nan is not a finite number of seconds"),
     (["run", "--timeout", "1e12"], "'--timeout': 1000000000000.0 is not a finite number of seconds"),

@@ -32,6 +32,7 @@ DEFAULT_WORKERS = os.cpu_count() or 1
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_BUDGET = 600.0
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}  # on every command and group
+MAX_REPEAT = 1000  # runs of each order (or trial): --repeat 99999999999999999999 planned until memory ran out
 
 
 class PassthroughCommand(TyperCommand):
@@ -117,7 +118,7 @@ def run(
     reverse: Annotated[bool, typer.Option(help="Also run the suite in reverse order.")] = False,
     shuffle: Annotated[int | None, typer.Option(
         metavar="SEED", help="Also run the suite shuffled with this seed (reusable).")] = None,
-    repeat: Annotated[int, typer.Option(min=1, help="Run each order this many times, to expose "
+    repeat: Annotated[int, typer.Option(min=1, max=MAX_REPEAT, help="Run each order this many times, to expose "
                                         "non-determinism.")] = 1,
     isolate: Annotated[Isolation | None, typer.Option(
         help="Also run each file, or each test, in a child of its own.")] = None,
@@ -172,8 +173,8 @@ def bisect(
         metavar="LIMITS", help="Give up after this long or this many child runs: '300' or '300s' or '5m' "
         "(time), '40runs', or both as '5m,40runs' (default: derived from the suite's size and the first "
         "run's time).")] = None,
-    repeat: Annotated[int, typer.Option(min=1, help="Run every trial this often, for a victim that "
-                                        "fails only sometimes.")] = 1,
+    repeat: Annotated[int, typer.Option(min=1, max=MAX_REPEAT, help="Run every trial this often, for a victim "
+                                        "that fails only sometimes.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Trials run in parallel (default: the number "
                                                 "of CPUs).")] = None,
     timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds, help="Per-test deadline "
