@@ -88,10 +88,18 @@ def parse_date(text: str, option: str) -> datetime.date:
         raise UsageError(f"{option} {text!r}: give a date as YYYY-MM-DD") from None
 
 
+class _EntryDumper(yaml.SafeDumper):
+    """Every value written out where it belongs: entries that share a date (one --expires) must not
+    share it through a YAML alias, or editing one entry's date would change the other's."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def write_baseline(path: Path, entries: Sequence[BaselineEntry]) -> None:
     accepted = [_raw(entry) for entry in entries]
-    body = yaml.safe_dump({"version": BASELINE_VERSION, "accepted": accepted}, sort_keys=False,
-                          allow_unicode=True, width=120)
+    body = yaml.dump({"version": BASELINE_VERSION, "accepted": accepted}, Dumper=_EntryDumper, sort_keys=False,
+                     allow_unicode=True, width=120)
     write_atomic(path, HEADER + body)
 
 

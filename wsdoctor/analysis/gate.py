@@ -16,7 +16,9 @@ from wsdoctor.records import RUN_VERDICTS, CiRecord, RunRecord, StateChange, Tes
 
 LEAKED_STATE = "leaked-state"  # a test (or a file's import) left process-global state changed (--audit)
 NOT_RUN = "not-run"  # the test never ran: a gate must not pass a build on it
-GATE_VERDICTS: tuple[str, ...] = (*(v.value for v in RUN_VERDICTS), NOT_RUN, LEAKED_STATE)
+# What a gate can fail on: the verdicts that are findings (not pass, skip, xfail), and state left changed.
+GATE_VERDICTS: tuple[str, ...] = tuple(dict.fromkeys((*(v.value for v in RUN_VERDICTS if v.is_finding), NOT_RUN,
+                                                      LEAKED_STATE)))
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     Verdict.ORDER_DEPENDENT.value, Verdict.BRITTLE.value, Verdict.FLAKY.value, Verdict.HANG.value,
     Verdict.CRASH.value, Verdict.COLLECTION_ERROR.value, LEAKED_STATE, NOT_RUN)
@@ -84,9 +86,10 @@ class GateDecision:
 
 
 def findings_of(record: RunRecord) -> tuple[Finding, ...]:
-    """Every verdict other than pass, then the state each test or import left changed (--audit)."""
+    """Every verdict that is a finding (not pass, skip, xfail), then the state each test or import left
+    changed (--audit)."""
     found = [Finding(test=v.nodeid, verdict=v.verdict.value, message=_message_of(v), reason=v.reason)
-             for v in record.verdicts if v.verdict is not Verdict.PASS]
+             for v in record.findings()]
     seen: set[tuple[str, str, str]] = set()
     for change in record.audit():
         finding = leaked_finding(change)
