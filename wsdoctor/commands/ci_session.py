@@ -68,7 +68,8 @@ def complete_ci(start: CiStart, out: Console, err: Console) -> ExitCode:
     stopped = execute_to_verdicts(session, err, prepare)
     if stopped is not None:
         return stopped
-    left_out = session.bisect_victims(err, _new_victims(session.record, start.baseline), request.budget)
+    left_out = session.bisect_victims(err, _new_victims(session.record, start.baseline), request.budget,
+                                      request.budget_runs)
     ci = CiRecord(run_id=session.record.id, seed=start.seed, seed_source=start.seed_source,
                   shard=str(request.shard) if request.shard else None, files=taken.files,
                   suite_files=taken.suite_files, not_bisected=left_out)
