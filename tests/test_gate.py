@@ -87,6 +87,18 @@ def test_skips_and_xfails_are_not_findings() -> None:
     assert [f.test for f in findings_of(record)] == [FAILS]
 
 
+def test_leaked_state_is_what_the_audit_counts_not_its_noise() -> None:
+    # As `run --audit`: a thread gone by the end, a cache that only grew, a library's NullHandler
+    # break no other test and fail nothing.
+    noise = (StateChange(kind="thread", name="Thread-7 (_send_ping)", before=None, after="daemon", by=VICTIM),
+             StateChange(kind="thread", name="Thread-7 (_send_ping)", before="daemon", after=None, by=CLEAN),
+             StateChange(kind="module-attr", name="app.routes.lookup", before="lru_cache currsize=1",
+                         after="lru_cache currsize=2", by=CLEAN),
+             StateChange(kind="logging", name="charset_normalizer", before=None, after="NullHandler", by=CLEAN))
+    record = a_run(dict.fromkeys((POLLUTER, VICTIM, FAILS, CLEAN), Verdict.PASS), leaks=(LIMITS, *noise))
+    assert [(f.test, f.state) for f in findings_of(record)] == [(POLLUTER, "module-attr app.ratelimit.LIMITS")]
+
+
 def test_the_verdicts_a_gate_can_fail_on_are_the_findings_each_named_once() -> None:
     from wsdoctor.analysis.gate import GATE_VERDICTS
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from wsdoctor.analysis.audit import significant
 from wsdoctor.records import RUN_VERDICTS, CiRecord, RunRecord, StateChange, TestVerdict, Verdict
 
 LEAKED_STATE = "leaked-state"  # a test (or a file's import) left process-global state changed (--audit)
@@ -87,11 +88,11 @@ class GateDecision:
 
 def findings_of(record: RunRecord) -> tuple[Finding, ...]:
     """Every verdict that is a finding (not pass, skip, xfail), then the state each test or import left
-    changed (--audit)."""
+    changed that can break another test (what `run --audit` fails on)."""
     found = [Finding(test=v.nodeid, verdict=v.verdict.value, message=_message_of(v), reason=v.reason)
              for v in record.findings()]
     seen: set[tuple[str, str, str]] = set()
-    for change in record.audit():
+    for change in significant(record.audit()):  # the audit's noise breaks no other test
         finding = leaked_finding(change)
         if finding.key not in seen:
             seen.add(finding.key)
