@@ -126,7 +126,8 @@ def render_gate(report: GateReport, console: Console) -> None:
     result = "[green]passed[/]" if decision.passed else "[red]failed[/]"
     failing = len(decision.failing) + len(decision.expired)
     console.print(f"wsdoctor ci: the gate {result}: {failing} finding(s) fail it, {len(decision.accepted)} accepted, "
-                  f"{len(decision.reported)} reported (fails on: {', '.join(decision.fail_on)})", highlight=False)
+                  f"{len(decision.reported)} reported (fails on: {', '.join(decision.fail_on)})", highlight=False,
+                  soft_wrap=True)
 
 
 def _print_findings(console: Console, label: str, items: Iterable[tuple[Finding, str]]) -> None:
