@@ -293,8 +293,9 @@ class RunSession:
                 pending = [v for v in pending if v not in result.explains]
             results[victim] = result
         ordered = [results[v] for v in victims if v in results]
-        self.record = dataclasses.replace(self.record, bisects=tuple(ordered))
-        save_record(self.run_dir, self.record)
+        if ordered:  # else the record on disk is already this one (a clean gate's: megabytes, written once)
+            self.record = dataclasses.replace(self.record, bisects=tuple(ordered))
+            save_record(self.run_dir, self.record)
         return tuple(left_out)
 
     def _shared_cause(self, result: BisectResult, victims: list[str],
