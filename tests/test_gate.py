@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from wsdoctor.analysis.gate import (
 from wsdoctor.baseline import read_baseline, write_baseline
 from wsdoctor.exits import UsageError
 from wsdoctor.records import (
+    AliveThread,
     BisectResult,
     ChildProcess,
     ChildStatus,
@@ -97,6 +99,21 @@ def test_leaked_state_is_what_the_audit_counts_not_its_noise() -> None:
              StateChange(kind="logging", name="charset_normalizer", before=None, after="NullHandler", by=CLEAN))
     record = a_run(dict.fromkeys((POLLUTER, VICTIM, FAILS, CLEAN), Verdict.PASS), leaks=(LIMITS, *noise))
     assert [(f.test, f.state) for f in findings_of(record)] == [(POLLUTER, "module-attr app.ratelimit.LIMITS")]
+
+
+def test_a_session_that_did_not_exit_is_a_hang_of_the_test_that_started_its_thread() -> None:
+    # Plain pytest waits for ever there: `run` exits 1 on it, and so must the gate.
+    record = a_run(dict.fromkeys((POLLUTER, VICTIM, FAILS, CLEAN), Verdict.PASS))
+    [suite] = record.plan_results
+    lingered = ChildProcess(ChildStatus.LINGERED, None, 3.0, "", suite.plan.test_ids,
+                            threads_alive=(AliveThread("Thread-3 (heartbeat)", started_by=VICTIM),))
+    unnamed = ChildProcess(ChildStatus.LINGERED, None, 3.0, "", (POLLUTER, VICTIM))
+    plans = (dataclasses.replace(suite, children=(lingered,)), dataclasses.replace(suite, children=(unnamed,)))
+    found = findings_of(dataclasses.replace(record, plan_results=plans))
+    assert [(f.test, f.verdict, f.state) for f in found] == [
+        (VICTIM, "hang", "session did not exit: thread Thread-N (heartbeat)"),
+        (VICTIM, "hang", "session did not exit")]  # no thread named: its last test
+    assert not decide(found, DEFAULT_FAIL_ON, (), TODAY, scope_of(record)).passed
 
 
 def test_the_verdicts_a_gate_can_fail_on_are_the_findings_each_named_once() -> None:

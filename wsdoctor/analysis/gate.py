@@ -87,17 +87,31 @@ class GateDecision:
 
 
 def findings_of(record: RunRecord) -> tuple[Finding, ...]:
-    """Every verdict that is a finding (not pass, skip, xfail), then the state each test or import left
-    changed that can break another test (what `run --audit` fails on)."""
+    """Every verdict that is a finding (not pass, skip, xfail), the state each test or import left
+    changed that can break another test, and sessions that did not exit: what `run` exits 1 on."""
     found = [Finding(test=v.nodeid, verdict=v.verdict.value, message=_message_of(v), reason=v.reason)
              for v in record.findings()]
-    seen: set[tuple[str, str, str]] = set()
-    for change in significant(record.audit()):  # the audit's noise breaks no other test
-        finding = leaked_finding(change)
-        if finding.key not in seen:
-            seen.add(finding.key)
-            found.append(finding)
-    return tuple(found)
+    found += [leaked_finding(change) for change in significant(record.audit())]  # noise breaks no other test
+    found += _sessions_that_did_not_exit(record)
+    unique: dict[tuple[str, str, str], Finding] = {}
+    for finding in found:  # a change seen twice (a leak of two tests' imports, two shards) is one finding
+        unique.setdefault(finding.key, finding)
+    return tuple(unique.values())
+
+
+def _sessions_that_did_not_exit(record: RunRecord) -> list[Finding]:
+    """A child whose tests all finished and whose process did not exit: plain pytest waits there for
+    ever, so it is a hang, of the test that started a thread still alive (else of its last test)."""
+    found = []
+    for label, child in record.lingering():
+        last = child.started[-1] if child.started else label
+        for thread in child.threads_alive or (None,):
+            where = f"session did not exit: thread {stable_name('thread', thread.name)}" if thread else \
+                "session did not exit"
+            found.append(Finding(test=(thread.started_by if thread else "") or last, verdict=Verdict.HANG.value,
+                                 state=where, reason=f"{where} after its last test in {label}; plain pytest "
+                                                     "waits for it for ever"))
+    return found
 
 
 def leaked_finding(change: StateChange) -> Finding:
