@@ -169,6 +169,8 @@ def test_a_gate_on_an_xdist_suite_runs_its_orders_one_after_the_other_with_the_p
     assert spans["shuffle 4 gw0"]["artifacts"].endswith("0003-shuffle-4")
     assert "order-dependent tests/test_c_stats.py::test_nobody_online_at_start" in done.stdout
     xmlschema.XMLSchema(str(SCHEMA)).validate(str(project / "junit.xml"))
+    runs = 2 * len(record["collection"]["tests"])  # the CI log's progress has a total, though the controller
+    assert f"and a shuffled order: {runs}/{runs} test run(s) done" in done.stderr  # collects nothing
 
 
 @pytest.mark.e2e
