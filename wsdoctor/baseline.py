@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wsdoctor.analysis.gate import GATE_VERDICTS, BaselineEntry
 from wsdoctor.codec import write_atomic
 from wsdoctor.exits import UsageError
@@ -35,6 +33,8 @@ def read_baseline(path: Path, must_exist: bool = False) -> tuple[BaselineEntry, 
         if must_exist:
             raise UsageError(f"baseline {path} does not exist; `wsdoctor baseline update` writes one")
         return ()
+    import yaml  # here: without a baseline, `wsdoctor ci` starts its children without importing it
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
@@ -88,17 +88,18 @@ def parse_date(text: str, option: str) -> datetime.date:
         raise UsageError(f"{option} {text!r}: give a date as YYYY-MM-DD") from None
 
 
-class _EntryDumper(yaml.SafeDumper):
-    """Every value written out where it belongs: entries that share a date (one --expires) must not
-    share it through a YAML alias, or editing one entry's date would change the other's."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def write_baseline(path: Path, entries: Sequence[BaselineEntry]) -> None:
+    import yaml
+
+    class EntryDumper(yaml.SafeDumper):
+        """Every value written out where it belongs: entries that share a date (one --expires) must
+        not share it through a YAML alias, or editing one entry's date would change the other's."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
     accepted = [_raw(entry) for entry in entries]
-    body = yaml.dump({"version": BASELINE_VERSION, "accepted": accepted}, Dumper=_EntryDumper, sort_keys=False,
+    body = yaml.dump({"version": BASELINE_VERSION, "accepted": accepted}, Dumper=EntryDumper, sort_keys=False,
                      allow_unicode=True, width=120)
     write_atomic(path, HEADER + body)
 
