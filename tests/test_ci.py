@@ -107,6 +107,19 @@ def test_ci_budget_takes_bisects_limits(tmp_path: Path, monkeypatch: pytest.Monk
     assert (asked[0].budget, asked[0].budget_runs) == (seconds, runs)
 
 
+@pytest.mark.parametrize("given", ["artifact/run.json", "{tmp}/artifact"])
+def test_a_gates_record_downloaded_as_an_artifact_is_reported_where_it_lies(
+        tmp_path: Path, given: str, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_gate import NEW_VICTIM
+    from wsdoctor.codec import dump_json
+
+    (tmp_path / "artifact").mkdir()  # what a CI job uploaded: run.json and ci.json, no .wsdoctor/runs around them
+    (tmp_path / "artifact" / "run.json").write_text(dump_json(NEW_VICTIM))
+    done = wsdoctor_in_process(tmp_path, "report", given.format(tmp=tmp_path))
+    assert done.exit_code == 0, done.stderr
+    assert f"wsdoctor report of run {NEW_VICTIM.id}" in done.stdout and VICTIM in done.stdout
+
+
 def ci_record_dir(project: Path) -> Path:
     [run_json] = [p for p in project.glob(".wsdoctor/runs/*/run.json") if (p.parent / "ci.json").exists()]
     return run_json.parent

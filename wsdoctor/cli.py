@@ -231,7 +231,8 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
 @app.command()
 def report(
     record_id: Annotated[str | None, typer.Argument(
-        metavar="[ID]", help="A recorded run or bisect (default: the newest of either).")] = None,
+        metavar="[ID]", help="A recorded run or bisect (default: the newest of either), or the path of a "
+        "record (its run.json or directory), such as a CI job's artifact.")] = None,
     output_format: Annotated[str | None, typer.Option(
         "--format", help="terminal, markdown, html or json (default: from --out's name, else terminal).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH", help="Where to write: a directory "
