@@ -315,6 +315,15 @@ class ChildRecorder:
         if flush:
             self.events.flush()
 
+    def pytest_sessionstart(self, session: Any) -> None:
+        if self.wanted is not None or self.shuffle_seed is not None:
+            # An order wsdoctor gives changes file at almost every test when it is shuffled: pytest
+            # would start a line with the file's name each time (2,000 lines for 2,000 tests, a few
+            # per cent of the child's time); its dots and percentages go on one line, as with -q.
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.showfspath = False
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         """On the controller of a distributed run, which collects nothing: how many tests the workers
