@@ -140,6 +140,7 @@ def test_sharded_then_merged_records_hold_every_test_once_and_say_what_the_split
             project = copy_scenario(SCENARIO, tmp_path / f"n{count}-{index}")
             done = run_wsdoctor(project, "ci", "--seed", "3", "--shard", f"{index}/{count}")
             assert done.exit_code in (0, 1), done.stderr
+            assert f"`wsdoctor ci --seed 3 --shard {index}/{count}` repeats it" in done.stderr
             shard_dirs.append(str(ci_record_dir(project)))
         merged_at = tmp_path / f"merge-{count}"
         merged_at.mkdir()

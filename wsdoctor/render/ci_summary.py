@@ -38,8 +38,8 @@ def summary_markdown(report: GateReport) -> str:
     if report.reports_dir:
         lines.append(f"Insight reports: `{report.reports_dir}` · record: `{record.id}`")
     if ci.seed is not None:
-        lines.append(f"Reproduce the shuffled order: `wsdoctor ci --seed {ci.seed}`"
-                     + (f" `--shard {ci.shard}`" if ci.shard else ""))
+        lines.append(f"Reproduce the shuffled order: `wsdoctor ci --seed {ci.seed}"
+                     + (f" --shard {ci.shard}`" if ci.shard else "`"))
     return "\n".join(lines) + "\n"
 
 
