@@ -67,8 +67,10 @@ def test_on_github_actions_findings_are_annotations_and_the_summary_goes_to_the_
     text = step_summary.read_text()
     assert text.startswith("earlier step\n## wsdoctor ci: the gate failed")
     assert f"`{VICTIM}`" in text.split("Not bisected within the `--budget`")[1]  # no time was left for it
-    plain = run_wsdoctor(project, "ci", "--budget", "1")
+    plain = run_wsdoctor(project, "ci", "--budget", "2runs")
     assert "::error" not in plain.stdout  # elsewhere nothing extra is printed
+    newest = max(project.glob(".wsdoctor/runs/*/ci.json"), key=lambda path: path.stat().st_mtime)
+    assert json.loads(newest.read_text())["not_bisected"] == [VICTIM]  # 2 child runs cannot bisect it
 
 
 @pytest.mark.parametrize(("args", "expected"), [
@@ -76,6 +78,7 @@ def test_on_github_actions_findings_are_annotations_and_the_summary_goes_to_the_
     (["ci", "--baseline", "missing.yaml"], "baseline missing.yaml does not exist"),
     (["ci", "--junit", "no/dir/junit.xml"], "--junit no/dir/junit.xml: the directory no/dir does not exist"),
     (["ci", "--fail-on", "wobbly"], "--fail-on 'wobbly': use verdicts out of"),
+    (["ci", "--budget", "5 parsecs"], "--budget '5 parsecs': give seconds ('300', '300s', '5m'), child runs"),
 ])
 def test_ci_bad_input_is_one_line_exit_2_and_runs_nothing(scenario, args: list[str], expected: str,
                                                           wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
@@ -83,6 +86,38 @@ def test_ci_bad_input_is_one_line_exit_2_and_runs_nothing(scenario, args: list[s
     done = wsdoctor_in_process(project, *args)
     assert done.exit_code == 2 and expected in done.stderr, done.stderr
     assert list(project.glob(".wsdoctor/runs/*")) == []
+
+
+@pytest.mark.parametrize(("given", "config", "seconds", "runs"), [
+    ([], "", 600.0, None),
+    ([], "budget = 120\n", 120.0, None),
+    (["--budget", "10m,40runs"], "budget = 120\n", 600.0, 40),  # the flag wins, in bisect's syntax
+    (["--budget", "40runs"], "", None, 40),  # runs only: each bisect keeps its own time limit, as bisect does
+])
+def test_ci_budget_takes_bisects_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wsdoctor_in_process,
+                                        given: list[str], config: str, seconds: float | None,
+                                        runs: int | None) -> None:  # type: ignore[no-untyped-def]
+    import wsdoctor.commands.ci as ci
+
+    (tmp_path / "pyproject.toml").write_text("[tool.wsdoctor]\n" + config)
+    asked = []
+    monkeypatch.setattr(ci, "ci_command", lambda request, consoles: asked.append(request) or 0)
+    done = wsdoctor_in_process(tmp_path, "ci", *given)
+    assert done.exit_code == 0, done.stderr
+    assert (asked[0].budget, asked[0].budget_runs) == (seconds, runs)
+
+
+@pytest.mark.parametrize("given", ["artifact/run.json", "{tmp}/artifact"])
+def test_a_gates_record_downloaded_as_an_artifact_is_reported_where_it_lies(
+        tmp_path: Path, given: str, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_gate import NEW_VICTIM
+    from wsdoctor.codec import dump_json
+
+    (tmp_path / "artifact").mkdir()  # what a CI job uploaded: run.json and ci.json, no .wsdoctor/runs around them
+    (tmp_path / "artifact" / "run.json").write_text(dump_json(NEW_VICTIM))
+    done = wsdoctor_in_process(tmp_path, "report", given.format(tmp=tmp_path))
+    assert done.exit_code == 0, done.stderr
+    assert f"wsdoctor report of run {NEW_VICTIM.id}" in done.stdout and VICTIM in done.stdout
 
 
 def ci_record_dir(project: Path) -> Path:
@@ -105,6 +140,7 @@ def test_sharded_then_merged_records_hold_every_test_once_and_say_what_the_split
             project = copy_scenario(SCENARIO, tmp_path / f"n{count}-{index}")
             done = run_wsdoctor(project, "ci", "--seed", "3", "--shard", f"{index}/{count}")
             assert done.exit_code in (0, 1), done.stderr
+            assert f"`wsdoctor ci --seed 3 --shard {index}/{count}` repeats it" in done.stderr
             shard_dirs.append(str(ci_record_dir(project)))
         merged_at = tmp_path / f"merge-{count}"
         merged_at.mkdir()
@@ -147,6 +183,8 @@ def test_a_gate_on_an_xdist_suite_runs_its_orders_one_after_the_other_with_the_p
     assert spans["shuffle 4 gw0"]["artifacts"].endswith("0003-shuffle-4")
     assert "order-dependent tests/test_c_stats.py::test_nobody_online_at_start" in done.stdout
     xmlschema.XMLSchema(str(SCHEMA)).validate(str(project / "junit.xml"))
+    runs = 2 * len(record["collection"]["tests"])  # the CI log's progress has a total, though the controller
+    assert f"and a shuffled order: {runs}/{runs} test run(s) done" in done.stderr  # collects nothing
 
 
 @pytest.mark.e2e

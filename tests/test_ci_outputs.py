@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 import xmlschema
 from markdown_it import MarkdownIt
+from rich.console import Console
 
 from tests.test_gate import CLEAN, FAILS, LIMITS, POLLUTER, TODAY, VICTIM, a_run
 from wsdoctor.analysis.gate import (
@@ -24,7 +26,7 @@ from wsdoctor.analysis.gate import (
 )
 from wsdoctor.commands.ci import seed_of
 from wsdoctor.records import BisectResult, CiRecord, CollectedTest, Collection, Scope, Verdict
-from wsdoctor.render.ci_summary import github_annotations, summary_markdown
+from wsdoctor.render.ci_summary import github_annotations, render_gate, summary_markdown
 from wsdoctor.render.junit import junit_xml
 
 SCHEMA = xmlschema.XMLSchema(str(Path(__file__).parent / "schemas" / "junit-10.xsd"))
@@ -88,7 +90,7 @@ def test_the_summary_renders_as_markdown_with_a_row_per_finding() -> None:
     assert "<code>tests/test_rooms.py::test_odd[a|b`c &lt;&amp;&gt;]</code>" in html  # the pipe did not split the row
     assert "was flaky" not in html and "tests/test_rooms.py::test_gone" in html  # fixed entries are listed
     assert "the split separated a from b" in html
-    assert "<code>wsdoctor ci --seed 42</code> <code>--shard 2/4</code>" in html
+    assert "<code>wsdoctor ci --seed 42 --shard 2/4</code>" in html  # one command, the shard's own shuffle
 
 
 def test_a_passing_gate_says_so() -> None:
@@ -115,3 +117,12 @@ def test_the_seed_comes_from_the_flag_then_the_ci_run_and_is_the_same_for_every_
     assert seed_of(None, {**github, "GITHUB_RUN_ATTEMPT": "3"})[0] != seed
     assert seed_of(None, {"CI_PIPELINE_ID": "55"})[1] == "from CI_PIPELINE_ID 55"
     assert seed_of(None, {})[1].startswith("chosen at random")
+
+
+def test_in_a_ci_log_each_line_of_the_gate_is_one_line() -> None:
+    # No terminal: rich would cut at 80 columns; a CI log keeps a line whole, and greps find it.
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    render_gate(a_report(), console)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[-1].startswith("wsdoctor ci: the gate failed: ") and lines[-1].endswith("leaked-state, not-run)")
+    assert all(line.startswith(("note: ", "fails the gate: ", "wsdoctor ci: ")) for line in lines), lines

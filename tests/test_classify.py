@@ -41,6 +41,11 @@ CASES = [
      [("suite", F), ("suite (second look)", P), ("alone", P), ("alone #2", P)], Verdict.FLAKY),
     ("failing order seen only once is not blamed on order",
      [("reverse", F), ("suite", P), ("alone", P), ("alone #2", P)], Verdict.FLAKY),
+    # A child that hung in another test is continued in a new one: the victim's failure there has a
+    # history of its own, never repeated. It contradicts nothing the reproduced order proves.
+    ("a reproduced failing order with another failure no run repeated",
+     [("suite", F), ("suite (second look)", F), ("reverse", F), ("alone", P), ("alone #2", P)],
+     Verdict.ORDER_DEPENDENT),
     ("passes in the suite, fails alone twice", [("suite", P), ("alone", F), ("alone #2", F)],
      Verdict.BRITTLE),
     ("fails alone only once is not brittle", [("suite", P), ("alone", F)], Verdict.FLAKY),

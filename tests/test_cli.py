@@ -59,7 +59,7 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["run", "--timeout", "inf"], "'--timeout': inf is not a finite number of seconds"),
     (["run", "--timeout", "nan"], "'--timeout': nan is not a finite number of seconds"),
     (["run", "--timeout", "1e12"], "'--timeout': 1000000000000.0 is not a finite number of seconds"),
-    (["ci", "--budget", "nan"], "'--budget': nan is not a finite"),
+    (["ci", "--budget", "nan"], "--budget 'nan': give seconds"),
     (["bisect", "tests/test_b.py::test_env_clean", "--budget", "inf"], "--budget 'inf': give seconds"),
     (["bisect", "tests/test_b.py::test_env_clean", "--timeout", "-inf"], "'--timeout'"),
     (["run", "--json", "missing/dir/x.json"], "the directory missing/dir does not exist; create it first"),

@@ -66,7 +66,7 @@ def test_the_nearest_pyproject_above_is_the_project_and_its_paths_are_made_relat
     # and every child died in an INTERNALERROR (OverflowError): one collection-error, exit 1
     ("paths = 'tests'", "paths must be a list of strings"),
     ("pytest_args = ['-x', 3]", "pytest_args must be a list of strings"),
-    ("fail_on = ['order-dependant']", "fail_on must be a list of verdicts out of pass, fail, order-dependent"),
+    ("fail_on = ['order-dependant']", "fail_on must be a list of verdicts out of fail, order-dependent"),
     ("keep_runs = 2.5", "keep_runs must be a whole number >= 1, not 2.5"),
 ])
 def test_an_unknown_key_or_a_wrong_type_names_the_key(tmp_path: Path, table: str, expected: str) -> None:

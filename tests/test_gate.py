@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from wsdoctor.analysis.gate import (
 from wsdoctor.baseline import read_baseline, write_baseline
 from wsdoctor.exits import UsageError
 from wsdoctor.records import (
+    AliveThread,
     BisectResult,
     ChildProcess,
     ChildStatus,
@@ -81,6 +83,46 @@ def test_findings_are_the_verdicts_other_than_pass_and_the_state_left_changed() 
     found = [(f.test, f.verdict, f.state) for f in findings_of(NEW_VICTIM)]
     assert found == [(VICTIM, "order-dependent", ""), (FAILS, "fail", ""),
                      (POLLUTER, LEAKED_STATE, "module-attr app.ratelimit.LIMITS")]
+
+
+def test_skips_and_xfails_are_not_findings() -> None:
+    record = a_run({POLLUTER: Verdict.SKIP, VICTIM: Verdict.XFAIL, FAILS: Verdict.FAIL, CLEAN: Verdict.PASS})
+    assert [f.test for f in findings_of(record)] == [FAILS]
+
+
+def test_leaked_state_is_what_the_audit_counts_not_its_noise() -> None:
+    # As `run --audit`: a thread gone by the end, a cache that only grew, a library's NullHandler
+    # break no other test and fail nothing.
+    noise = (StateChange(kind="thread", name="Thread-7 (_send_ping)", before=None, after="daemon", by=VICTIM),
+             StateChange(kind="thread", name="Thread-7 (_send_ping)", before="daemon", after=None, by=CLEAN),
+             StateChange(kind="module-attr", name="app.routes.lookup", before="lru_cache currsize=1",
+                         after="lru_cache currsize=2", by=CLEAN),
+             StateChange(kind="logging", name="charset_normalizer", before=None, after="NullHandler", by=CLEAN))
+    record = a_run(dict.fromkeys((POLLUTER, VICTIM, FAILS, CLEAN), Verdict.PASS), leaks=(LIMITS, *noise))
+    assert [(f.test, f.state) for f in findings_of(record)] == [(POLLUTER, "module-attr app.ratelimit.LIMITS")]
+
+
+def test_a_session_that_did_not_exit_is_a_hang_of_the_test_that_started_its_thread() -> None:
+    # Plain pytest waits for ever there: `run` exits 1 on it, and so must the gate.
+    record = a_run(dict.fromkeys((POLLUTER, VICTIM, FAILS, CLEAN), Verdict.PASS))
+    [suite] = record.plan_results
+    lingered = ChildProcess(ChildStatus.LINGERED, None, 3.0, "", suite.plan.test_ids,
+                            threads_alive=(AliveThread("Thread-3 (heartbeat)", started_by=VICTIM),))
+    unnamed = ChildProcess(ChildStatus.LINGERED, None, 3.0, "", (POLLUTER, VICTIM))
+    plans = (dataclasses.replace(suite, children=(lingered,)), dataclasses.replace(suite, children=(unnamed,)))
+    found = findings_of(dataclasses.replace(record, plan_results=plans))
+    assert [(f.test, f.verdict, f.state) for f in found] == [
+        (VICTIM, "hang", "session did not exit: thread Thread-N (heartbeat)"),
+        (VICTIM, "hang", "session did not exit")]  # no thread named: its last test
+    assert not decide(found, DEFAULT_FAIL_ON, (), TODAY, scope_of(record)).passed
+
+
+def test_the_verdicts_a_gate_can_fail_on_are_the_findings_each_named_once() -> None:
+    from wsdoctor.analysis.gate import GATE_VERDICTS
+
+    assert len(set(GATE_VERDICTS)) == len(GATE_VERDICTS)
+    assert {"pass", "skip", "xfail"}.isdisjoint(GATE_VERDICTS)
+    assert set(DEFAULT_FAIL_ON) <= set(GATE_VERDICTS)
 
 
 def test_a_new_order_dependent_victim_fails_the_gate_and_a_plain_failure_does_not_by_default() -> None:
@@ -158,6 +200,19 @@ def test_the_baseline_file_round_trips(tmp_path: Path) -> None:
     assert yaml.safe_load(text)["version"] == 1
 
 
+def test_entries_that_share_a_date_each_have_their_own_in_the_file(tmp_path: Path) -> None:
+    # One --expires for every new entry: the file must not tie them together with a YAML alias,
+    # or editing one entry's date would change the other's.
+    expires = datetime.date(2027, 1, 31)
+    path = tmp_path / "wsdoctor-baseline.yaml"
+    write_baseline(path, (BaselineEntry(VICTIM, "order-dependent", "known", expires=expires),
+                          BaselineEntry(POLLUTER, LEAKED_STATE, "known", state="module-attr x", expires=expires)))
+    text = path.read_text()
+    assert text.count("expires: 2027-01-31") == 2 and "&" not in text and "*" not in text
+    path.write_text(text.replace("expires: 2027-01-31", "expires: 2020-01-01", 1))
+    assert [e.expires for e in read_baseline(path)] == [datetime.date(2020, 1, 1), expires]
+
+
 def test_a_missing_baseline_is_empty_unless_it_was_named(tmp_path: Path) -> None:
     assert read_baseline(tmp_path / "none.yaml") == ()
     with pytest.raises(UsageError, match="does not exist; `wsdoctor baseline update` writes one"):
@@ -167,7 +222,7 @@ def test_a_missing_baseline_is_empty_unless_it_was_named(tmp_path: Path) -> None
 @pytest.mark.parametrize(("text", "expected"), [
     ("accepted: [[1]]", "entry 1: expected a mapping with test, verdict and reason"),
     ("accepted:\n- {test: t, verdict: flaky}", "entry 1: reason must be a non-empty string"),
-    ("accepted:\n- {test: t, verdict: flakey, reason: r}", "entry 1: verdict 'flakey' is not one of pass"),
+    ("accepted:\n- {test: t, verdict: flakey, reason: r}", "verdict 'flakey' is not one of fail, order-dependent"),
     ("accepted:\n- {test: t, verdict: flaky, reason: r, expires: soon}", "expires must be a date, YYYY-MM-DD"),
     ("accepted:\n- {test: t, verdict: flaky, reason: r, why: x}", "entry 1: unknown key 'why'"),
     ("version: 9\naccepted: []", "version 9, this wsdoctor reads 1"),

@@ -206,6 +206,13 @@ def test_a_shuffle_seed_runs_the_collection_shuffled_as_the_planner_shuffles_it(
     assert started(again) == INTERLEAVED
 
 
+def test_an_order_wsdoctor_gives_is_shown_as_dots_without_a_line_per_change_of_file(
+        ordered_project: pytest.Pytester, tmp_path: Path) -> None:
+    progress = run_child(ordered_project, tmp_path / "out", ids=INTERLEAVED).outlines
+    assert not [line for line in progress if line.startswith(("test_one.py", "test_two.py"))], progress
+    assert any(line.startswith("......") for line in progress)
+
+
 # --- report.json against pytest-json-report ---------------------------------------
 
 OUTCOME_CASES = [

@@ -74,3 +74,11 @@ def test_a_live_bar_only_on_a_terminal_that_is_not_a_ci_log() -> None:
         ui.test_done("t.py::a", Outcome.PASSED)
     assert "\x1b[?25l" not in console.file.getvalue()  # type: ignore[attr-defined]  # no live display (cursor hiding)
     assert lines_of(console)[-1].startswith("  second look: 1/2 test run(s) done")
+
+
+def test_in_a_ci_log_a_note_is_one_line_however_long() -> None:
+    # A CI log is no terminal: rich would cut a note at 80 columns, in the middle of the command it gives.
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    note = "shuffled order: seed 2058671174 (from GITHUB_RUN_ID 12345/1); `wsdoctor ci --seed 2058671174` repeats it"
+    ProgressUI(console, environment={"CI": "true"}).note(note)
+    assert lines_of(console) == [note]

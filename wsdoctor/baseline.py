@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wsdoctor.analysis.gate import GATE_VERDICTS, BaselineEntry
 from wsdoctor.codec import read_bounded, write_atomic
 from wsdoctor.exits import UsageError
@@ -36,6 +34,8 @@ def read_baseline(path: Path, must_exist: bool = False) -> tuple[BaselineEntry, 
         if must_exist:
             raise UsageError(f"baseline {path} does not exist; `wsdoctor baseline update` writes one")
         return ()
+    import yaml  # here: without a baseline, `wsdoctor ci` starts its children without importing it
+
     try:
         document = yaml.safe_load(read_bounded(path, MAX_BASELINE))
     except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as error:
@@ -90,9 +90,18 @@ def parse_date(text: str, option: str) -> datetime.date:
 
 
 def write_baseline(path: Path, entries: Sequence[BaselineEntry]) -> None:
+    import yaml
+
+    class EntryDumper(yaml.SafeDumper):
+        """Every value written out where it belongs: entries that share a date (one --expires) must
+        not share it through a YAML alias, or editing one entry's date would change the other's."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
     accepted = [_raw(entry) for entry in entries]
-    body = yaml.safe_dump({"version": BASELINE_VERSION, "accepted": accepted}, sort_keys=False,
-                          allow_unicode=True, width=120)
+    body = yaml.dump({"version": BASELINE_VERSION, "accepted": accepted}, Dumper=EntryDumper, sort_keys=False,
+                     allow_unicode=True, width=120)
     write_atomic(path, HEADER + body)
 
 

@@ -235,7 +235,8 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
 @app.command()
 def report(
     record_id: Annotated[str | None, typer.Argument(
-        metavar="[ID]", help="A recorded run or bisect (default: the newest of either).")] = None,
+        metavar="[ID]", help="A recorded run or bisect (default: the newest of either), or the path of a "
+        "record (its run.json or directory), such as a CI job's artifact.")] = None,
     output_format: Annotated[str | None, typer.Option(
         "--format", help="terminal, markdown, html or json (default: from --out's name, else terminal).")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH", help="Where to write: a directory "
@@ -349,9 +350,9 @@ def ci(
     paths: Annotated[list[str] | None, typer.Argument(help="Files or directories to collect.")] = None,
     seed: Annotated[int | None, typer.Option(metavar="N", help="Seed of the shuffled order (default: derived "
                                              "from the CI run's id, and printed).")] = None,
-    budget: Annotated[float | None, typer.Option(min=1, metavar="SECONDS", callback=_seconds,
-                                                 help="Time for bisecting the new "
-                                                 "order-dependent tests, all together (default 600).")] = None,
+    budget: Annotated[str | None, typer.Option(
+        metavar="LIMITS", help="Time or child runs for bisecting the new order-dependent tests, all together: "
+        "'600' or '10m', '200runs', or both as '10m,200runs' (default 600 seconds).")] = None,
     fail_on: FailOn = None,
     baseline: BaselineOption = None,
     junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Write JUnit XML here.")] = None,
@@ -384,12 +385,13 @@ def ci(
     if shard is not None and spec is None:
         raise UsageError(f"--shard {shard!r}: give K/N with 1 <= K <= N <= {MAX_SHARDS}, e.g. --shard 2/4")
     interpreter = python or config.python
+    seconds, runs = parse_budget(budget) if budget is not None else (chosen(None, config.budget, DEFAULT_BUDGET), None)
     options = RunOptions(paths=_paths(paths, config), pytest_args=_pytest_args(ctx, config),
                          python=interpreter or sys.executable, workers=chosen(workers, config.workers, DEFAULT_WORKERS),
                          timeout=chosen(timeout, config.timeout, DEFAULT_TIMEOUT))
     request = CiRequest(
         options=options, cwd=cwd, python_given=interpreter is not None, seed=seed,
-        budget=chosen(budget, config.budget, DEFAULT_BUDGET), shard=spec, durations_from=durations_from,
+        budget=seconds, budget_runs=runs, shard=spec, durations_from=durations_from,
         gate=_gate_settings(fail_on, baseline, playbooks, config), outputs=_ci_outputs(junit, summary, reports),
         environment=dict(os.environ))
     raise typer.Exit(int(ci_command(request, _consoles)))

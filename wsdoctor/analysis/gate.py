@@ -13,11 +13,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from wsdoctor.analysis.audit import significant
 from wsdoctor.records import RUN_VERDICTS, CiRecord, RunRecord, StateChange, TestVerdict, Verdict
 
 LEAKED_STATE = "leaked-state"  # a test (or a file's import) left process-global state changed (--audit)
 NOT_RUN = "not-run"  # the test never ran: a gate must not pass a build on it
-GATE_VERDICTS: tuple[str, ...] = tuple(dict.fromkeys((*(v.value for v in RUN_VERDICTS), NOT_RUN, LEAKED_STATE)))
+# What a gate can fail on: the verdicts that are findings (not pass, skip, xfail), and state left changed.
+GATE_VERDICTS: tuple[str, ...] = tuple(dict.fromkeys((*(v.value for v in RUN_VERDICTS if v.is_finding), NOT_RUN,
+                                                      LEAKED_STATE)))
 DEFAULT_FAIL_ON: tuple[str, ...] = (
     Verdict.ORDER_DEPENDENT.value, Verdict.BRITTLE.value, Verdict.FLAKY.value, Verdict.HANG.value,
     Verdict.CRASH.value, Verdict.COLLECTION_ERROR.value, LEAKED_STATE, NOT_RUN)
@@ -85,16 +88,31 @@ class GateDecision:
 
 
 def findings_of(record: RunRecord) -> tuple[Finding, ...]:
-    """Every verdict other than pass, then the state each test or import left changed (--audit)."""
+    """Every verdict that is a finding (not pass, skip, xfail), the state each test or import left
+    changed that can break another test, and sessions that did not exit: what `run` exits 1 on."""
     found = [Finding(test=v.nodeid, verdict=v.verdict.value, message=_message_of(v), reason=v.reason)
-             for v in record.verdicts if v.verdict is not Verdict.PASS]
-    seen: set[tuple[str, str, str]] = set()
-    for change in record.audit():
-        finding = leaked_finding(change)
-        if finding.key not in seen:
-            seen.add(finding.key)
-            found.append(finding)
-    return tuple(found)
+             for v in record.findings()]
+    found += [leaked_finding(change) for change in significant(record.audit())]  # noise breaks no other test
+    found += _sessions_that_did_not_exit(record)
+    unique: dict[tuple[str, str, str], Finding] = {}
+    for finding in found:  # a change seen twice (a leak of two tests' imports, two shards) is one finding
+        unique.setdefault(finding.key, finding)
+    return tuple(unique.values())
+
+
+def _sessions_that_did_not_exit(record: RunRecord) -> list[Finding]:
+    """A child whose tests all finished and whose process did not exit: plain pytest waits there for
+    ever, so it is a hang, of the test that started a thread still alive (else of its last test)."""
+    found = []
+    for label, child in record.lingering():
+        last = child.started[-1] if child.started else label
+        for thread in child.threads_alive or (None,):
+            where = f"session did not exit: thread {stable_name('thread', thread.name)}" if thread else \
+                "session did not exit"
+            found.append(Finding(test=(thread.started_by if thread else "") or last, verdict=Verdict.HANG.value,
+                                 state=where, reason=f"{where} after its last test in {label}; plain pytest "
+                                                     "waits for it for ever"))
+    return found
 
 
 def leaked_finding(change: StateChange) -> Finding:

@@ -9,8 +9,10 @@ Protocol with the parent (all files live in ``--wsdoctor-out``):
   the order to run them; tests not listed are deselected.
 * ``events.jsonl`` (output): one JSON object a line, flushed as it happens:
   ``collected``, ``start`` and ``test`` events, so a crash or a hang loses
-  nothing that was already known and the parent can show progress; last, a
-  ``finished`` event with the exit code, the environment and the warnings.
+  nothing that was already known and the parent can show progress (an xdist
+  controller, which collects nothing, says its workers' number of tests in a
+  ``total`` event); last, a ``finished`` event with the exit code, the
+  environment and the warnings.
 * ``report.json`` (output): pytest-json-report's format, plus a ``wsdoctor``
   key with the order that actually ran and the environment's versions.
 * ``hang.txt`` (output): faulthandler's dump when a test overran its deadline, when
@@ -333,6 +335,7 @@ class ChildRecorder:
         if distributed:  # the controller collects nothing: the workers keep the deadlines
             self.deadline.cancel()
         self.stopped: str | None = None  # why the session ended before its tests did
+        self.total_said = False  # distributed: the number of tests, said once
         self.budget = TextBudget()
         self.thread_count = threading.active_count()
         self.thread_origins = {thread.ident: "" for thread in threading.enumerate()}  # ident: the test that started it
@@ -342,6 +345,23 @@ class ChildRecorder:
         self.events.write(_encode(fields) + "\n")
         if flush:
             self.events.flush()
+
+    def pytest_sessionstart(self, session: Any) -> None:
+        if self.wanted is not None or self.shuffle_seed is not None:
+            # An order wsdoctor gives changes file at almost every test when it is shuffled: pytest
+            # would start a line with the file's name each time (2,000 lines for 2,000 tests, a few
+            # per cent of the child's time); its dots and percentages go on one line, as with -q.
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.showfspath = False
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """On the controller of a distributed run, which collects nothing: how many tests the workers
+        run, once, for the parent's progress (done / total)."""
+        if not self.total_said:
+            self.total_said = True
+            self.emit("total", tests=len(ids))
 
     def pytest_collectstart(self, collector: Any) -> None:
         if isinstance(collector, pytest.File):  # the import to blame if collection hangs from here

@@ -41,7 +41,8 @@ class GateSettings:
 @dataclass(frozen=True, slots=True)
 class CiRequest(Request[RunOptions]):
     seed: int | None = None  # --seed; None: from the CI run's id, else by chance
-    budget: float = 600.0  # for every bisect together
+    budget: float | None = 600.0  # seconds for every bisect together; None: each bisect's own default
+    budget_runs: int | None = None  # child runs for every bisect together
     shard: ShardSpec | None = None
     durations_from: Path | None = None  # a previous run record: shards balanced by its durations
     gate: GateSettings = GateSettings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ def complete_ci(start: CiStart, out: Console, err: Console) -> ExitCode:
     request = start.request
     session = RunSession(start.started, ProgressUI(err))
     session.ui.note(f"shuffled order: seed {start.seed} ({start.seed_source}); "
-                    f"`wsdoctor ci --seed {start.seed}` repeats it")
+                    f"`{_repeat_command(start)}` repeats it")
     taken = _ShardTaken()
     gates: list[Gate] = []
 
@@ -68,13 +69,25 @@ def complete_ci(start: CiStart, out: Console, err: Console) -> ExitCode:
     stopped = execute_to_verdicts(session, err, prepare)
     if stopped is not None:
         return stopped
-    left_out = session.bisect_victims(err, _new_victims(session.record, start.baseline), request.budget)
+    left_out = session.bisect_victims(err, _new_victims(session.record, start.baseline), request.budget,
+                                      request.budget_runs)
     ci = CiRecord(run_id=session.record.id, seed=start.seed, seed_source=start.seed_source,
                   shard=str(request.shard) if request.shard else None, files=taken.files,
                   suite_files=taken.suite_files, not_bisected=left_out)
     code = publish(session.record, start.started.run_dir, ci, gates[0], request.outputs, out)
     prune_quietly(request.cwd)
     return code
+
+
+def _repeat_command(start: CiStart) -> str:
+    """The gate that runs the same shuffled order: a shard's is the shuffle of its own share."""
+    request = start.request
+    words = ["wsdoctor", "ci", "--seed", str(start.seed)]
+    if request.shard is not None:
+        words += ["--shard", str(request.shard)]
+        if request.durations_from is not None:
+            words += ["--durations-from", shlex.quote(str(request.durations_from))]
+    return " ".join(words)
 
 
 @dataclass(slots=True)

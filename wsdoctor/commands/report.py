@@ -19,7 +19,7 @@ from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.playbook import Playbook, load_all
 from wsdoctor.records import BisectRecord, Record, TestEvidence, Versions
 from wsdoctor.render.report import html_page, json_text, markdown_document, render_terminal, write_markdown
-from wsdoctor.store import bisects_from, find_record, load_record, load_run
+from wsdoctor.store import RECORD_FILES, bisects_from, find_record, load_record, load_run
 
 
 class ReportFormat(str, enum.Enum):
@@ -106,7 +106,7 @@ def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str
             if not artifact.exists():
                 raise UsageError(f"no such file: {artifact}")
             return reader(artifact), {}, f"wsdoctor postmortem of {artifact.name}"
-    path = find_record(request.cwd, request.record_id)
+    path = _record_path(request)
     record = _reported(request, load_record(path))
     known = _versions(record.versions)
     if isinstance(record, BisectRecord):
@@ -116,6 +116,18 @@ def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str
         return from_bisect(record), known, f"wsdoctor report of bisect {record.id}"
     later = [b.result for b in bisects_from(path.parent.parent, record.id) if b.result is not None]
     return from_run(record, later), known, f"wsdoctor report of run {record.id}"
+
+
+def _record_path(request: ReportRequest) -> Path:
+    """The record of an id in .wsdoctor/runs, or at a path: a CI job's artifact (its run.json, or the
+    directory that holds it) read where it was downloaded."""
+    given = request.cwd / request.record_id if request.record_id else None
+    if given is not None and given.is_file():
+        return given
+    for name in RECORD_FILES.values():
+        if given is not None and (given / name).is_file():
+            return given / name
+    return find_record(request.cwd, request.record_id)
 
 
 def _reported(request: ReportRequest, record: Record) -> Record:

@@ -45,6 +45,7 @@ from wsdoctor.render.terminal import render_run
 from wsdoctor.store import RECORD_FILE, save_ending, save_record
 
 MIN_BISECT_SECONDS = 5.0  # a bisect started with less of the budget left cannot even confirm its victim
+MIN_BISECT_RUNS = 3  # nor one with fewer child runs: its failing order, the victim alone, one search trial
 
 
 def complete_run(start: StartedRun, out: Console, err: Console) -> ExitCode:
@@ -251,10 +252,11 @@ class RunSession:
                             serial=SERIAL if self.executor.supervisor.xdist is not None else (),
                             orders_dir=str(Path(self.record_path).parent / "orders"))
 
-    def bisect_victims(self, err: Console, victims: Sequence[str] | None = None,
-                       budget: float | None = None) -> tuple[str, ...]:
+    def bisect_victims(self, err: Console, victims: Sequence[str] | None = None, budget: float | None = None,
+                       budget_runs: int | None = None) -> tuple[str, ...]:
         """Bisect the order-dependent tests of this run (or ``victims``), starting from its record,
-        within ``budget`` seconds together; returns the victims the budget left no time for. Each
+        within ``budget`` seconds and ``budget_runs`` child runs together; returns the victims the
+        budget left no time (or runs) for. Each
         answer is first checked against the victims still to explain, in one run, and only those it
         does not explain are bisected (wsdoctor.analysis.victims)."""
         from wsdoctor.commands.bisect import BisectSession
@@ -268,29 +270,32 @@ class RunSession:
         pending = list(victims)
         results: dict[str, BisectResult] = {}
         left_out: list[str] = []
+        runs_left = budget_runs
         while pending:
             victim = pending.pop(0)
             remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining < MIN_BISECT_SECONDS:
+            if (remaining is not None and remaining < MIN_BISECT_SECONDS) or \
+                    (runs_left is not None and runs_left < MIN_BISECT_RUNS):
                 left_out.append(victim)
                 continue
             bisect_options = BisectOptions(victim=victim, paths=options.paths, pytest_args=options.pytest_args,
                                            python=options.python, workers=options.workers,
                                            timeout=options.timeout, collect_timeout=options.collect_timeout,
-                                           from_run=self.record.id)
-            if remaining is not None:
-                bisect_options = dataclasses.replace(bisect_options, budget=remaining)
+                                           budget=remaining, budget_runs=runs_left, from_run=self.record.id)
             request = BisectRequest(options=bisect_options, cwd=self.request.cwd,
                                     python_given=self.request.python_given)
             result = BisectSession.prepare(request, err).conclude()
+            runs_left = None if runs_left is None else runs_left - result.trials
             if pending and can_explain_others(result):
+                runs_left = None if runs_left is None else runs_left - 1  # the one run that checks them
                 result, shared = self._shared_cause(result, pending, err)
                 results.update((r.victim, r) for r in shared)
                 pending = [v for v in pending if v not in result.explains]
             results[victim] = result
         ordered = [results[v] for v in victims if v in results]
-        self.record = dataclasses.replace(self.record, bisects=tuple(ordered))
-        save_record(self.run_dir, self.record)
+        if ordered:  # else the record on disk is already this one (a clean gate's: megabytes, written once)
+            self.record = dataclasses.replace(self.record, bisects=tuple(ordered))
+            save_record(self.run_dir, self.record)
         return tuple(left_out)
 
     def _shared_cause(self, result: BisectResult, victims: list[str],

@@ -308,6 +308,8 @@ class ChildSupervisor:
                 self.on_test_done(result.nodeid, result.outcome)
             elif event["event"] == "collected" and self.on_collected and output.collected is not None:
                 self.on_collected(len(output.collected))
+            elif event["event"] == "total" and self.on_collected and isinstance(event.get("tests"), int):
+                self.on_collected(event["tests"])  # a distributed run's controller: the workers' tests
             elif event["event"] == "xdist" and self.on_xdist:
                 self.on_xdist(event)
         return bool(events)

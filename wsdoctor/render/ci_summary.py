@@ -38,8 +38,8 @@ def summary_markdown(report: GateReport) -> str:
     if report.reports_dir:
         lines.append(f"Insight reports: `{report.reports_dir}` · record: `{record.id}`")
     if ci.seed is not None:
-        lines.append(f"Reproduce the shuffled order: `wsdoctor ci --seed {ci.seed}`"
-                     + (f" `--shard {ci.shard}`" if ci.shard else ""))
+        lines.append(f"Reproduce the shuffled order: `wsdoctor ci --seed {ci.seed}"
+                     + (f" --shard {ci.shard}`" if ci.shard else "`"))
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +126,8 @@ def render_gate(report: GateReport, console: Console) -> None:
     result = "[green]passed[/]" if decision.passed else "[red]failed[/]"
     failing = len(decision.failing) + len(decision.expired)
     console.print(f"wsdoctor ci: the gate {result}: {failing} finding(s) fail it, {len(decision.accepted)} accepted, "
-                  f"{len(decision.reported)} reported (fails on: {', '.join(decision.fail_on)})", highlight=False)
+                  f"{len(decision.reported)} reported (fails on: {', '.join(decision.fail_on)})", highlight=False,
+                  soft_wrap=True)
 
 
 def _print_findings(console: Console, label: str, items: Iterable[tuple[Finding, str]]) -> None:

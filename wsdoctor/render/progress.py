@@ -40,7 +40,8 @@ class ProgressUI:
         self._lock = threading.Lock()
 
     def note(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        # In a CI log one line stays one line (rich would cut it at 80 columns, in the middle of a command).
+        self.console.print(text, highlight=False, soft_wrap=not self.live)
 
     @contextmanager
     def phase(self, title: str, total: int | None, orders: int = 1) -> Iterator[None]:
