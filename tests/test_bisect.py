@@ -22,12 +22,7 @@ pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child
 CASES = [(path.parent.name, entry) for path in sorted(SCENARIOS.glob("*/expected.yaml"))
          for expected in expected_variants(path.parent.name) for entry in (expected.get("polluters") or [])]
 # Known defects, each with why: strict xfails, so the case fails as soon as it is fixed and must move out.
-KNOWN_DEFECTS = {
-    "coroutine_never_awaited_late:test_reset_releases_connections":
-        "the state probes keep the registry's Connection (and so the never-awaited coroutine) reachable "
-        "until the session ends, so under -W error the victim passes in every probed trial "
-        "(not-reproduced); plain children fail it",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 # Victims that fail only sometimes after their polluters: their commands cannot be replayed once.
 DETERMINISTIC = [(name, entry) for name, entry in CASES if "--repeat" not in entry.get("bisect_args", [])]
 

@@ -264,6 +264,27 @@ def test_a_handler_replaced_in_a_small_registry_changes_its_fingerprint() -> Non
     assert fingerprint(registry) == f"dict len=2 {{'echo': {__name__}.shouting_echo, 'ping': builtins.print}}"
 
 
+class Connection:
+    def __init__(self) -> None:
+        self.myself = self  # a reference cycle: only the garbage collector frees it
+
+
+def test_the_probes_keep_nothing_alive_that_a_test_took_out_of_a_container(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    app = project_module(tmp_path, monkeypatch)
+    app.manager.active = [Connection(), "ws-2"]
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    released = weakref.ref(app.manager.active[0])
+    app.manager.active.clear()  # a test resets the registry and counts on the collector
+    gc.collect()
+    assert released() is None
+    assert changes(probe, before)["module-attr:probe_app.manager.active"] == ("list len=2", "list len=0")
+
+
 # --- files ------------------------------------------------------------------------------------------------
 
 

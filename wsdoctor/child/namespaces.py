@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import operator
 import types
-from itertools import chain
+import weakref
+from itertools import chain, repeat
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 Pair = Tuple[str, str]
@@ -200,13 +201,22 @@ def _text_source(value: Any) -> Callable[[], str]:
 
 class _ContainerText:
     """fingerprint() of a container, recomputed only when an item was added, removed or
-    replaced (by identity), or a container among its items changed size."""
+    replaced (by identity), or a container among its items changed size.
 
-    __slots__ = ("inner", "items", "sizes", "text", "value")
+    The items are remembered by id, and held only weakly where they can be: a probe must not
+    keep alive what a test took out of a container (a test that clears a registry and runs the
+    garbage collector counts on it being gone). A weak reference that died says its item was
+    replaced, even by another at the same address; items that cannot be weakly referenced
+    (numbers, strings, containers) are held, so their addresses are not reused meanwhile.
+    """
+
+    __slots__ = ("ids", "inner", "kept", "refs", "sizes", "text", "value")
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        self.items: Optional[List[Any]] = None
+        self.ids: Optional[List[int]] = None
+        self.refs: List[Any] = []
+        self.kept: List[Any] = []
         self.inner: List[Any] = []
         self.sizes: List[int] = []
         self.text = ""
@@ -216,15 +226,34 @@ class _ContainerText:
         if len(value) > MAX_KEYED:
             return fingerprint(value)  # its size only: as cheap as a check
         items = [*value, *value.values()] if isinstance(value, dict) else list(value)
-        if self.items is not None and same_objects(items, self.items) and (
+        ids = list(map(id, items))
+        if ids == self.ids and not any(map(operator.is_, map(_REFERENT, self.refs), repeat(None))) and (
                 not self.inner or list(map(len, self.inner)) == self.sizes):
             return self.text
-        self.items = items
+        self.ids = ids
+        self.refs, self.kept = _remembered(items)
         self.inner = [item for item in (value.values() if isinstance(value, dict) else value)
                       if isinstance(item, CONTAINERS)]
         self.sizes = list(map(len, self.inner))
         self.text = fingerprint(value)
         return self.text
+
+
+_REFERENT = weakref.ref.__call__
+
+
+def _remembered(items: List[Any]) -> Tuple[List[Any], List[Any]]:
+    """Weak references to the items that take them, and the others themselves."""
+    refs, kept = [], []
+    for item in items:
+        if type(item).__weakrefoffset__:
+            try:
+                refs.append(weakref.ref(item))
+                continue
+            except TypeError:
+                pass
+        kept.append(item)
+    return refs, kept
 
 
 def _is_class_attribute(name: str, value: Any) -> bool:
