@@ -13,6 +13,7 @@ _QUOTED = re.compile(r"'([^'\n]{3,200})'|\"([^\"\n]{3,200})\"")
 _NAME_PARTS = re.compile(r"[.:\[\]'\" ]+")
 # Kinds of state that the probes see change all the time without anyone being hurt.
 LOW_SIGNAL_KINDS = frozenset({"sys.path", "logging", "logging-disabled"})
+NAMESPACE_KINDS = frozenset({"module-attr", "class-attr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +44,32 @@ def replay_until(run: PlanResult, victim: str) -> Replay:
         if change.after == pristine[key].before:
             reverts.append((key, change.by))
             del pristine[key], current[key], authors[key]
-    leaks = tuple(
+    leaks = [
         Leak(change=StateChange(kind=first.kind, name=first.name, before=first.before,
                                 after=current[key], by=authors[key][-1]),
              changed_by=tuple(authors[key]))
-        for key, first in pristine.items())
-    return Replay(leaks=leaks, reverts=tuple(reverts))
+        for key, first in pristine.items()]
+    kept = one_name_per_value([leak.change for leak in leaks], [leak.changed_by for leak in leaks])
+    return Replay(leaks=tuple(leak for leak, keep in zip(leaks, kept, strict=True) if keep),
+                  reverts=tuple(reverts))
+
+
+def one_name_per_value(changes: Sequence[StateChange], authors: Sequence[object] = ()) -> list[bool]:
+    """Which changes to show: a value bound under two names of the project (``from app.ws import
+    manager`` in another module) is described under both, so one change to it is seen twice, by
+    the same tests, with the same texts, under names ending alike; the first name stands for both.
+    (The probes describe every name: rebinding one leaves the others holding the value, as
+    starlette's module fixture does with ``convertors.CONVERTOR_TYPES``, and their history is
+    theirs.)"""
+    seen: set[tuple[object, ...]] = set()
+    keep = []
+    for index, change in enumerate(changes):
+        key = (change.kind, change.name.rsplit(".", 1)[-1], change.before, change.after, change.by,
+               authors[index] if authors else None)
+        shared = change.kind in NAMESPACE_KINDS and change.before is not None and change.after is not None
+        keep.append(not (shared and key in seen))
+        seen.add(key)
+    return keep
 
 
 def _changes_before(run: PlanResult, victim: str) -> Iterable[StateChange]:
