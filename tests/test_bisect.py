@@ -155,6 +155,23 @@ def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, A
     assert outcomes == [1, 0]  # the first command fails (pytest exit 1), the second passes
 
 
+def test_the_same_bisect_twice_takes_the_same_path_within_its_budget(scenario) -> None:  # type: ignore[no-untyped-def]
+    # Issue 12 §2: a victim that passes in the suite order and when moved last (a cleaner follows
+    # its polluter) once took 18 runs, and the next time searched for 7 minutes. Two processes
+    # with different hash seeds (set orders differ) must ask the same questions.
+    project = scenario("late_polluter_with_cleaner")
+    victim = "tests/test_b_defaults.py::test_default_websocket_url"
+    documents = []
+    for seed in ("1", "2"):
+        done = run_wsdoctor(project, "bisect", victim, "--json", f"b{seed}.json", env={"PYTHONHASHSEED": seed})
+        assert done.exit_code == 0, done.stderr
+        assert re.search(r"budget: \d+ child runs and \d+ s", done.stderr), done.stderr
+        documents.append(json.loads((project / f"b{seed}.json").read_text()))
+    first, second = documents
+    assert (first["steps"], first["polluters"], first["runs"]) == (second["steps"], second["polluters"], second["runs"])
+    assert first["polluters"] == ["tests/test_c_staging.py::test_staging_url_from_environment"]
+
+
 def test_unknown_victim_suggests_near_matches(scenario) -> None:  # type: ignore[no-untyped-def]
     project = scenario("singleton_manager_leak")
     done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stat")

@@ -351,6 +351,19 @@ def test_groups_part_a_polluter_from_the_cleaners_around_it() -> None:
     assert result.confidence_detail.endswith("found in a group of tests run before it")
 
 
+def test_the_same_bisect_twice_asks_the_same_questions_in_the_same_order() -> None:
+    # The shape that once asked 489 questions and was still searching after 7 minutes: the victim
+    # passes in the suite order and when moved last, because a cleaner follows the polluter.
+    changes = cleaned_after_polluting([A1, C1])
+    runs = []
+    for _ in range(2):
+        suite = FakeSuite(fails=flag_left_dirty(changes), changes=changes)
+        result = run_bisect(suite, max_runs=30)
+        runs.append(([trial_key(plan) for plan in suite.asked], result.steps, result.polluters))
+    assert runs[0] == runs[1]
+    assert runs[0][2] == (B1,) and len(runs[0][0]) <= 30
+
+
 def test_nothing_fails_the_victim_it_is_not_reproduced_with_what_was_tried() -> None:
     suite = FakeSuite(fails=lambda plan: False)
     result = run_bisect(suite)
