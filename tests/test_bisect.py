@@ -355,6 +355,22 @@ def test_randomly_seed_reproduces_the_order_pytest_randomly_failed_in(tmp_path: 
         ("module-attr", "app.FLAGS", "dict len=1 {'beta': True}")]
 
 
+def test_a_bisects_seconds_include_its_first_trials(tmp_path: Path) -> None:
+    # The suite order up to the victim and the victim alone run while collecting, before the
+    # strategy starts: their time is the bisect's too ("4 child run(s) in 4.9 s" after 129 s).
+    project = make_project(tmp_path, {**FLAG_PROJECT, "tests/test_0_slow.py": "import time\n\n"
+                                      "def test_slow_start():\n    time.sleep(2)\n",
+                                      "tests/test_c.py": "import app\n\ndef test_beta_is_still_off():\n"
+                                                         "    assert app.FLAGS['beta'] is False\n"})
+    done = run_wsdoctor(project, "bisect", "tests/test_c.py::test_beta_is_still_off", "--json", "bisect.json")
+    result = json.loads((project / "bisect.json").read_text())
+    assert (done.exit_code, result["polluters"]) == (0, ["tests/test_b.py::test_enables_beta"]), done.stderr
+    children = [child for line in next(project.glob(".wsdoctor/runs/*/journal.jsonl")).read_text().splitlines()
+                for child in json.loads(line)["result"]["children"]]
+    span = max(c["ended"] for c in children) - min(c["began"] for c in children)
+    assert result["seconds"] >= span > 2, (result["seconds"], span)  # the slow test ran in the suite order only
+
+
 def test_a_refused_bisect_leaves_no_record(scenario) -> None:  # type: ignore[no-untyped-def]
     project = scenario("singleton_manager_leak")
     done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stat")
