@@ -93,3 +93,12 @@ def test_a_value_bound_under_two_names_is_one_row_and_one_leak() -> None:
                TestResult(T2, Outcome.PASSED, state_changes=(other,)), TestResult(T3, Outcome.FAILED))
     leaks = replay_until(PlanResult(plan, results, ()), T3).leaks
     assert [leak.change.name for leak in leaks] == ["app.ws.manager.active", "app.rooms.lobby.members"]
+
+
+def test_a_name_that_keeps_a_value_after_its_home_was_rebound_is_listed() -> None:
+    # starlette.routing does `from starlette.convertors import CONVERTOR_TYPES`; a module fixture
+    # rebinds convertors.CONVERTOR_TYPES to a copy at teardown: routing keeps the registration.
+    home = StateChange("module-attr", "starlette.convertors.CONVERTOR_TYPES", "dict len=5", "dict len=6", T1)
+    alias = dataclasses.replace(home, name="starlette.routing.CONVERTOR_TYPES")
+    put_back = StateChange("module-attr", home.name, "dict len=6", "dict len=5", "fixture refresh (teardown)")
+    assert [r.change for r in ranked([home, alias, put_back])] == [home, alias, put_back]

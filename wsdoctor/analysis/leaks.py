@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wsdoctor.records import PlanResult, StateChange
@@ -49,27 +49,37 @@ def replay_until(run: PlanResult, victim: str) -> Replay:
                                 after=current[key], by=authors[key][-1]),
              changed_by=tuple(authors[key]))
         for key, first in pristine.items()]
-    kept = one_name_per_value([leak.change for leak in leaks], [leak.changed_by for leak in leaks])
-    return Replay(leaks=tuple(leak for leak, keep in zip(leaks, kept, strict=True) if keep),
-                  reverts=tuple(reverts))
+    alike = names_alike({leak.change.key: (leak.change, ((leak.change.before, leak.change.after, leak.changed_by),))
+                         for leak in leaks})
+    return Replay(leaks=tuple(leak for leak in leaks if leak.change.key not in alike), reverts=tuple(reverts))
 
 
-def one_name_per_value(changes: Sequence[StateChange], authors: Sequence[object] = ()) -> list[bool]:
-    """Which changes to show: a value bound under two names of the project (``from app.ws import
-    manager`` in another module) is described under both, so one change to it is seen twice, by
+def one_name_per_value(changes: Sequence[StateChange]) -> list[StateChange]:
+    """``changes`` but those of a name whose whole history is another's (see names_alike)."""
+    first: dict[str, StateChange] = {}
+    histories: dict[str, list[tuple[str | None, str | None, str]]] = {}
+    for change in changes:
+        first.setdefault(change.key, change)
+        histories.setdefault(change.key, []).append((change.before, change.after, change.by))
+    alike = names_alike({key: (change, tuple(histories[key])) for key, change in first.items()})
+    return [change for change in changes if change.key not in alike]
+
+
+def names_alike(histories: Mapping[str, tuple[StateChange, tuple[tuple[object, ...], ...]]]) -> set[str]:
+    """The names to leave out: a value bound under two names of the project (``from app.ws import
+    manager`` in another module) is described under both, so each change to it is seen twice, by
     the same tests, with the same texts, under names ending alike; the first name stands for both.
-    (The probes describe every name: rebinding one leaves the others holding the value, as
-    starlette's module fixture does with ``convertors.CONVERTOR_TYPES``, and their history is
-    theirs.)"""
+    A name whose history differs keeps it: after ``convertors.CONVERTOR_TYPES`` is rebound to a
+    copy, ``starlette.routing.CONVERTOR_TYPES`` still holds what a test put into the old dict."""
     seen: set[tuple[object, ...]] = set()
-    keep = []
-    for index, change in enumerate(changes):
-        key = (change.kind, change.name.rsplit(".", 1)[-1], change.before, change.after, change.by,
-               authors[index] if authors else None)
-        shared = change.kind in NAMESPACE_KINDS and change.before is not None and change.after is not None
-        keep.append(not (shared and key in seen))
-        seen.add(key)
-    return keep
+    alike = set()
+    for key, (change, history) in histories.items():
+        signature = (change.kind, change.name.rsplit(".", 1)[-1], history)
+        changed_in_place = all(entry[0] is not None and entry[1] is not None for entry in history)
+        if change.kind in NAMESPACE_KINDS and changed_in_place and signature in seen:
+            alike.add(key)
+        seen.add(signature)
+    return alike
 
 
 def _changes_before(run: PlanResult, victim: str) -> Iterable[StateChange]:
