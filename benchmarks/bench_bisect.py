@@ -685,6 +685,14 @@ class Row:
             return None
         return self.wsdoctor.seconds / self.dtp.seconds
 
+    @property
+    def cpu_ratio(self) -> float | None:
+        """CPU time, wsdoctor's over detect-test-pollution's: what other work on the machine stretches
+        least (wsdoctor's children run two at a time, so its wall time can be less than its CPU's)."""
+        if not self.wsdoctor.cpu_seconds or not self.dtp.cpu_seconds or self.dtp.status != "ran":
+            return None
+        return self.wsdoctor.cpu_seconds / self.dtp.cpu_seconds
+
 
 def bench_project(args: argparse.Namespace, project: Project, dtp: str | None) -> Row:
     warm_up(args.python, project.root)
@@ -781,17 +789,19 @@ def dtp_cells(result: ToolResult) -> list[str]:
 def print_size_table(size: int, rows: Sequence[Row]) -> None:
     print(f"### N = {size:,} tests\n")
     print(f"| project kind | app imported | wsdoctor runs | wsdoctor s | wsdoctor correct? | leak named? "
-          f"| {DTP} runs | {DTP} s | {DTP} correct? | wall ratio wsdoctor/dtp |")
-    print("|---|---|---:|---:|---|---|---:|---:|---|---:|")
+          f"| {DTP} runs | {DTP} s | {DTP} correct? | wall ratio wsdoctor/dtp | CPU ratio | load |")
+    print("|---|---|---:|---:|---|---|---:|---:|---|---:|---:|---:|")
     for row in rows:
         style = "in test bodies" if row.style == "body" else "at module level"
-        cells = [row.kind, style, *wsdoctor_cells(row.wsdoctor), *dtp_cells(row.dtp), ratio_cell(row)]
+        cpu = f"{row.cpu_ratio:.2f}x" if row.cpu_ratio is not None else "n/a"
+        cells = [row.kind, style, *wsdoctor_cells(row.wsdoctor), *dtp_cells(row.dtp), ratio_cell(row), cpu,
+                 f"{row.load:.1f}"]
         print("| " + " | ".join(cells) + " |")
     print(f"\n{DTP} runs: pytest runs of the search; (+1): the collection run that discovers the tests. "
           "wsdoctor runs: its `runs` (its collection child not counted). Leak named: the planted state "
           "is in wsdoctor's leaked_state (n/a: the blind kind's state is invisible to the probes). A ratio "
-          f"in parentheses: {DTP} did not find the polluter(s). Load average (1 min) while measuring: "
-          f"{', '.join(f'{row.load:.1f}' for row in rows)}.\n")
+          f"in parentheses: {DTP} did not find the polluter(s). CPU ratio: user + system time of each "
+          "command and its children. Load: the 1-minute load average after the row was measured.\n")
 
 
 def ratio_cell(row: Row) -> str:
@@ -1006,7 +1016,8 @@ def report(args: argparse.Namespace, info: dict[str, Any], rows: Sequence[Row],
     print_outcomes(rows)
     if args.json is not None:
         document = {"machine": info, "sizes": args.size_list, "kinds": args.kind_list, "styles": args.style_list,
-                    "projects": [{**asdict(row), "time_ratio": row.time_ratio} for row in rows],
+                    "projects": [{**asdict(row), "time_ratio": row.time_ratio, "cpu_ratio": row.cpu_ratio}
+                                 for row in rows],
                     "overhead": overhead, "targets": targets}
         args.json.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
 

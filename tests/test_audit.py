@@ -78,3 +78,27 @@ def test_the_audit_reaches_the_report(tmp_path: Path, wsdoctor_in_process) -> No
     leaked = {e["test"]: [c["name"] for c in e["leaked_state"]] for e in audit["evidence"]}
     assert leaked == {T2: ["app.routing.CONVERTOR_TYPES"], T3: ["TESTING", "SIGINT"]}
     assert [i["playbook"] for i in insights] == ["state-left-behind"]  # no playbook for failures matched
+
+
+def test_a_value_bound_under_two_names_is_one_row_and_one_leak() -> None:
+    from wsdoctor.analysis.leaks import replay_until
+
+    # `from app.ws import manager` in app.main: the probes describe both names, one change is seen twice
+    home = StateChange("module-attr", "app.ws.manager.active", "dict len=0", "dict len=1 keys=['ws-1']", T1)
+    alias = dataclasses.replace(home, name="app.main.manager.active")
+    other = dataclasses.replace(home, name="app.rooms.lobby.members", by=T2)
+    assert [r.change for r in ranked([home, alias, other])] == [home, other]
+    plan = Plan("suite", Context.SUITE, ("tests",), (T1, T2, T3), state_probes=True)
+    results = (TestResult(T1, Outcome.PASSED, state_changes=(home, alias)),
+               TestResult(T2, Outcome.PASSED, state_changes=(other,)), TestResult(T3, Outcome.FAILED))
+    leaks = replay_until(PlanResult(plan, results, ()), T3).leaks
+    assert [leak.change.name for leak in leaks] == ["app.ws.manager.active", "app.rooms.lobby.members"]
+
+
+def test_a_name_that_keeps_a_value_after_its_home_was_rebound_is_listed() -> None:
+    # starlette.routing does `from starlette.convertors import CONVERTOR_TYPES`; a module fixture
+    # rebinds convertors.CONVERTOR_TYPES to a copy at teardown: routing keeps the registration.
+    home = StateChange("module-attr", "starlette.convertors.CONVERTOR_TYPES", "dict len=5", "dict len=6", T1)
+    alias = dataclasses.replace(home, name="starlette.routing.CONVERTOR_TYPES")
+    put_back = StateChange("module-attr", home.name, "dict len=6", "dict len=5", "fixture refresh (teardown)")
+    assert [r.change for r in ranked([home, alias, put_back])] == [home, alias, put_back]

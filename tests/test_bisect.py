@@ -22,12 +22,7 @@ pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child
 CASES = [(path.parent.name, entry) for path in sorted(SCENARIOS.glob("*/expected.yaml"))
          for expected in expected_variants(path.parent.name) for entry in (expected.get("polluters") or [])]
 # Known defects, each with why: strict xfails, so the case fails as soon as it is fixed and must move out.
-KNOWN_DEFECTS = {
-    "coroutine_never_awaited_late:test_reset_releases_connections":
-        "the state probes keep the registry's Connection (and so the never-awaited coroutine) reachable "
-        "until the session ends, so under -W error the victim passes in every probed trial "
-        "(not-reproduced); plain children fail it",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 # Victims that fail only sometimes after their polluters: their commands cannot be replayed once.
 DETERMINISTIC = [(name, entry) for name, entry in CASES if "--repeat" not in entry.get("bisect_args", [])]
 
@@ -158,6 +153,23 @@ def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, A
         done = subprocess.run(shell_command, shell=True, cwd=fresh, capture_output=True, text=True)
         outcomes.append(done.returncode)
     assert outcomes == [1, 0]  # the first command fails (pytest exit 1), the second passes
+
+
+def test_the_same_bisect_twice_takes_the_same_path_within_its_budget(scenario) -> None:  # type: ignore[no-untyped-def]
+    # Issue 12 §2: a victim that passes in the suite order and when moved last (a cleaner follows
+    # its polluter) once took 18 runs, and the next time searched for 7 minutes. Two processes
+    # with different hash seeds (set orders differ) must ask the same questions.
+    project = scenario("late_polluter_with_cleaner")
+    victim = "tests/test_b_defaults.py::test_default_websocket_url"
+    documents = []
+    for seed in ("1", "2"):
+        done = run_wsdoctor(project, "bisect", victim, "--json", f"b{seed}.json", env={"PYTHONHASHSEED": seed})
+        assert done.exit_code == 0, done.stderr
+        assert re.search(r"budget: \d+ child runs and \d+ s", done.stderr), done.stderr
+        documents.append(json.loads((project / f"b{seed}.json").read_text()))
+    first, second = documents
+    assert (first["steps"], first["polluters"], first["runs"]) == (second["steps"], second["polluters"], second["runs"])
+    assert first["polluters"] == ["tests/test_c_staging.py::test_staging_url_from_environment"]
 
 
 def test_unknown_victim_suggests_near_matches(scenario) -> None:  # type: ignore[no-untyped-def]
@@ -341,6 +353,22 @@ def test_randomly_seed_reproduces_the_order_pytest_randomly_failed_in(tmp_path: 
     assert result["steps"][0].startswith("suspect"), result["steps"]  # the seed's order failed: no search
     assert [(leak["kind"], leak["name"], leak["after"]) for leak in result["leaked_state"]] == [
         ("module-attr", "app.FLAGS", "dict len=1 {'beta': True}")]
+
+
+def test_a_bisects_seconds_include_its_first_trials(tmp_path: Path) -> None:
+    # The suite order up to the victim and the victim alone run while collecting, before the
+    # strategy starts: their time is the bisect's too ("4 child run(s) in 4.9 s" after 129 s).
+    project = make_project(tmp_path, {**FLAG_PROJECT, "tests/test_0_slow.py": "import time\n\n"
+                                      "def test_slow_start():\n    time.sleep(2)\n",
+                                      "tests/test_c.py": "import app\n\ndef test_beta_is_still_off():\n"
+                                                         "    assert app.FLAGS['beta'] is False\n"})
+    done = run_wsdoctor(project, "bisect", "tests/test_c.py::test_beta_is_still_off", "--json", "bisect.json")
+    result = json.loads((project / "bisect.json").read_text())
+    assert (done.exit_code, result["polluters"]) == (0, ["tests/test_b.py::test_enables_beta"]), done.stderr
+    children = [child for line in next(project.glob(".wsdoctor/runs/*/journal.jsonl")).read_text().splitlines()
+                for child in json.loads(line)["result"]["children"]]
+    span = max(c["ended"] for c in children) - min(c["began"] for c in children)
+    assert result["seconds"] >= span > 2, (result["seconds"], span)  # the slow test ran in the suite order only
 
 
 def test_a_refused_bisect_leaves_no_record(scenario) -> None:  # type: ignore[no-untyped-def]

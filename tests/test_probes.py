@@ -264,6 +264,104 @@ def test_a_handler_replaced_in_a_small_registry_changes_its_fingerprint() -> Non
     assert fingerprint(registry) == f"dict len=2 {{'echo': {__name__}.shouting_echo, 'ping': builtins.print}}"
 
 
+DEFAULTS_APP = """\
+import functools
+
+
+def serve(host="127.0.0.1", port=8000, *, backlog=100):
+    return host, port, backlog
+
+
+def remember(event, seen=[]):
+    seen.append(event)
+    return len(seen)
+
+
+def open_connection(url, timeout):
+    return url, timeout
+
+
+connect = functools.partial(open_connection, "ws://127.0.0.1/ws", timeout=5)
+
+
+class GZip:
+    def __init__(self, minimum_size=500, level=9):
+        self.minimum_size = minimum_size
+
+    @staticmethod
+    def accepts(header, token="gzip"):
+        return token in header
+"""
+
+
+def test_a_functions_defaults_and_a_partials_arguments_are_state(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    app = project_module(tmp_path, monkeypatch, "defaults_app")
+    exec(DEFAULTS_APP, vars(app))  # the functions are the module's own
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    app.GZip.__init__.__defaults__ = (10000, 9)  # a benchmark test "tunes" the middleware for good
+    app.serve.__kwdefaults__ = {"backlog": 1}
+    app.GZip.accepts.__defaults__ = ("br",)
+    app.remember("connected")  # the mutable default grows
+    app.connect.keywords["timeout"] = 0
+    found = changes(probe, before)
+    assert found["class-attr:defaults_app.GZip.__init__.__defaults__"] == ("(500, 9)", "(10000, 9)")
+    assert found["module-attr:defaults_app.serve.__kwdefaults__"] == ("{'backlog': 100}", "{'backlog': 1}")
+    assert found["class-attr:defaults_app.GZip.accepts.__defaults__"] == ("('gzip',)", "('br',)")
+    assert found["module-attr:defaults_app.remember.__defaults__"] == ("(list len=0)", "(list len=1)")
+    assert found["module-attr:defaults_app.connect"] == (
+        "partial(defaults_app.open_connection, 'ws://127.0.0.1/ws', timeout=5)",
+        "partial(defaults_app.open_connection, 'ws://127.0.0.1/ws', timeout=0)")
+    assert "module-attr:defaults_app.serve.__defaults__" not in found  # untouched
+
+
+def test_a_value_bound_under_two_names_keeps_its_history_under_each(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # starlette.routing does `from starlette.convertors import CONVERTOR_TYPES`; a test registers
+    # a convertor, and a module fixture rebinds convertors.CONVERTOR_TYPES to a copy made before:
+    # the routing module keeps the registration, and it was there before the fixture ran.
+    convertors = project_module(tmp_path, monkeypatch, "conv_app")
+    convertors.__dict__.update(CONVERTOR_TYPES={"int": "IntegerConvertor"})
+    routing = project_module(tmp_path, monkeypatch, "conv_routing")
+    routing.__dict__.update(CONVERTOR_TYPES=convertors.CONVERTOR_TYPES)
+    probe = StateProbe(str(tmp_path))
+    saved = dict(convertors.CONVERTOR_TYPES)
+    before_test = probe.snapshot()
+    convertors.CONVERTOR_TYPES["datetime"] = "DateTimeConvertor"
+    after_test = probe.snapshot()
+    convertors.CONVERTOR_TYPES = saved  # the fixture's teardown
+    by_test = {key: change for key, change in changes(probe, before_test).items() if "CONVERTOR" in key}
+    by_fixture = changes(probe, after_test)
+    before, after = "dict len=1 {'int': 'IntegerConvertor'}", \
+        "dict len=2 {'datetime': 'DateTimeConvertor', 'int': 'IntegerConvertor'}"
+    assert diff(before_test, after_test) == [("module-attr:conv_app.CONVERTOR_TYPES", before, after),
+                                             ("module-attr:conv_routing.CONVERTOR_TYPES", before, after)]
+    assert by_fixture == {"module-attr:conv_app.CONVERTOR_TYPES": (after, before)}  # routing's stays
+    assert by_test == {"module-attr:conv_routing.CONVERTOR_TYPES": (before, after)}  # over both: still there
+
+
+class Connection:
+    def __init__(self) -> None:
+        self.myself = self  # a reference cycle: only the garbage collector frees it
+
+
+def test_the_probes_keep_nothing_alive_that_a_test_took_out_of_a_container(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    app = project_module(tmp_path, monkeypatch)
+    app.manager.active = [Connection(), "ws-2"]
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    released = weakref.ref(app.manager.active[0])
+    app.manager.active.clear()  # a test resets the registry and counts on the collector
+    gc.collect()
+    assert released() is None
+    assert changes(probe, before)["module-attr:probe_app.manager.active"] == ("list len=2", "list len=0")
+
+
 # --- files ------------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wsdoctor.analysis.leaks import one_name_per_value
 from wsdoctor.records import StateChange
 
 
@@ -39,7 +40,7 @@ class RankedChange:
 def ranked(changes: Sequence[StateChange]) -> list[RankedChange]:
     """Every change with its risk, the riskiest first (in the order they happened within a level)."""
     ended = _threads_gone_by_the_end(changes)
-    found = [RankedChange(change, *_risk(change, ended)) for change in changes]
+    found = [RankedChange(change, *_risk(change, ended)) for change in one_name_per_value(changes)]
     order = {Risk.HIGH: 0, Risk.LOW: 1, Risk.NOISE: 2}
     return sorted(found, key=lambda r: order[r.risk])
 

@@ -427,15 +427,27 @@ class _Strategy:
 def culprit_commands(victim: str, polluters: Sequence[str], imports: bool, collection: Collection,
                      style: CommandStyle) -> tuple[str, str]:
     """Two plain-pytest commands: the victim fails after the polluters (or their files' import),
-    and passes alone."""
+    and passes alone.
+
+    A polluting file is named by a node id of one of its tests, deselected: pytest imports the
+    file of a node id before a bare file path given on the same command line, whatever their
+    order, so a bare path would be imported after the victim's file; node ids are imported in
+    the order they are given.
+    """
     pytest = style.pytest
     if not imports:
         return pytest(*polluters, victim) + "  # fails", pytest(victim) + "  # passes"
     victim_file = collection.path_of(victim)
     files = in_collection_order(collection, [*polluters, victim_file])
-    collected = [victim if f == victim_file else f for f in files]
-    deselect = [arg for f in polluters for arg in ("--deselect", f)]
+    standing_in = {path: _first_test_of(path, collection) for path in polluters}
+    collected = [victim if f == victim_file else standing_in[f] for f in files]
+    deselect = [arg for f in polluters for arg in ("--deselect", standing_in[f])]
     return pytest(*collected, *deselect) + "  # fails: importing is enough", pytest(victim) + "  # passes"
+
+
+def _first_test_of(path: str, collection: Collection) -> str:
+    """A node id that makes pytest import ``path`` (the path itself when no test of it was collected)."""
+    return next((t.nodeid for t in collection.tests if t.path == path), path)
 
 
 def _with_files_left(commands: tuple[str, str], leaks: Sequence[Leak]) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from wsdoctor.records import PlanResult, StateChange
@@ -13,6 +13,7 @@ _QUOTED = re.compile(r"'([^'\n]{3,200})'|\"([^\"\n]{3,200})\"")
 _NAME_PARTS = re.compile(r"[.:\[\]'\" ]+")
 # Kinds of state that the probes see change all the time without anyone being hurt.
 LOW_SIGNAL_KINDS = frozenset({"sys.path", "logging", "logging-disabled"})
+NAMESPACE_KINDS = frozenset({"module-attr", "class-attr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +44,42 @@ def replay_until(run: PlanResult, victim: str) -> Replay:
         if change.after == pristine[key].before:
             reverts.append((key, change.by))
             del pristine[key], current[key], authors[key]
-    leaks = tuple(
+    leaks = [
         Leak(change=StateChange(kind=first.kind, name=first.name, before=first.before,
                                 after=current[key], by=authors[key][-1]),
              changed_by=tuple(authors[key]))
-        for key, first in pristine.items())
-    return Replay(leaks=leaks, reverts=tuple(reverts))
+        for key, first in pristine.items()]
+    alike = names_alike({leak.change.key: (leak.change, ((leak.change.before, leak.change.after, leak.changed_by),))
+                         for leak in leaks})
+    return Replay(leaks=tuple(leak for leak in leaks if leak.change.key not in alike), reverts=tuple(reverts))
+
+
+def one_name_per_value(changes: Sequence[StateChange]) -> list[StateChange]:
+    """``changes`` but those of a name whose whole history is another's (see names_alike)."""
+    first: dict[str, StateChange] = {}
+    histories: dict[str, list[tuple[str | None, str | None, str]]] = {}
+    for change in changes:
+        first.setdefault(change.key, change)
+        histories.setdefault(change.key, []).append((change.before, change.after, change.by))
+    alike = names_alike({key: (change, tuple(histories[key])) for key, change in first.items()})
+    return [change for change in changes if change.key not in alike]
+
+
+def names_alike(histories: Mapping[str, tuple[StateChange, tuple[tuple[object, ...], ...]]]) -> set[str]:
+    """The names to leave out: a value bound under two names of the project (``from app.ws import
+    manager`` in another module) is described under both, so each change to it is seen twice, by
+    the same tests, with the same texts, under names ending alike; the first name stands for both.
+    A name whose history differs keeps it: after ``convertors.CONVERTOR_TYPES`` is rebound to a
+    copy, ``starlette.routing.CONVERTOR_TYPES`` still holds what a test put into the old dict."""
+    seen: set[tuple[object, ...]] = set()
+    alike = set()
+    for key, (change, history) in histories.items():
+        signature = (change.kind, change.name.rsplit(".", 1)[-1], history)
+        changed_in_place = all(entry[0] is not None and entry[1] is not None for entry in history)
+        if change.kind in NAMESPACE_KINDS and changed_in_place and signature in seen:
+            alike.add(key)
+        seen.add(signature)
+    return alike
 
 
 def _changes_before(run: PlanResult, victim: str) -> Iterable[StateChange]:

@@ -6,10 +6,12 @@ lru caches, asyncio objects). Stdlib only, Python 3.9+: this runs in the user's 
 from __future__ import annotations
 
 import asyncio
+import functools
 import operator
 import types
-from itertools import chain
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+import weakref
+from itertools import chain, repeat
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 Pair = Tuple[str, str]
 Entries = Dict[str, str]
@@ -68,13 +70,14 @@ class Bindings:
     Holding the values also keeps their ids from being reused while they are compared.
     """
 
-    __slots__ = ("fixed", "keys", "live", "values")
+    __slots__ = ("fixed", "functions", "keys", "live", "values")
 
     def __init__(self) -> None:
         self.keys: List[str] = []
         self.values: List[Any] = []
         self.fixed: List[Pair] = []
         self.live: List[Any] = []
+        self.functions: List[Tuple[str, Any]] = []  # functions defined here: their defaults are state
 
     def up_to_date(self, namespace: Any) -> bool:
         """True when nothing was rebound since the last call; otherwise start over from ``namespace``."""
@@ -82,7 +85,7 @@ class Bindings:
         keys = list(namespace)
         if same_objects(values, self.values) and same_objects(keys, self.keys):
             return True
-        self.keys, self.values, self.fixed, self.live = keys, values, [], []
+        self.keys, self.values, self.fixed, self.live, self.functions = keys, values, [], [], []
         return False
 
     def read_module(self, module_name: str) -> None:
@@ -92,6 +95,9 @@ class Bindings:
             key = f"{module_name}.{name}"
             if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
                 self.live.append(("class-attr:" + key, value, Bindings(), None))
+            elif isinstance(value, types.FunctionType):
+                if getattr(value, "__module__", None) == module_name:
+                    self.functions.append(("module-attr:" + key, value))
             elif isinstance(value, _SKIPPED_TYPES) or _is_tooling_object(value):
                 continue
             elif isinstance(value, SCALARS):
@@ -110,10 +116,13 @@ class ModuleGroup:
     change in place are looked at, and while those did not change the section is reused.
     """
 
-    def __init__(self, modules: List[Tuple[str, Dict[str, Any], Bindings]]) -> None:
+    def __init__(self, modules: List[Tuple[str, Dict[str, Any], Bindings]], functions: bool = True) -> None:
         self.modules = modules
+        self.with_functions = functions  # their defaults too (not for a test module's test functions)
         self._namespaces: List[Any] = []  # the modules' and those of their classes and objects
         self._values: List[Any] = []
+        self._functions: List[Any] = []  # the functions whose defaults are looked at
+        self._defaults: List[Any] = []  # ... and their __defaults__ and __kwdefaults__, as last read
         self._fixed: Entries = {}
         self._live: List[Tuple[str, Callable[[], str]]] = []
         self.described: Set[int] = set()  # ids of the values described here
@@ -126,7 +135,9 @@ class ModuleGroup:
         (a test module's ``from app.registry import REGISTRY`` is described under app.registry)."""
         size = sum(map(len, self._namespaces))
         values = chain.from_iterable(map(_VALUES, self._namespaces))
+        functions = self._functions
         if self._section is not None and unchanged(values, size, self._values) \
+                and unchanged(_defaults_of(functions), 2 * len(functions), self._defaults) \
                 and described == self._described_before:
             described |= self.described
         else:
@@ -138,33 +149,60 @@ class ModuleGroup:
         return self._section
 
     def _read(self, described: Set[int]) -> None:
+        """Every name of the modules, their classes and objects, with what it binds.
+
+        A value bound under several names of the group (``from app.convertors import
+        CONVERTOR_TYPES`` in another module) is described under each: rebinding one of them
+        leaves the others holding it, and what a test did to it stays theirs. A value described
+        by an earlier group (the project's, for a test module) is not described again.
+        """
         self._described_before = set(described)
-        self._namespaces, self._fixed, self._live = [], {}, []
+        self._namespaces, self._fixed, self._live, functions = [], {}, [], []
         for name, namespace, bindings in self.modules:
             if not bindings.up_to_date(namespace):
                 bindings.read_module(name)
             self._namespaces.append(namespace)
             self._fixed["module-seen:" + name] = ""
             self._fixed.update(bindings.fixed)
+            functions += bindings.functions
             for key, value, inner, text in bindings.live:
                 if text is None:  # a class of this module
-                    self._attributes(key, vars(value), inner, _is_class_attribute)
+                    functions += self._attributes(key, vars(value), inner, _is_class_attribute)
                     continue
-                if id(value) in described:
-                    continue  # already described under its home module
+                if id(value) in self._described_before:
+                    continue  # described by an earlier group
                 described.add(id(value))
                 self._live.append((key, text))
                 if inner is not None:
                     self._attributes(key, vars(value), inner, _is_any_attribute)
         self.described = described - self._described_before
         self._values = list(chain.from_iterable(map(_VALUES, self._namespaces)))
+        self._read_defaults(functions if self.with_functions else [])
         self._section = None
 
+    def _read_defaults(self, functions: List[Tuple[str, Any]]) -> None:
+        """A function's ``__defaults__`` and ``__kwdefaults__`` are state: a test that changes
+        them changes every later call (a mutable default that grows, too)."""
+        self._functions = [function for _, function in functions]
+        self._defaults = list(_defaults_of(self._functions))
+        for key, function in functions:
+            for attribute, text in (("__defaults__", _defaults_text(function.__defaults__)),
+                                    ("__kwdefaults__", _kwdefaults_text(function.__kwdefaults__))):
+                if text is None:
+                    continue
+                if isinstance(text, str):
+                    self._fixed[f"{key}.{attribute}"] = text
+                else:
+                    self._live.append((f"{key}.{attribute}", text))
+
     def _attributes(self, prefix: str, namespace: Any, bindings: Bindings,
-                    wanted: Callable[[str, Any], bool]) -> None:
-        """The attributes of a class or an object, as ``prefix.name``."""
+                    wanted: Callable[[str, Any], bool]) -> List[Tuple[str, Any]]:
+        """The attributes of a class or an object, as ``prefix.name``; the functions of a class."""
         if not bindings.up_to_date(namespace):
             for name, value in list(zip(bindings.keys, bindings.values))[:MAX_ATTRS]:
+                function = _function_in_class(value) if wanted is _is_class_attribute else None
+                if function is not None:
+                    bindings.functions.append((f"{prefix}.{name}", function))
                 if not wanted(name, value):
                     continue
                 key = f"{prefix}.{name}"
@@ -175,6 +213,45 @@ class ModuleGroup:
         self._namespaces.append(namespace)
         self._fixed.update(bindings.fixed)
         self._live += [(key, text) for key, _, _, text in bindings.live]
+        return bindings.functions
+
+
+_DEFAULTS = operator.attrgetter("__defaults__")
+_KWDEFAULTS = operator.attrgetter("__kwdefaults__")
+
+
+def _defaults_of(functions: List[Any]) -> Iterable[Any]:
+    """The defaults of ``functions``, to compare by identity (in C): replacing them rebinds them."""
+    return chain(map(_DEFAULTS, functions), map(_KWDEFAULTS, functions))
+
+
+def _function_in_class(value: Any) -> Any:
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    return value if isinstance(value, types.FunctionType) else None
+
+
+def _defaults_text(defaults: Optional[Tuple[Any, ...]]) -> Union[str, Callable[[], str], None]:
+    """``(500, 9)``; a mutable default (a list that a call appends to) is looked at every time."""
+    if not defaults:
+        return None
+    if not any(isinstance(value, CONTAINERS) or is_mock(value) for value in defaults):
+        return clip("(" + ", ".join(map(fingerprint, defaults)) + ("," if len(defaults) == 1 else "") + ")")
+    return lambda: clip("(" + ", ".join(map(fingerprint, defaults)) + ")")
+
+
+def _kwdefaults_text(defaults: Optional[Dict[str, Any]]) -> Union[str, Callable[[], str], None]:
+    """``{'minimum_size': 500}``; looked at every time only when it holds a mutable value (a dict
+    rebound is seen by identity, a key changed in place among plain values is not)."""
+    if not defaults:
+        return None
+
+    def text() -> str:
+        return clip("{" + ", ".join(f"{name!r}: {fingerprint(value)}" for name, value in defaults.items()) + "}")
+
+    if any(isinstance(value, CONTAINERS) or is_mock(value) for value in defaults.values()):
+        return text
+    return text()
 
 
 _VALUES = operator.methodcaller("values")
@@ -192,7 +269,8 @@ def _text_source(value: Any) -> Callable[[], str]:
     """What gives fingerprint(value) now, as cheaply as it can be known."""
     if isinstance(value, CONTAINERS):
         return _ContainerText(value)
-    if is_mock(value) or is_lru_cache(value) or type(value).__module__.startswith("asyncio"):
+    if is_mock(value) or is_lru_cache(value) or isinstance(value, functools.partial) \
+            or type(value).__module__.startswith("asyncio"):
         return lambda: fingerprint(value)
     text = fingerprint(value)  # "Type @id": nothing but the object itself
     return lambda: text
@@ -200,13 +278,22 @@ def _text_source(value: Any) -> Callable[[], str]:
 
 class _ContainerText:
     """fingerprint() of a container, recomputed only when an item was added, removed or
-    replaced (by identity), or a container among its items changed size."""
+    replaced (by identity), or a container among its items changed size.
 
-    __slots__ = ("inner", "items", "sizes", "text", "value")
+    The items are remembered by id, and held only weakly where they can be: a probe must not
+    keep alive what a test took out of a container (a test that clears a registry and runs the
+    garbage collector counts on it being gone). A weak reference that died says its item was
+    replaced, even by another at the same address; items that cannot be weakly referenced
+    (numbers, strings, containers) are held, so their addresses are not reused meanwhile.
+    """
+
+    __slots__ = ("ids", "inner", "kept", "refs", "sizes", "text", "value")
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        self.items: Optional[List[Any]] = None
+        self.ids: Optional[List[int]] = None
+        self.refs: List[Any] = []
+        self.kept: List[Any] = []
         self.inner: List[Any] = []
         self.sizes: List[int] = []
         self.text = ""
@@ -216,15 +303,34 @@ class _ContainerText:
         if len(value) > MAX_KEYED:
             return fingerprint(value)  # its size only: as cheap as a check
         items = [*value, *value.values()] if isinstance(value, dict) else list(value)
-        if self.items is not None and same_objects(items, self.items) and (
+        ids = list(map(id, items))
+        if ids == self.ids and not any(map(operator.is_, map(_REFERENT, self.refs), repeat(None))) and (
                 not self.inner or list(map(len, self.inner)) == self.sizes):
             return self.text
-        self.items = items
+        self.ids = ids
+        self.refs, self.kept = _remembered(items)
         self.inner = [item for item in (value.values() if isinstance(value, dict) else value)
                       if isinstance(item, CONTAINERS)]
         self.sizes = list(map(len, self.inner))
         self.text = fingerprint(value)
         return self.text
+
+
+_REFERENT = weakref.ref.__call__
+
+
+def _remembered(items: List[Any]) -> Tuple[List[Any], List[Any]]:
+    """Weak references to the items that take them, and the others themselves."""
+    refs, kept = [], []
+    for item in items:
+        if type(item).__weakrefoffset__:
+            try:
+                refs.append(weakref.ref(item))
+                continue
+            except TypeError:
+                pass
+        kept.append(item)
+    return refs, kept
 
 
 def _is_class_attribute(name: str, value: Any) -> bool:
@@ -278,6 +384,10 @@ def fingerprint(value: Any) -> str:
         return f"{type(value).__name__} calls={calls} @{id(value):x}"
     if is_lru_cache(value):
         return f"lru_cache currsize={value.cache_info().currsize}"
+    if isinstance(value, functools.partial):
+        arguments = [*map(fingerprint, value.args), *(f"{k}={fingerprint(v)}" for k, v in value.keywords.items())]
+        function = fingerprint(value.func) if is_mock(value.func) else _inline(value.func)
+        return clip(f"partial({', '.join([function, *arguments])})")
     asyncio_text = _asyncio_object(value)
     if asyncio_text:
         return asyncio_text

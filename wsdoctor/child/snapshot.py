@@ -142,7 +142,7 @@ class StateProbe:
         if name is not None and self._is_own(name, module):
             group = self._test_modules.get(name)
             if group is None or group.modules[0][1] is not vars(module):
-                group = self._test_modules[name] = ModuleGroup([self._module(name, module)])
+                group = self._test_modules[name] = ModuleGroup([self._module(name, module)], functions=False)
             state[MODULE_SECTION + name] = group.section(described)
 
     def _section(self, name: str, watched: Any, build: Callable[[Any], Entries],

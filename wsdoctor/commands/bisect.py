@@ -49,16 +49,18 @@ class BisectSession:
     """One bisect: its record, its children, and the strategy run on them."""
 
     def __init__(self, request: BisectRequest, workspace: Workspace, executor: Executor, case: Case,
-                 err: Console) -> None:
+                 err: Console, started: float) -> None:
         self.request = request
         self.workspace = workspace
         self.executor = executor
         self.case = case
         self.err = err
+        self.started = started  # time.monotonic() before the first child: its seconds are the bisect's too
 
     @classmethod
     def prepare(cls, request: BisectRequest, err: Console) -> BisectSession:
         """The session, recorded as running; bad input leaves no record."""
+        started = time.monotonic()
         options = request.options
         check_pytest_args(options.pytest_args)
         request.check_outputs()
@@ -88,7 +90,7 @@ class BisectSession:
         case = Case(victim=options.victim, collection=collection, order=order, collect_args=collect_args,
                     workers=options.workers, source=_source_of(options.victim, collection, request.cwd),
                     style=_command_style(request, workspace.record.versions))
-        return cls(request, workspace, executor, case, err)
+        return cls(request, workspace, executor, case, err, started)
 
     def conclude(self) -> BisectResult:
         """Execute, and record how it ended: Ctrl-C and internal errors are recorded, then raised."""
@@ -105,7 +107,6 @@ class BisectSession:
 
     def execute(self) -> BisectResult:
         options = self.request.options
-        started = time.monotonic()
         journal = self.workspace.journal
         runs = options.budget_runs or default_run_budget(len(self.case.collection.tests), options.workers)
         confirmed = self.workspace.confirmed if options.repeat == 1 else ()
@@ -119,7 +120,7 @@ class BisectSession:
         result = bisect(self.case, trials, self.say)
         if runner.replayed:
             self.say(f"replayed {runner.replayed} trial(s) from the journal of the earlier session")
-        return dataclasses.replace(result, seconds=round(time.monotonic() - started, 2),
+        return dataclasses.replace(result, seconds=round(time.monotonic() - self.started, 2),
                                    trials=result.trials - runner.replayed,  # child runs of this session
                                    steps=(*result.steps, *runner.file_notes()))
 

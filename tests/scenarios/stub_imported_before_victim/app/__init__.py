@@ -1,0 +1,1 @@
+"""WebSocket framing for a small relay."""
