@@ -82,6 +82,13 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["playbooks", "lis"], "No such command 'lis'. Did you mean 'list'? (see `wsdoctor playbooks --help`)"),
     (["demo", "--dir", "pytest.ini"], "--dir pytest.ini is a file: give --dir a new or empty directory"),
     (["demo", "--dir", "tests"], "--dir tests is not empty"),
+    (["fix", "--timeout", "nan"], "'--timeout': nan is not a finite number of seconds"),
+    (["fix", "--workers", "0"], "--workers"),
+    (["fix"], "bisected nothing: `wsdoctor run --bisect` bisects its order-dependent tests, or give a victim"),
+    (["fix", "nope"], "no record 'nope'"),
+    (["fix", "tests/test_b.py::test_env_clean"],
+     "no bisect of tests/test_b.py::test_env_clean is recorded here; run `wsdoctor bisect "
+     "tests/test_b.py::test_env_clean` first"),
 ]
 
 
@@ -111,6 +118,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expec
 @pytest.mark.parametrize(("args", "expected"), [
     (["run", "--last"], "no wsdoctor run is recorded"),
     (["report"], "no wsdoctor run or bisect is recorded here or above"),
+    (["fix"], "no wsdoctor run or bisect is recorded here or above"),
 ])
 def test_no_record_yet_is_bad_input(tmp_path: Path, args: list[str], expected: str,
                                     wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +181,7 @@ def test_a_bare_command_shows_its_help_and_exits_2(tmp_path: Path, wsdoctor_in_p
         assert "Usage: wsdoctor" in done.stdout
 
 
-@pytest.mark.parametrize("command", [(), ("run",), ("bisect",), ("report",), ("demo",), ("playbooks",),
+@pytest.mark.parametrize("command", [(), ("run",), ("bisect",), ("report",), ("demo",), ("fix",), ("playbooks",),
                                      ("playbooks", "list"), ("playbooks", "show"), ("playbooks", "validate")])
 def test_h_is_help_on_every_command(tmp_path: Path, command: tuple[str, ...], wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     done = wsdoctor_in_process(tmp_path, *command, "-h")

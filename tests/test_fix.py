@@ -1,0 +1,143 @@
+"""`wsdoctor fix` on the scenario suites, for real: a bisect, then fix; the patch it prints is applied
+to the copy with `git apply`, and plain pytest runs the failing order it was proven against, which
+then passes. Every scenario suite with an order-dependent victim gets a proven patch or the reason
+why none can be made."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SCENARIOS, expected_variants, run_wsdoctor
+from tests.test_bisect import bisect, tree_of, victim_of
+
+pytestmark = pytest.mark.e2e
+
+
+def _suites() -> list[tuple[str, dict[str, Any]]]:
+    """The first victim of every scenario suite, and more of in_test_imports (each another kind of state)."""
+    cases = []
+    for path in sorted(SCENARIOS.glob("*/expected.yaml")):
+        entries = [entry for expected in expected_variants(path.parent.name)
+                   for entry in expected.get("polluters") or []]
+        if entries:
+            cases.append((path.parent.name, entries[0]))
+        if path.parent.name == "in_test_imports":
+            cases += [(path.parent.name, entry) for entry in entries if "test_presence.py" in str(entry["polluters"])
+                      or "test_settings.py" in str(entry["polluters"])]
+    return cases
+
+
+CASES = _suites()
+# A stated reason instead of a patch: the words it must say.
+NO_PATCH = {
+    "brittle_setter_after": "brittle: it passes only after",
+    "brittle_state_setter": "brittle: it passes only after",
+    "import_suspect_groups": "changes app.registry.HANDLERS at module level",
+    "coroutine_never_awaited_late": "the bisect proved no polluter",  # the bisect's known defect (test_bisect)
+}
+
+
+def case_id(case: tuple[str, dict[str, Any]]) -> str:
+    return f"{case[0]}:{victim_of(case[1]).rsplit('::', 1)[-1]}"
+
+
+def fix_record(project: Path) -> dict[str, Any]:
+    [path] = project.glob(".wsdoctor/runs/*/fix.json")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def plain_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_fix_proves_a_patch_and_the_failing_order_then_passes(case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+    name, entry = case
+    project = scenario(name)
+    victim = victim_of(entry)
+    bisect_args = [a for a in entry.get("bisect_args", []) if a != "{WORKER_ORDER_FILE}"]
+    if name in NO_PATCH or "{WORKER_ORDER_FILE}" in entry.get("bisect_args", []):
+        result = run_wsdoctor(project, "bisect", victim, "--workers", "2", *bisect_args)
+    else:
+        result = None
+        bisect(project, entry)
+    tree = tree_of(project)
+    done = run_wsdoctor(project, "fix", victim, "--workers", "2")
+    assert tree_of(project) == tree, "fix wrote into the project without --apply"
+    if name in NO_PATCH:
+        assert result is not None
+        assert done.exit_code == 1, done.stderr
+        assert NO_PATCH[name] in done.stderr and done.stdout == ""
+        return
+    assert done.exit_code == 0, done.stderr
+    record = fix_record(project)
+    [proven] = [c for c in record["candidates"] if c["proven"]]
+    assert done.stdout == proven["diff"] and done.stdout.startswith(("--- a/", "--- /dev/null"))
+    applied = subprocess.run(["git", "apply", "-"], input=done.stdout, cwd=project, capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stderr
+    order = record["order"] or [*entry["polluters"], victim]
+    assert order[-1] == victim
+    after = plain_pytest(project, *order, "-n", "0") if name == "xdist_addopts" else plain_pytest(project, *order)
+    assert after.returncode == 0, after.stdout[-3000:]
+
+
+def test_fix_apply_writes_the_proven_patch_and_report_shows_it_as_the_solution(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("late_polluter_with_cleaner")
+    victim = "tests/test_b_defaults.py::test_default_websocket_url"
+    assert run_wsdoctor(project, "bisect", victim, "--workers", "2").exit_code == 0
+    done = run_wsdoctor(project, "fix", "--apply", "--workers", "2")  # the newest bisect
+    assert done.exit_code == 0, done.stderr
+    text = (project / "tests/test_c_staging.py").read_text()
+    assert 'monkeypatch.setenv("APP_WS_URL", "wss://staging.invalid/ws")' in text
+    assert "applied to tests/test_c_staging.py" in done.stderr
+    assert plain_pytest(project, "tests/test_c_staging.py", "tests/test_b_defaults.py").returncode == 0
+    report = run_wsdoctor(project, "report", "--format", "json")
+    solutions = [i["solution"] for i in json.loads(report.stdout)["insights"] if victim in i["tests"]]
+    assert solutions and solutions[0].startswith("**Proven patch** (`wsdoctor fix`; proven in a copy of the project")
+    assert "```diff\n--- a/tests/test_c_staging.py" in solutions[0]
+
+
+def test_fix_all_proves_every_candidate_and_shows_each_proven_one(scenario) -> None:  # type: ignore[no-untyped-def]
+    project = scenario("late_polluter_with_cleaner")
+    victim = "tests/test_b_defaults.py::test_default_websocket_url"
+    assert run_wsdoctor(project, "bisect", victim, "--workers", "2").exit_code == 0
+    done = run_wsdoctor(project, "fix", victim, "--all", "--workers", "2")
+    assert done.exit_code == 0, done.stderr
+    record = fix_record(project)
+    assert all(c["tried"] for c in record["candidates"])
+    sources = [c["source"] for c in record["candidates"] if c["proven"]]
+    assert sources[0] == "rewrite" and "cleaner" in sources and "state" in sources
+    assert done.stdout.count("# candidate ") == len(sources)
+
+
+@pytest.mark.parametrize("python", [p for p in os.environ.get("WSDOCTOR_FIX_PYTHONS", "").split(os.pathsep) if p]
+                         or [pytest.param("", marks=pytest.mark.skip(
+                             reason="WSDOCTOR_FIX_PYTHONS names no interpreter (with pytest and websockets)"))])
+def test_the_import_time_stub_is_fixed_in_a_fixture_on_other_pythons(python: str, scenario) -> None:  # type: ignore[no-untyped-def]
+    """On Python 3.11+ a mock in sys.modules is not a package, not even with ``__path__ = []``: the
+    patch keeps the stub in a fixture, proven on the interpreter given."""
+    project = scenario("ws_sysmodules_poison")
+    victim = "tests/integration/test_server_integration.py::test_command_injection"
+    assert run_wsdoctor(project, "bisect", victim, "--python", python).exit_code == 0
+    done = run_wsdoctor(project, "fix", "--python", python)
+    assert done.exit_code == 0, done.stderr
+    assert "patch.dict(sys.modules" in done.stdout and "__path__" not in done.stdout
+
+
+def test_fix_without_a_bisect_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    done = run_wsdoctor(tmp_path, "fix", "test_x.py::test_x")
+    assert done.exit_code == 2, done.stderr
+    assert "no bisect of test_x.py::test_x is recorded here; run `wsdoctor bisect test_x.py::test_x` first" \
+        in done.stderr
+    assert "Traceback" not in done.stderr
