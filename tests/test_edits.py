@@ -9,14 +9,7 @@ import textwrap
 
 import pytest
 
-from wsdoctor.analysis.fix import (
-    CandidatePlan,
-    CleanerTeardown,
-    FixtureTeardown,
-    RestoreState,
-    Rewrite,
-    StubIntoFixture,
-)
+from wsdoctor.analysis import fix as spec
 from wsdoctor.edits import EditError, Project, apply_plan, unified_diff
 from wsdoctor.edits.fixtures import cleaner_statements
 from wsdoctor.records import FixSource, StateChange
@@ -33,7 +26,7 @@ def module_of(name: str) -> tuple[str, tuple[str, ...]]:
 def edited(files: dict[str, str], *edits: object) -> dict[str, str]:
     sources = {path: textwrap.dedent(text).lstrip("\n") for path, text in files.items()}
     project = Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app")
-    changed = apply_plan(CandidatePlan(FixSource.STATE, "t", tuple(edits)), project)  # type: ignore[arg-type]
+    changed = apply_plan(spec.CandidatePlan(FixSource.STATE, "t", tuple(edits)), project)  # type: ignore[arg-type]
     for text in changed.values():
         ast.parse(text)  # the result is Python
     return changed
@@ -57,8 +50,8 @@ ENVIRON_TEST = '''
 
 
 def test_an_environment_assignment_becomes_monkeypatch_setenv_with_its_comments_kept() -> None:
-    text = edited({"tests/test_p.py": ENVIRON_TEST},
-                  Rewrite("tests/test_p.py", "test_p", (leak("environ", "WS_ALLOWED_ORIGINS"),)))["tests/test_p.py"]
+    rewrite = spec.Rewrite("tests/test_p.py", "test_p", (leak("environ", "WS_ALLOWED_ORIGINS"),))
+    text = edited({"tests/test_p.py": ENVIRON_TEST}, rewrite)["tests/test_p.py"]
     assert 'def test_p(monkeypatch):\n    # the origin list comes from the environment\n' \
            '    monkeypatch.setenv("WS_ALLOWED_ORIGINS", "*")  # should have used monkeypatch\n' in text
     assert text.startswith("import os\n\nfrom app import security\n")
@@ -73,15 +66,15 @@ def test_an_environment_assignment_becomes_monkeypatch_setenv_with_its_comments_
 def test_an_attribute_or_module_assigned_in_a_test_becomes_monkeypatch(line: str, kind: str, name: str,
                                                                        rewritten: str) -> None:
     source = f"from app import config, packet\n\n\ndef test_p(tmp_path):\n    fake = object()\n    {line}\n"
-    text = edited({"tests/test_p.py": source}, Rewrite("tests/test_p.py", "test_p", (leak(kind, name),)))
+    text = edited({"tests/test_p.py": source}, spec.Rewrite("tests/test_p.py", "test_p", (leak(kind, name),)))
     assert f"def test_p(tmp_path, monkeypatch):\n    fake = object()\n    {rewritten}\n" in text["tests/test_p.py"]
 
 
 def test_only_the_leaked_name_is_rewritten_and_a_local_object_is_left_alone() -> None:
     source = ("from app import config\n\n\ndef test_p():\n    config.DEBUG = True\n    config.OTHER = 1\n"
               "    self_made = type('X', (), {})()\n    self_made.DEBUG = 2\n")
-    text = edited({"tests/test_p.py": source},
-                  Rewrite("tests/test_p.py", "test_p", (leak("module-attr", "app.config.DEBUG"),)))["tests/test_p.py"]
+    rewrite = spec.Rewrite("tests/test_p.py", "test_p", (leak("module-attr", "app.config.DEBUG"),))
+    text = edited({"tests/test_p.py": source}, rewrite)["tests/test_p.py"]
     assert 'monkeypatch.setattr(config, "DEBUG", True)' in text and "config.OTHER = 1" in text
     assert "self_made.DEBUG = 2" in text
 
@@ -100,8 +93,8 @@ def test_a_patcher_started_in_a_unittest_set_up_gets_its_cleanup() -> None:
             def test_p(self):
                 self.assertTrue(True)
     '''
-    text = edited({"tests/test_p.py": source},
-                  Rewrite("tests/test_p.py", "TestStale.test_p", (leak("patcher", "app.clock.now", None, "active"),)))
+    started = leak("patcher", "app.clock.now", None, "active")
+    text = edited({"tests/test_p.py": source}, spec.Rewrite("tests/test_p.py", "TestStale.test_p", (started,)))
     assert "        patcher.start()\n        self.addCleanup(patcher.stop)\n" in text["tests/test_p.py"]
 
 
@@ -109,7 +102,7 @@ def test_nothing_to_rewrite_is_an_edit_error_that_says_so() -> None:
     source = "from app import rooms\n\n\ndef test_p():\n    rooms.lock('lobby')\n"
     with pytest.raises(EditError, match=re.escape("no statement of test_p writes app.rooms.LOCKED directly")):
         edited({"tests/test_p.py": source},
-               Rewrite("tests/test_p.py", "test_p", (leak("module-attr", "app.rooms.LOCKED"),)))
+               spec.Rewrite("tests/test_p.py", "test_p", (leak("module-attr", "app.rooms.LOCKED"),)))
 
 
 STUB_FILE = '''
@@ -131,7 +124,7 @@ STUB_FILE = '''
 
 def test_a_module_level_sys_modules_stub_becomes_the_same_stub_in_a_fixture_with_patch_dict() -> None:
     text = edited({"tests/unit/test_sm.py": STUB_FILE},
-                  StubIntoFixture("tests/unit/test_sm.py", ("websockets",)))["tests/unit/test_sm.py"]
+                  spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)))["tests/unit/test_sm.py"]
     assert 'sys.modules["websockets"] = MagicMock()' not in text
     assert "from unittest.mock import AsyncMock, MagicMock, patch\n\nimport pytest\n\nfrom app.socket_manager" in text
     assert ("# Unit tests should not need the websockets library.\n@pytest.fixture(autouse=True)\n"
@@ -144,7 +137,7 @@ def test_state_restored_in_place_through_the_names_the_file_binds() -> None:
     source = "import pytest\n\nfrom app import rooms\n\n\ndef test_p():\n    rooms.lock('lobby')\n"
     locked = leak("module-attr", "app.rooms.LOCKED", "set len=0", "set len=1 keys=['lobby']")
     text = edited({"tests/test_p.py": source},
-                  RestoreState("tests/test_p.py", (locked,), ("tests/test_p.py::test_p",)))["tests/test_p.py"]
+                  spec.RestoreState("tests/test_p.py", (locked,), ("tests/test_p.py::test_p",)))["tests/test_p.py"]
     assert ("@pytest.fixture(autouse=True)\ndef _restore_rooms_locked():\n"
             '    """app.rooms.LOCKED as it was before each test (test_p changes it and never puts it back)."""\n'
             "    saved_locked = set(rooms.LOCKED)\n    yield\n    rooms.LOCKED.clear()\n"
@@ -170,7 +163,7 @@ def test_state_restored_in_place_through_the_names_the_file_binds() -> None:
 ])
 def test_each_kind_of_state_has_its_save_and_restore(change: StateChange, lines: list[str]) -> None:
     text = edited({"tests/test_p.py": "def test_p():\n    pass\n"},
-                  RestoreState("tests/test_p.py", (change,), ("tests/test_p.py::test_p",)))["tests/test_p.py"]
+                  spec.RestoreState("tests/test_p.py", (change,), ("tests/test_p.py::test_p",)))["tests/test_p.py"]
     for line in lines:
         assert line in text
 
@@ -178,11 +171,11 @@ def test_each_kind_of_state_has_its_save_and_restore(change: StateChange, lines:
 def test_a_thread_has_no_generic_undo() -> None:
     with pytest.raises(EditError, match="no generic way to put it back"):
         edited({"tests/test_p.py": "def test_p():\n    pass\n"},
-               RestoreState("tests/test_p.py", (leak("thread", "server"),), ()))
+               spec.RestoreState("tests/test_p.py", (leak("thread", "server"),), ()))
 
 
 def test_a_missing_conftest_is_created_with_the_fixture() -> None:
-    changed = edited({}, RestoreState("tests/conftest.py", (leak("environ", "TOKEN", None, "x"),), ()))
+    changed = edited({}, spec.RestoreState("tests/conftest.py", (leak("environ", "TOKEN", None, "x"),), ()))
     project = Project(read={}.get, module_of=module_of, first_party=lambda top: False)
     assert unified_diff(changed, project.read).startswith("--- /dev/null\n+++ b/tests/conftest.py\n")
     assert changed["tests/conftest.py"].startswith("import os\nfrom unittest.mock import patch\n\nimport pytest\n")
@@ -214,7 +207,7 @@ CLEANER_FILES = {
 
 def test_a_cleaners_statements_become_the_polluters_teardown_with_the_imports_they_need() -> None:
     cleaner = "tests/test_c.py::test_clean"
-    text = edited(CLEANER_FILES, CleanerTeardown("tests/test_p.py", ("test_p",), cleaner, (0,)))["tests/test_p.py"]
+    text = edited(CLEANER_FILES, spec.CleanerTeardown("tests/test_p.py", ("test_p",), cleaner, (0,)))["tests/test_p.py"]
     assert "import pytest\nfrom app import settings\nfrom app.settings import websocket_url\n" in text
     assert ("@pytest.fixture\ndef _undo_test_p():\n"
             '    """What test_clean does to put the state back, after test_p."""\n'
@@ -223,7 +216,7 @@ def test_a_cleaners_statements_become_the_polluters_teardown_with_the_imports_th
 
 
 def test_the_cleaners_fixtures_its_statements_use_become_the_teardowns_parameters() -> None:
-    text = edited(CLEANER_FILES, CleanerTeardown("tests/test_p.py", ("test_p",), "tests/test_c.py::test_clean",
+    text = edited(CLEANER_FILES, spec.CleanerTeardown("tests/test_p.py", ("test_p",), "tests/test_c.py::test_clean",
                                                  None))["tests/test_p.py"]
     assert "def _undo_test_p(tmp_path):" in text and '    marker = tmp_path / "x"\n' in text
 
@@ -254,8 +247,8 @@ def test_a_fixture_that_returns_a_started_server_yields_it_and_stops_it() -> Non
     sources = {path: textwrap.dedent(text).lstrip("\n") for path, text in files.items()}
     project = Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app",
                       module_source=classes.get)
-    edit = FixtureTeardown("tests/test_p.py", "test_p", ("tests/test_p.py", "tests/conftest.py"))
-    changed = apply_plan(CandidatePlan(FixSource.REWRITE, "t", (edit,)), project)
+    edit = spec.FixtureTeardown("tests/test_p.py", "test_p", ("tests/test_p.py", "tests/conftest.py"))
+    changed = apply_plan(spec.CandidatePlan(FixSource.REWRITE, "t", (edit,)), project)
     assert list(changed) == ["tests/conftest.py"]
     assert ("def broadcast_server():\n"
             "    # The server thread is a daemon, so it goes away with the test process.\n"
@@ -263,6 +256,6 @@ def test_a_fixture_that_returns_a_started_server_yields_it_and_stops_it() -> Non
             "    yield broadcast_server\n    broadcast_server.stop()\n") in changed["tests/conftest.py"]
     without_stop = {"app.broadcast": classes["app.broadcast"].replace("def stop", "def run")}
     with pytest.raises(EditError, match=r"no fixture of test_p returns a started object"):
-        apply_plan(CandidatePlan(FixSource.REWRITE, "t", (edit,)),
+        apply_plan(spec.CandidatePlan(FixSource.REWRITE, "t", (edit,)),
                    Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app",
                            module_source=without_stop.get))

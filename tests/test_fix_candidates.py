@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from wsdoctor import records
 from wsdoctor.analysis.fix import (
     CleanerTeardown,
     Diagnosis,
@@ -24,24 +25,13 @@ from wsdoctor.analysis.fix import (
     relevant_leaks,
     split_nodeid,
 )
-from wsdoctor.records import (
-    CollectedTest,
-    Collection,
-    Context,
-    FixSource,
-    Outcome,
-    Plan,
-    PlanResult,
-    Scope,
-    StateChange,
-    TestResult,
-)
+from wsdoctor.records import FixSource, Outcome, Scope, StateChange
 
 POLLUTER = "tests/test_b.py::test_lock"
 CLEANER = "tests/test_c.py::test_unlock"
 VICTIM = "tests/test_d.py::test_victim"
-COLLECTION = Collection(rootdir="/p", inifile=None, tests=tuple(
-    CollectedTest(nodeid=n, path=n.split("::")[0]) for n in
+COLLECTION = records.Collection(rootdir="/p", inifile=None, tests=tuple(
+    records.CollectedTest(nodeid=n, path=n.split("::")[0]) for n in
     ("tests/test_a.py::test_one", POLLUTER, "tests/test_b.py::test_other", CLEANER, VICTIM)))
 LOCKED = StateChange("module-attr", "app.rooms.LOCKED", "set len=0", "set len=1 keys=['lobby']", by=POLLUTER)
 
@@ -173,7 +163,7 @@ def test_the_proof_runs_polluters_then_victims_the_victim_alone_the_polluters_fi
     plans = proof_plans(diagnosis(failing_order=order, failing_collect=("tests",)))
     assert (plans.polluted.test_ids, plans.polluted.collect_args) == ((POLLUTER, VICTIM),
                                                                       ("tests/test_b.py", "tests/test_d.py"))
-    assert (plans.alone.test_ids, plans.alone.context) == ((VICTIM,), Context.ALONE)
+    assert (plans.alone.test_ids, plans.alone.context) == ((VICTIM,), records.Context.ALONE)
     assert plans.own.test_ids == (POLLUTER, "tests/test_b.py::test_other")
     assert plans.order is not None and (plans.order.test_ids, plans.order.collect_args) == (order, ("tests",))
     assert proof_plans(diagnosis()).order is None
@@ -186,9 +176,10 @@ def test_an_import_polluter_is_proven_by_collecting_its_file_and_running_its_own
     assert plans.own.test_ids == (POLLUTER, "tests/test_b.py::test_other")
 
 
-def result(outcomes: dict[str, Outcome]) -> PlanResult:
-    plan = Plan(label="p", context=Context.SUITE, collect_args=(), test_ids=tuple(outcomes))
-    return PlanResult(plan=plan, results=tuple(TestResult(n, o) for n, o in outcomes.items()), children=())
+def result(outcomes: dict[str, Outcome]) -> records.PlanResult:
+    plan = records.Plan(label="p", context=records.Context.SUITE, collect_args=(), test_ids=tuple(outcomes))
+    tests = tuple(records.TestResult(n, o) for n, o in outcomes.items())
+    return records.PlanResult(plan=plan, results=tests, children=())
 
 
 def test_a_new_failure_is_one_that_did_not_go_wrong_before() -> None:

@@ -512,6 +512,7 @@ class FixCandidate:
     files: tuple[str, ...]  # what it changes, relative to the project
     diff: str  # unified, `patch -p1` / `git apply` from the project's directory
     proven: bool = False
+    whole_order: bool = False  # proven, and the victim passes in the failing order as a whole too
     steps: tuple[ProofStep, ...] = ()
     dropped: str = ""  # why it was not proven ("": proven, or not tried)
     tried: bool = False
@@ -537,4 +538,7 @@ class FixResult:
 
     @property
     def proven(self) -> FixCandidate | None:
-        return next((candidate for candidate in self.candidates if candidate.proven), None)
+        """The answer: the first proven candidate after which the failing order passes as a whole, else
+        the first proven one (the order then fails for another cause too)."""
+        proven = [candidate for candidate in self.candidates if candidate.proven]
+        return next((candidate for candidate in proven if candidate.whole_order), next(iter(proven), None))

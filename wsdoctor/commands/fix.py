@@ -68,6 +68,7 @@ from wsdoctor.store import bisects_from, find_record, load_record, newest_bisect
 
 FIX_FILE = "fix.json"  # beside the bisect's record: what `report` shows as the proven Solution
 JOURNAL_FILE = "journal.jsonl"
+VICTIM_PASSES_IN_ORDER = "the victim passes, no new failure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ def fix_command(request: FixRequest, out: Console, err: Console) -> ExitCode:
         session.close()
     render_fix(results, out, err, request.every, request.apply)
     if request.apply:
-        apply_proven(results, session.proven, request.cwd, err)
+        apply_proven(results, session.patches, request.cwd, err)
     return fix_exit(results)
 
 
@@ -218,7 +219,7 @@ class FixSession:
         self.request = request
         self.err = err
         self.copy: _Copy | None = None
-        self.proven: dict[str, Patch] = {}  # by victim: the first proven candidate's files
+        self.patches: dict[str, dict[str, Patch]] = {}  # by victim, then by diff: the proven candidates' files
 
     def say(self, text: str) -> None:
         self.err.print(text, highlight=False, markup=False, soft_wrap=True)
@@ -255,7 +256,7 @@ class FixSession:
         found: list[FixCandidate] = []
         if not reason:
             for number, plan in enumerate(plans, 1):
-                if any(c.proven for c in found) and not self.request.every:
+                if any(c.whole_order for c in found) and not self.request.every:
                     found.append(_untried(plan))
                     continue
                 self.say(f"  candidate {number}/{len(plans)} ({plan.source.value}): {plan.title}")
@@ -279,8 +280,7 @@ class FixSession:
                                       else options.timeout)
         self.say(f"copying the project to prove the candidates there (never in {record.cwd})")
         scratch = Scratch.of(Path(record.cwd), record.collection.rootdir)
-        artifacts = target.directory / "fix-children"
-        artifacts.mkdir(parents=True, exist_ok=True)
+        artifacts = target.directory  # the proof's children are numbered after the bisect's, in children/
         executor = Executor(ChildSettings.of(options, scratch.cwd, artifacts), self.request.workers, None)
         collection, versions = collect_suite(executor, options.paths)
         executor.settings = ChildSettings.of(options, scratch.cwd, artifacts, collection)
@@ -371,12 +371,14 @@ class _Proof:
         steps = self._steps(texts)
         self.copy.scratch.revert()
         failed = [step for step in steps if not step.passed]
-        candidate = dataclasses.replace(candidate, steps=tuple(steps), proven=not failed)
+        whole = not failed and (self.plans.order is None or steps[-1].detail == VICTIM_PASSES_IN_ORDER)
+        candidate = dataclasses.replace(candidate, steps=tuple(steps), proven=not failed, whole_order=whole)
         if failed:
             return self._dropped(candidate, f"{failed[0].name}: {failed[0].detail}", started)
-        self.session.say(f"    proven in {time.monotonic() - started:.1f} s")
+        self.session.say(f"    proven in {time.monotonic() - started:.1f} s" + (
+            "" if whole else "; the failing order fails for another cause too: trying the next candidates"))
         originals = {path: self.copy.scratch.read(path) for path in texts}
-        self.session.proven.setdefault(self.diagnosis.victim, Patch(texts, originals))
+        self.session.patches.setdefault(self.diagnosis.victim, {})[candidate.diff] = Patch(texts, originals)
         return dataclasses.replace(candidate, seconds=round(time.monotonic() - started, 2))
 
     def _dropped(self, candidate: FixCandidate, why: str, started: float) -> FixCandidate:
@@ -420,7 +422,7 @@ class _Proof:
         if went_wrong(result, [victim]):
             return ProofStep(name, True, f"no new failure; the victim still fails there ({describe(result, victim)}): "
                              "another cause is in that order too, bisect it again once this patch is in")
-        return ProofStep(name, True, "the victim passes, no new failure")
+        return ProofStep(name, True, VICTIM_PASSES_IN_ORDER)
 
     def _minimised(self, plan: CandidatePlan) -> CandidatePlan:
         """The fewest of the cleaner's statements that still make the victim pass after the polluters."""
@@ -509,10 +511,11 @@ def load_fix(directory: Path) -> FixResult | None:
     return result
 
 
-def apply_proven(results: Sequence[FixResult], patches: dict[str, Patch], cwd: Path, err: Console) -> None:
-    """Write each proven patch into the project, only if none of its files changed since the copy was made."""
-    chosen = [(result, patches[result.victim]) for result in results
-              if result.proven is not None and result.victim in patches]
+def apply_proven(results: Sequence[FixResult], patches: dict[str, dict[str, Patch]], cwd: Path,
+                 err: Console) -> None:
+    """Write each answer into the project, only if none of its files changed since the copy was made."""
+    chosen = [(result, patches[result.victim][result.proven.diff]) for result in results
+              if result.proven is not None and result.proven.diff in patches.get(result.victim, {})]
     touched: dict[str, str] = {}
     for result, patch in chosen:
         for relative, original in patch.originals.items():

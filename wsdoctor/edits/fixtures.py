@@ -13,22 +13,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from wsdoctor.analysis.fix import container_kind, holds_containers, identifier, is_cache, mutated_in_place
-from wsdoctor.edits.syntax import (
-    Bindings,
-    EditError,
-    FirstParty,
-    Import,
-    Needs,
-    add_imports,
-    after_imports,
-    find_function,
-    index_of_top,
-    insert_at,
-    parse,
-    replace_nodes,
-    statements_of,
-    with_decorator,
-)
+from wsdoctor.edits import syntax
+from wsdoctor.edits.syntax import EditError, find_function, index_of_top, insert_at, parse, statements_of
 from wsdoctor.records import StateChange
 
 _COPY_OF = {"mapping": "dict", "set": "set", "sequence": "list"}
@@ -39,7 +25,7 @@ ModuleOf = Callable[[str], tuple[str, tuple[str, ...]]]  # a leak's dotted name 
 class _Body:
     """The pieces of a fixture's body, leak by leak."""
 
-    needs: Needs
+    needs: syntax.Needs
     imports: list[str] = field(default_factory=list)  # inside the fixture
     setup: list[str] = field(default_factory=list)
     contexts: list[str] = field(default_factory=list)  # context managers the yield runs in
@@ -60,17 +46,17 @@ class _Body:
 
 
 def restore_fixture(text: str, path: str, leaks: Sequence[StateChange], polluters: Sequence[str],
-                    module_of: ModuleOf, first_party: FirstParty) -> str:
+                    module_of: ModuleOf, first_party: syntax.FirstParty) -> str:
     """``text`` with an autouse fixture that saves ``leaks`` before each test and restores them after."""
     module = parse(text, path) if text else cst.Module(body=[])
-    body = _Body(Needs(module))
+    body = _Body(syntax.Needs(module))
     for leak in leaks:
         _restore(leak, body, module_of)
     pytest = body.needs.name("pytest")
-    name = _free_name(Bindings.of(module), identifier("restore", *_short(leaks)))
+    name = _free_name(syntax.Bindings.of(module), identifier("restore", *_short(leaks)))
     code = _fixture_code(pytest + ".fixture(autouse=True)", name, body, _docstring(leaks, polluters))
-    module = add_imports(module, body.needs.imports, first_party)
-    return insert_at(module, after_imports(module), statements_of(code)).code
+    module = syntax.add_imports(module, body.needs.imports, first_party)
+    return insert_at(module, syntax.after_imports(module), statements_of(code)).code
 
 
 def _short(leaks: Sequence[StateChange]) -> list[str]:
@@ -90,7 +76,7 @@ def _docstring(leaks: Sequence[StateChange], polluters: Sequence[str]) -> str:
     return f"{what} as it was before each test ({who} changes it and never puts it back)."
 
 
-def _free_name(bindings: Bindings, name: str) -> str:
+def _free_name(bindings: syntax.Bindings, name: str) -> str:
     while not bindings.free(name):
         name += "_"
     return name
@@ -209,7 +195,7 @@ def cleaner_statements(text: str, path: str, function: str) -> list[cst.BaseStat
 
 
 def cleaner_teardown(text: str, path: str, polluters: Sequence[str], cleaner_text: str, cleaner_path: str,
-                     cleaner: str, chosen: Sequence[int] | None, first_party: FirstParty) -> str:
+                     cleaner: str, chosen: Sequence[int] | None, first_party: syntax.FirstParty) -> str:
     """``text`` with a fixture running the chosen statements of ``cleaner`` after each of ``polluters``
     (``pytest.mark.usefixtures`` on them), placed just above the first of them."""
     cleaner_module = parse(cleaner_text, cleaner_path)
@@ -219,21 +205,21 @@ def cleaner_teardown(text: str, path: str, polluters: Sequence[str], cleaner_tex
     if not chosen_statements:
         raise EditError(f"{cleaner} has no statement that could put state back")
     module = parse(text, path)
-    needs = Needs(module)
+    needs = syntax.Needs(module)
     used = _names_used(chosen_statements)
     if "self" in used or "cls" in used:
         raise EditError(f"the statements of {cleaner} use its class (self)")
     params = [p.name.value for p in cleaner_node.params.params if p.name.value in used]
-    own = Bindings.of(module).names
-    for name, bound in Bindings.of(cleaner_module).names.items():
+    own = syntax.Bindings.of(module).names
+    for name, bound in syntax.Bindings.of(cleaner_module).names.items():
         if name in used and name not in params and bound is not None and own.get(name) != bound:
             if name in own:
                 raise EditError(f"{name} means something else in {path} than in {cleaner_path}")
             parent, _, last = bound.rpartition(".")
-            needs.imports.append(Import(parent, last) if parent and last == name else Import(bound))
+            needs.imports.append(syntax.Import(parent, last) if parent and last == name else syntax.Import(bound))
     pytest = needs.name("pytest")
     first = polluters[0].rsplit(".", 1)[-1]
-    name = _free_name(Bindings.of(module), identifier("undo", first))
+    name = _free_name(syntax.Bindings.of(module), identifier("undo", first))
     doc = f"What {cleaner.rsplit('.', 1)[-1]} does to put the state back, after {', '.join(polluters)}."
     fixture = statements_of(f"@{pytest}.fixture\ndef {name}({', '.join(params)}):\n"
                             f'    """{_escaped(doc)}"""\n    yield\n')
@@ -244,11 +230,11 @@ def cleaner_teardown(text: str, path: str, polluters: Sequence[str], cleaner_tex
     decorated = {}
     for polluter in polluters:
         node = find_function(module, polluter)
-        decorated[node] = with_decorator(node, f'{pytest}.mark.usefixtures("{name}")')
+        decorated[node] = syntax.with_decorator(node, f'{pytest}.mark.usefixtures("{name}")')
     index = min(index_of_top(module, polluter) for polluter in polluters)
-    module = replace_nodes(module, decorated)  # type: ignore[arg-type]
+    module = syntax.replace_nodes(module, decorated)  # type: ignore[arg-type]
     module = insert_at(module, index, fixture)
-    return add_imports(module, needs.imports, first_party).code
+    return syntax.add_imports(module, needs.imports, first_party).code
 
 
 class _Names(cst.CSTVisitor):

@@ -14,7 +14,8 @@ from wsdoctor.render.markup import plain_text
 def render_fix(results: Sequence[FixResult], out: Console, err: Console, every: bool, applied: bool) -> None:
     for result in results:
         _summary(result, err, applied)
-        shown = [c for c in result.candidates if c.proven][: None if every else 1]
+        answer = result.proven
+        shown = [c for c in result.candidates if c.proven] if every else [answer] if answer else []
         for number, candidate in enumerate(shown, 1):
             if every and len(shown) > 1:
                 out.file.write(f"# candidate {number} of {len(shown)} for {result.victim}: {candidate.title}\n")
@@ -37,6 +38,12 @@ def _summary(result: FixResult, err: Console, applied: bool) -> None:
             say(f"    ✓ {step.name}: {step.detail}")
     else:
         say(f"  {result.reason}")
+    others = [c for c in result.candidates if c.proven and c is not proven]
+    if others:
+        say("  also proven:")
+        for candidate in others:
+            why = "" if candidate.whole_order else " (the failing order still fails there, for another cause)"
+            say(f"    - {candidate.source.value}: {candidate.title}{why}")
     dropped = [c for c in result.candidates if c.tried and not c.proven]
     if dropped:
         say("  dropped:")
