@@ -155,7 +155,7 @@ def test_state_restored_in_place_through_the_names_the_file_binds() -> None:
     (leak("sys.modules", "orjson", None, "MagicMock"), ["with patch.dict(sys.modules):\n        yield"]),
     (leak("patcher", "app.clock.now", None, "active"), ["yield\n    patch.stopall()"]),
     (leak("file", "~/.wsclientrc", None, "79 bytes"),
-     ['path = pathlib.Path.home() / ".wsclientrc"', "path.unlink(missing_ok=True)"]),
+     ['from pathlib import Path', 'path = Path.home() / ".wsclientrc"', "path.unlink(missing_ok=True)"]),
     (leak("file", "feature_flags.json", None, "76 bytes"),
      ['def _restore_file_feature_flags_json(request):', 'request.config.rootpath / "feature_flags.json"']),
     (leak("module-attr", "app.settings._settings", None, "Settings @1"),

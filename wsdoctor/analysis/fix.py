@@ -68,7 +68,6 @@ class Diagnosis:
     collection: Collection
     failing_order: tuple[str, ...] = ()  # the tests of the failing order, the victim last
     failing_collect: tuple[str, ...] = ()  # what that order collected
-    python: str = ""  # the version of the suite's interpreter, e.g. "3.12.1"
 
 
 # --- edits, said abstractly ------------------------------------------------------------------

@@ -88,6 +88,7 @@ class Patch:
 
     texts: dict[str, str]
     originals: dict[str, str | None]
+    base: Path  # the directory the paths are relative to: the bisect's working directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def fix_command(request: FixRequest, out: Console, err: Console) -> ExitCode:
         session.close()
     render_fix(results, out, err, request.every, request.apply)
     if request.apply:
-        apply_proven(results, session.patches, request.cwd, err)
+        apply_proven(results, session.patches, err)
     return fix_exit(results)
 
 
@@ -188,8 +189,7 @@ def diagnosis_of(target: Target) -> Diagnosis:
         scope=result.scope or Scope.TEST, leaks=result.leaked_state, cleaners=result.cleaners,
         collection=record.collection,
         failing_order=failing.plan.test_ids if failing is not None else (),
-        failing_collect=failing.plan.collect_args if failing is not None else (),
-        python=record.versions.python if record.versions else "")
+        failing_collect=failing.plan.collect_args if failing is not None else ())
 
 
 def _failing_run(journal: Path, victim: str) -> PlanResult | None:
@@ -231,12 +231,12 @@ class FixSession:
 
     def fix(self, target: Target) -> FixResult:
         started = time.monotonic()
-        result = self._fix(target, started)
+        result = self._fix(target)
         result = dataclasses.replace(result, seconds=round(time.monotonic() - started, 2))
         write_atomic(target.directory / FIX_FILE, dump_json(result))
         return result
 
-    def _fix(self, target: Target, started: float) -> FixResult:
+    def _fix(self, target: Target) -> FixResult:
         base = FixResult(victim=target.result.victim, bisect=target.record.id, polluters=target.result.polluters,
                          victims=(target.result.victim, *target.result.explains))
         why = _unfixable(target.result)
@@ -247,6 +247,7 @@ class FixSession:
         copy = self._copy(target)
         plans = candidates(diagnosis, _conftests(diagnosis.polluters, copy))
         if not plans:
+            self.say(f"fix {diagnosis.victim}: {no_candidate_reason(diagnosis)}")
             return dataclasses.replace(base, reason=no_candidate_reason(diagnosis))
         self.say(f"fix {diagnosis.victim} (bisect {target.record.id}): {len(plans)} candidate(s), each proven "
                  f"in a copy of the project ({copy.scratch.root}), Python {copy.python_version}")
@@ -339,6 +340,7 @@ class _Proof:
         self.diagnosis = diagnosis
         self.plans: ProofPlans = proof_plans(diagnosis)
         self.failing = _failing_run(target.directory / JOURNAL_FILE, diagnosis.victim)
+        self.base = Path(target.record.cwd)
         self.control: PlanResult | None = None
         self.own: PlanResult | None = None
         sources = copy.sources
@@ -378,7 +380,8 @@ class _Proof:
         self.session.say(f"    proven in {time.monotonic() - started:.1f} s" + (
             "" if whole else "; the failing order fails for another cause too: trying the next candidates"))
         originals = {path: self.copy.scratch.read(path) for path in texts}
-        self.session.patches.setdefault(self.diagnosis.victim, {})[candidate.diff] = Patch(texts, originals)
+        self.session.patches.setdefault(self.diagnosis.victim, {})[candidate.diff] = Patch(texts, originals,
+                                                                                           self.base)
         return dataclasses.replace(candidate, seconds=round(time.monotonic() - started, 2))
 
     def _dropped(self, candidate: FixCandidate, why: str, started: float) -> FixCandidate:
@@ -511,8 +514,7 @@ def load_fix(directory: Path) -> FixResult | None:
     return result
 
 
-def apply_proven(results: Sequence[FixResult], patches: dict[str, dict[str, Patch]], cwd: Path,
-                 err: Console) -> None:
+def apply_proven(results: Sequence[FixResult], patches: dict[str, dict[str, Patch]], err: Console) -> None:
     """Write each answer into the project, only if none of its files changed since the copy was made."""
     chosen = [(result, patches[result.victim][result.proven.diff]) for result in results
               if result.proven is not None and result.proven.diff in patches.get(result.victim, {})]
@@ -523,12 +525,12 @@ def apply_proven(results: Sequence[FixResult], patches: dict[str, dict[str, Patc
                 raise UsageError(f"the patches for {touched[relative]} and {result.victim} both change {relative}: "
                                  "apply one (`wsdoctor fix VICTIM --apply`), then run fix again for the other")
             touched[relative] = result.victim
-            if _current(cwd / relative) != original:
+            if _current(patch.base / relative) != original:
                 raise UsageError(f"{relative} changed while fix ran; nothing was applied: run `wsdoctor fix` again")
     for result, patch in chosen:
         for relative, text in patch.texts.items():
-            (cwd / relative).parent.mkdir(parents=True, exist_ok=True)
-            (cwd / relative).write_text(text, encoding="utf-8")
+            (patch.base / relative).parent.mkdir(parents=True, exist_ok=True)
+            (patch.base / relative).write_text(text, encoding="utf-8")
         err.print(f"applied to {', '.join(sorted(patch.texts))}: the proven patch for {result.victim}",
                   highlight=False, markup=False)
 

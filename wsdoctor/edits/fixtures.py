@@ -158,12 +158,11 @@ def _restore_container(leak: StateChange, value: str, body: _Body) -> None:
 
 
 def _restore_file(leak: StateChange, body: _Body) -> None:
-    pathlib = body.needs.name("pathlib")
     name = leak.name
     if name.startswith("~/"):
-        where = f"{pathlib}.Path.home() / {json.dumps(name[2:])}"
+        where = f"{body.needs.name('pathlib.Path')}.home() / {json.dumps(name[2:])}"
     elif name.startswith("$TMPDIR/"):
-        where = f"{pathlib}.Path({body.needs.name('tempfile')}.gettempdir(), {json.dumps(name[8:])})"
+        where = f"{body.needs.name('pathlib.Path')}({body.needs.name('tempfile')}.gettempdir(), {json.dumps(name[8:])})"
     else:
         body.param("request")
         where = f"request.config.rootpath / {json.dumps(name)}"
