@@ -24,6 +24,7 @@ from wsdoctor.analysis.fix import (
     proof_plans,
     relevant_leaks,
     split_nodeid,
+    wrong_every_time,
 )
 from wsdoctor.records import FixSource, Outcome, Scope, StateChange
 
@@ -187,3 +188,10 @@ def test_a_new_failure_is_one_that_did_not_go_wrong_before() -> None:
     after = result({"a": Outcome.FAILED, "b": Outcome.ERROR, "c": Outcome.NOT_RUN})
     assert new_failures(before, after) == ["b", "c"]
     assert new_failures(None, after) == ["a", "b", "c"]
+
+
+def test_only_what_went_wrong_every_time_counts() -> None:
+    first = result({"a": Outcome.FAILED, "b": Outcome.FAILED})
+    again = result({"a": Outcome.PASSED, "b": Outcome.FAILED})
+    assert wrong_every_time([first, again], lambda run: new_failures(None, run)) == ["b"]
+    assert wrong_every_time([first], lambda run: new_failures(None, run)) == ["a", "b"]

@@ -437,6 +437,13 @@ def went_wrong(result: PlanResult, nodeids: Sequence[str]) -> list[str]:
     return wrong
 
 
+def wrong_every_time(runs: Sequence[PlanResult], wrong_in: Callable[[PlanResult], list[str]]) -> list[str]:
+    """What went wrong in every one of ``runs`` (the same plan): a failure that did not come back is the
+    machine's (a busy CPU, a port taken for a moment), not the patch's."""
+    first, *others = [wrong_in(run) for run in runs]
+    return [nodeid for nodeid in first if all(nodeid in other for other in others)]
+
+
 def new_failures(before: PlanResult | None, after: PlanResult) -> list[str]:
     """Tests that went wrong in ``after`` and did not in ``before`` (the same order, unpatched)."""
     earlier = {r.nodeid: r.outcome for r in before.results} if before is not None else {}

@@ -15,7 +15,7 @@ import dataclasses
 import json
 import posixpath
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from wsdoctor.analysis.fix import (
     proof_plans,
     split_nodeid,
     went_wrong,
+    wrong_every_time,
 )
 from wsdoctor.analysis.trials import victim_failed
 from wsdoctor.codec import ShapeError, dump_json, from_jsonable, write_atomic
@@ -56,6 +57,7 @@ from wsdoctor.records import (
     FixCandidate,
     FixResult,
     FixSource,
+    Plan,
     PlanResult,
     ProofStep,
     RecordStatus,
@@ -64,7 +66,7 @@ from wsdoctor.records import (
     Verdict,
 )
 from wsdoctor.render.fix_view import render_fix
-from wsdoctor.store import bisects_from, find_record, load_record, newest_bisect_of, records_dir
+from wsdoctor.store import bisects_from, find_record, load_record, load_run, newest_bisect_of, records_dir
 
 FIX_FILE = "fix.json"  # beside the bisect's record: what `report` shows as the proven Solution
 JOURNAL_FILE = "journal.jsonl"
@@ -134,8 +136,20 @@ def find_targets(request: FixRequest) -> list[Target]:
         return [_target_of_victim(cwd, request.target)]  # a test file's node id without "::"
     record = load_record(path)
     if isinstance(record, BisectRecord):
+        run = _run_of(cwd, record) if request.target is None else None
+        if run is not None and run.bisects:  # the newest is one of a `run --bisect`'s: fix them all
+            return _targets_of_run(run, path.parent.parent)
         return [_finished(path.parent, record, record.result)]
     return _targets_of_run(record, path.parent.parent)
+
+
+def _run_of(cwd: Path, record: BisectRecord) -> RunRecord | None:
+    if not record.options.from_run:
+        return None
+    try:
+        return load_run(cwd, record.options.from_run)
+    except UsageError:  # the run was removed: the bisect alone, then
+        return None
 
 
 def _target_of_victim(cwd: Path, victim: str) -> Target:
@@ -212,6 +226,9 @@ class _Copy:
     runner: FromTheSameFiles
     executor: Executor
     sources: ProjectSources
+
+
+Judge = Callable[[Sequence[PlanResult]], ProofStep]  # a proof step from its runs (the same plan, once or twice)
 
 
 class FixSession:
@@ -391,40 +408,51 @@ class _Proof:
 
     def _steps(self, texts: dict[str, str]) -> list[ProofStep]:
         self.copy.scratch.write(texts)
-        polluted, alone, own = self.copy.runner.run([self.plans.polluted, self.plans.alone, self.plans.own])
-        steps = [self._polluted_step(polluted), _alone_step(alone, self.diagnosis.victim),
-                 _own_step(self.own, own)]
-        for step in steps:
-            self._said(step)
+        victim = self.diagnosis.victim
+        steps = self._run_steps([(self.plans.polluted, self._polluted_step),
+                                 (self.plans.alone, lambda runs: _alone_step(runs, victim)),
+                                 (self.plans.own, lambda runs: _own_step(self.own, runs))])
         if all(step.passed for step in steps) and self.plans.order is not None:
-            order = self.copy.runner.run([self.plans.order])[0]
-            steps.append(self._order_step(order))
-            self._said(steps[-1])
+            self.session.say(f"    running the failing order as a whole ({len(self.plans.order.test_ids)} tests)")
+            steps += self._run_steps([(self.plans.order, self._order_step)])
         return steps
 
-    def _said(self, step: ProofStep) -> None:
-        self.session.say(f"    {'passed' if step.passed else 'FAILED'}: {step.name}: {step.detail}")
+    def _run_steps(self, steps: Sequence[tuple[Plan, Judge]]) -> list[ProofStep]:
+        """Each step's plan in a child; a step that failed runs once more, and only what went wrong both
+        times counts (a failure that does not come back is the machine's, not the patch's)."""
+        results = self.copy.runner.run([plan for plan, _ in steps])
+        judged = [judge([result]) for (_, judge), result in zip(steps, results, strict=True)]
+        again = [index for index, step in enumerate(judged) if not step.passed]
+        if again:
+            self.session.say("    again, to see whether it comes back: " + ", ".join(judged[i].name for i in again))
+            for index, rerun in zip(again, self.copy.runner.run([steps[i][0] for i in again]), strict=True):
+                judged[index] = steps[index][1]([results[index], rerun])
+        for step in judged:
+            self.session.say(f"    {'passed' if step.passed else 'FAILED'}: {step.name}: {step.detail}")
+        return judged
 
-    def _polluted_step(self, result: PlanResult) -> ProofStep:
+    def _polluted_step(self, runs: Sequence[PlanResult]) -> ProofStep:
         name = ("importing the polluters' files, then the victim" if self.diagnosis.scope is Scope.FILE_IMPORT
                 else "the polluters, then the victim")
-        victims = [v for v in self.diagnosis.victims if v in result.plan.test_ids]
-        wrong = went_wrong(result, victims) + [n for n in new_failures(self.control, result) if n not in victims]
+        victims = [v for v in self.diagnosis.victims if v in runs[0].plan.test_ids]
+        wrong = wrong_every_time(runs, lambda run: went_wrong(run, victims) + [
+            n for n in new_failures(self.control, run) if n not in victims])
         if wrong:
-            return ProofStep(name, False, describe(result, wrong[0]))
-        return ProofStep(name, True, f"{len(result.plan.test_ids)} test(s) passed")
+            return ProofStep(name, False, describe(runs[-1], wrong[0]))
+        return ProofStep(name, True, f"{len(runs[0].plan.test_ids)} test(s) passed")
 
-    def _order_step(self, result: PlanResult) -> ProofStep:
+    def _order_step(self, runs: Sequence[PlanResult]) -> ProofStep:
         """No new failure in the failing order. The victim may still fail there for another cause (other
         polluters in the same order): the patch is still proven for the cause it is about, and that is said."""
-        name = f"the failing order as a whole ({len(result.plan.test_ids)} tests)"
+        name = f"the failing order as a whole ({len(runs[0].plan.test_ids)} tests)"
         victim = self.diagnosis.victim
-        wrong = [n for n in new_failures(self.failing, result) if n != victim]
+        wrong = wrong_every_time(runs, lambda run: [n for n in new_failures(self.failing, run) if n != victim])
         if wrong:
-            return ProofStep(name, False, describe(result, wrong[0]))
-        if went_wrong(result, [victim]):
-            return ProofStep(name, True, f"no new failure; the victim still fails there ({describe(result, victim)}): "
-                             "another cause is in that order too, bisect it again once this patch is in")
+            return ProofStep(name, False, describe(runs[-1], wrong[0]))
+        if went_wrong(runs[-1], [victim]):
+            return ProofStep(name, True, f"no new failure; the victim still fails there "
+                             f"({describe(runs[-1], victim)}): another cause is in that order too, bisect it "
+                             "again once this patch is in")
         return ProofStep(name, True, VICTIM_PASSES_IN_ORDER)
 
     def _minimised(self, plan: CandidatePlan) -> CandidatePlan:
@@ -456,7 +484,7 @@ class _Proof:
         self.copy.scratch.write(texts)
         result = self.copy.runner.run([self.plans.polluted])[0]
         self.copy.scratch.revert()
-        return self._polluted_step(result).passed
+        return self._polluted_step([result]).passed
 
 
 class _Dropped(Exception):
@@ -469,17 +497,17 @@ def _with_statements(plan: CandidatePlan, chosen: tuple[int, ...]) -> CandidateP
     return dataclasses.replace(plan, edits=edits)
 
 
-def _alone_step(result: PlanResult, victim: str) -> ProofStep:
-    wrong = went_wrong(result, [victim])
-    return ProofStep("the victim alone", not wrong, describe(result, victim) if wrong else "passed")
+def _alone_step(runs: Sequence[PlanResult], victim: str) -> ProofStep:
+    wrong = wrong_every_time(runs, lambda run: went_wrong(run, [victim]))
+    return ProofStep("the victim alone", not wrong, describe(runs[-1], victim) if wrong else "passed")
 
 
-def _own_step(before: PlanResult | None, after: PlanResult) -> ProofStep:
+def _own_step(before: PlanResult | None, runs: Sequence[PlanResult]) -> ProofStep:
     name = "the polluters' own files"
-    wrong = new_failures(before, after)
+    wrong = wrong_every_time(runs, lambda run: new_failures(before, run))
     if wrong:
-        return ProofStep(name, False, describe(after, wrong[0]))
-    return ProofStep(name, True, f"{len(after.plan.test_ids)} test(s), no new failure")
+        return ProofStep(name, False, describe(runs[-1], wrong[0]))
+    return ProofStep(name, True, f"{len(runs[0].plan.test_ids)} test(s), no new failure")
 
 
 def _text_of(path: Path | None) -> str | None:
