@@ -259,3 +259,10 @@ def test_a_fixture_that_returns_a_started_server_yields_it_and_stops_it() -> Non
         apply_plan(spec.CandidatePlan(FixSource.REWRITE, "t", (edit,)),
                    Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app",
                            module_source=without_stop.get))
+
+
+def test_an_import_goes_before_the_relative_imports() -> None:
+    source = "import os\n\nfrom .helpers import make\n\n\ndef test_p():\n    pass\n"
+    text = edited({"tests/test_p.py": source},
+                  spec.RestoreState("tests/test_p.py", (leak("environ", "TOKEN", None, "x"),), ()))["tests/test_p.py"]
+    assert text.startswith("import os\nfrom unittest.mock import patch\n\nimport pytest\n\nfrom .helpers import make\n")

@@ -362,7 +362,7 @@ class _Proof:
         self.own: PlanResult | None = None
         sources = copy.sources
         self.project = Project(read=copy.scratch.read, module_of=lambda name: module_of(name, sources),
-                               first_party=lambda top: sources.module_file(top) is not None,
+                               first_party=lambda top: bool(top) and sources.module_file(top) is not None,
                                module_source=lambda dotted: _text_of(sources.module_file(dotted)))
 
     def reproduces(self) -> str:
@@ -385,6 +385,11 @@ class _Proof:
             texts = apply_plan(plan, self.project)
         except (EditError, _Dropped) as error:
             return self._dropped(candidate, str(error), started)
+        except (KeyboardInterrupt, OSError):
+            raise
+        except Exception as error:  # a bug of ours in one edit: the other candidates are still worth proving
+            return self._dropped(candidate, f"internal error of wsdoctor while making the edit, please report "
+                                 f"it: {type(error).__name__}: {error}", started)
         candidate = dataclasses.replace(candidate, diff=unified_diff(texts, self.copy.scratch.read),
                                         files=tuple(sorted(texts)))
         steps = self._steps(texts)

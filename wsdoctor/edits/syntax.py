@@ -277,7 +277,10 @@ def _merged_into_from(module: cst.Module, wanted: Import) -> cst.Module | None:
 
 
 def _group(name: str, first_party: FirstParty) -> int:
+    """0 the standard library, 1 others, 2 the project's, 3 relative imports (``from .x import y``)."""
     top = name.split(".")[0]
+    if not top:
+        return 3
     if top in sys.stdlib_module_names or top == "__future__":
         return 0
     return 2 if first_party(top) else 1
@@ -296,8 +299,7 @@ def _inserted_import(module: cst.Module, wanted: Import, first_party: FirstParty
     line = cst.parse_statement(wanted.code() + "\n")
     group = _group(wanted.module, first_party)
     imports = [(i, s) for i, s in enumerate(module.body[:after_imports(module)]) if _is_import(s)]
-    same = [(i, s) for i, s in imports if _group(_imported_module(s), first_party) == group
-            and not _imported_module(s).startswith(".")]
+    same = [(i, s) for i, s in imports if _group(_imported_module(s), first_party) == group]
     if same:
         later = [i for i, s in same if _imported_module(s).lower() > wanted.module.lower()]
         index = later[0] if later else same[-1][0] + 1
