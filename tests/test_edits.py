@@ -122,15 +122,37 @@ STUB_FILE = '''
 '''
 
 
-def test_a_module_level_sys_modules_stub_becomes_the_same_stub_in_a_fixture_with_patch_dict() -> None:
-    text = edited({"tests/unit/test_sm.py": STUB_FILE},
-                  spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)))["tests/unit/test_sm.py"]
-    assert 'sys.modules["websockets"] = MagicMock()' not in text
-    assert "from unittest.mock import AsyncMock, MagicMock, patch\n\nimport pytest\n\nfrom app.socket_manager" in text
+def test_a_module_level_sys_modules_mock_becomes_a_real_module_stub_in_a_fixture_with_patch_dict() -> None:
+    """What the imported app module uses of the package is on the stub (awaited: an AsyncMock); each
+    submodule it imports is a module of its own, in sys.modules with its parent, never __path__ = []."""
+    app = ("import websockets\nfrom websockets.sync.client import connect as sync_connect\n\n\n"
+           "async def open_connection(url):\n    return await websockets.connect(url)\n")
+    sources = {"tests/unit/test_sm.py": textwrap.dedent(STUB_FILE).lstrip("\n")}
+    project = Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app",
+                      module_source={"app.socket_manager": app}.get)
+    plan = spec.CandidatePlan(FixSource.REWRITE, "t", (spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)),))
+    text = apply_plan(plan, project)["tests/unit/test_sm.py"]
+    ast.parse(text)
+    assert 'sys.modules["websockets"] = MagicMock()' not in text and "__path__" not in text
+    assert "import sys\nimport types\nfrom unittest.mock import AsyncMock, MagicMock, patch\n\nimport pytest\n" in text
     assert ("# Unit tests should not need the websockets library.\n@pytest.fixture(autouse=True)\n"
             "def _websockets_stub():\n"
-            '    with patch.dict(sys.modules, {"websockets": MagicMock()}):\n        yield\n') in text
-    assert "__path__" not in text
+            '    websockets = types.ModuleType("websockets")\n'
+            '    websockets.connect = AsyncMock(name="websockets.connect")\n'
+            '    websockets_sync = types.ModuleType("websockets.sync")\n'
+            "    websockets.sync = websockets_sync\n"
+            '    websockets_sync_client = types.ModuleType("websockets.sync.client")\n'
+            '    websockets_sync_client.connect = MagicMock(name="websockets.sync.client.connect")\n'
+            "    websockets_sync.client = websockets_sync_client\n"
+            '    with patch.dict(sys.modules, {"websockets": websockets, "websockets.sync": websockets_sync, '
+            '"websockets.sync.client": websockets_sync_client}):\n        yield\n') in text
+
+
+def test_a_stub_that_is_not_a_mock_is_kept_as_it_is_inside_the_fixture() -> None:
+    source = STUB_FILE.replace("MagicMock()", "FakeWebsockets()")
+    text = edited({"tests/unit/test_sm.py": source},
+                  spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)))["tests/unit/test_sm.py"]
+    assert '    with patch.dict(sys.modules, {"websockets": FakeWebsockets()}):\n        yield\n' in text
 
 
 def test_state_restored_in_place_through_the_names_the_file_binds() -> None:

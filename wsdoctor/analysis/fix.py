@@ -256,8 +256,9 @@ def _import_candidates(diagnosis: Diagnosis, leaks: Sequence[StateChange]) -> li
         return []
     keys = tuple(dict.fromkeys(leak.name for leak in stubs))
     shown = ", ".join(f'sys.modules["{key}"]' for key in keys)
-    return [CandidatePlan(FixSource.REWRITE, f"the module-level {shown} stub of {path} moved into an autouse "
-                          "fixture, with patch.dict(sys.modules): in place only while each test of the file runs",
+    return [CandidatePlan(FixSource.REWRITE, f"the module-level {shown} stub of {path} into an autouse fixture "
+                          "(patch.dict(sys.modules), a mock made a real module): in sys.modules only while each "
+                          "test of the file runs",
                           (StubIntoFixture(path=path, keys=keys),)) for path in diagnosis.polluters]
 
 

@@ -21,7 +21,8 @@ from wsdoctor.analysis.fix import (
     split_nodeid,
 )
 from wsdoctor.edits.fixtures import ModuleOf, cleaner_teardown, restore_fixture
-from wsdoctor.edits.rewrite import fixture_teardowns, rewrite_polluter, stub_into_fixture
+from wsdoctor.edits.rewrite import fixture_teardowns, rewrite_polluter
+from wsdoctor.edits.stubs import stub_into_fixture
 from wsdoctor.edits.syntax import EditError, FirstParty
 
 Read = Callable[[str], str | None]  # a file of the project by its relative path; None: it does not exist
@@ -61,7 +62,7 @@ def _applied(edit: Rewrite | StubIntoFixture | RestoreState | CleanerTeardown, t
     if isinstance(edit, Rewrite):
         return rewrite_polluter(text, edit.path, edit.function, edit.leaks, project.first_party)[0]
     if isinstance(edit, StubIntoFixture):
-        return stub_into_fixture(text, edit.path, edit.keys, project.first_party)
+        return stub_into_fixture(text, edit.path, edit.keys, project.first_party, project.module_source)
     if isinstance(edit, RestoreState):
         return restore_fixture(text, edit.path, edit.leaks, edit.polluters, project.module_of,
                                project.first_party)

@@ -8,11 +8,10 @@ In a test (or its class's set-up):
   class's attribute, by the name the probes gave the leak)
 - ``patcher.start()`` never stopped -> ``self.addCleanup(patcher.stop)`` (unittest) or
   ``request.addfinalizer(patcher.stop)``
+- a fixture that returns a started object of the project's and never stops it -> it yields the
+  object and calls its ``stop()`` (or ``close()``, ``shutdown()``) after the test
 
-At the top of a test file, ``sys.modules["m"] = stub`` becomes the same stub in an autouse
-fixture, in ``sys.modules`` only while each test of the file runs: ``patch.dict`` puts
-``sys.modules`` back after it on every Python version, so nothing needs the stub to pass for a
-package (a mock is not one on 3.11+, not even with ``__path__ = []``).
+A module-level ``sys.modules`` stub is wsdoctor.edits.stubs'.
 """
 
 from __future__ import annotations
@@ -23,20 +22,17 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from wsdoctor.analysis.fix import identifier, shown_leak
+from wsdoctor.analysis.fix import shown_leak
 from wsdoctor.edits.syntax import (
     Bindings,
     EditError,
     FirstParty,
     Import,
-    Needs,
     add_imports,
-    after_imports,
     code_of,
     dotted,
     enclosing_class,
     find_function,
-    insert_at,
     is_unittest_class,
     leading_lines,
     parse,
@@ -189,50 +185,6 @@ def _functions_to_scan(module: cst.Module, function: str, owner: cst.ClassDef | 
         names += [f"{prefix}.{s.name.value}" for s in owner.body.body
                   if isinstance(s, cst.FunctionDef) and s.name.value in SETUP_METHODS]
     return names
-
-
-# --- a module-level sys.modules stub, into a fixture ------------------------------------------------
-
-
-def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: FirstParty) -> str:
-    """``sys.modules[key] = stub`` at the top of the file -> the same stub in an autouse fixture that
-    puts it in sys.modules with ``patch.dict`` for each test of the file, and takes it out after."""
-    module = parse(text, path)
-    found = [(statement, _stub_of(statement, keys)) for statement in module.body]
-    stubs = [(statement, stub) for statement, stub in found if stub is not None]
-    if not stubs:
-        raise EditError(f"no module-level sys.modules[...] = ... for {', '.join(keys)} in {path}")
-    comments = [line for statement, _ in stubs for line in statement.leading_lines if line.comment is not None]
-    body = [statement for statement in module.body if all(statement is not s for s, _ in stubs)]
-    module = module.with_changes(body=body)
-    needs = Needs(module)
-    pytest, patch, sys_name = needs.name("pytest"), needs.name("unittest.mock.patch"), needs.name("sys")
-    entries = ", ".join(f"{key}: {value}" for _, (key, value) in stubs)
-    names = [ast.literal_eval(key) for _, (key, _) in stubs]
-    fixture_name = identifier(*names, "stub")
-    fixture = statements_of(
-        f"@{pytest}.fixture(autouse=True)\n"
-        f"def {fixture_name}():\n"
-        f"    with {patch}.dict({sys_name}.modules, {{{entries}}}):\n"
-        f"        yield\n")
-    fixture[0] = fixture[0].with_changes(leading_lines=comments)
-    module = add_imports(module, needs.imports, first_party)
-    return insert_at(module, after_imports(module), fixture).code
-
-
-def _stub_of(statement: cst.BaseStatement, keys: Sequence[str]) -> tuple[str, str] | None:
-    """(the key's code, the stub's code) of a line ``sys.modules[key] = stub`` for one of ``keys``."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
-        return None
-    target = small.targets[0].target
-    if _subscript_key(target, ("sys.modules",)) not in keys:
-        return None
-    index = _index(target, ("sys.modules",))
-    assert index is not None
-    return code_of(index), code_of(small.value)
 
 
 # --- a fixture that starts something and never stops it ----------------------------------------------
