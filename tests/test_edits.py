@@ -288,3 +288,9 @@ def test_an_import_goes_before_the_relative_imports() -> None:
     text = edited({"tests/test_p.py": source},
                   spec.RestoreState("tests/test_p.py", (leak("environ", "TOKEN", None, "x"),), ()))["tests/test_p.py"]
     assert text.startswith("import os\nfrom unittest.mock import patch\n\nimport pytest\n\nfrom .helpers import make\n")
+
+
+def test_the_stub_as_written_is_the_second_candidate() -> None:
+    edit = spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",), real_module=False)
+    text = edited({"tests/unit/test_sm.py": STUB_FILE}, edit)["tests/unit/test_sm.py"]
+    assert '    with patch.dict(sys.modules, {"websockets": MagicMock()}):\n        yield\n' in text

@@ -76,8 +76,9 @@ def test_a_conjunction_in_two_files_is_fixed_in_both_each_restoring_what_it_left
 def test_an_import_time_stub_becomes_a_fixture_and_nothing_else_is_offered() -> None:
     stub = StateChange("sys.modules", "websockets", "module", "MagicMock @1", by="tests/unit/test_sm.py")
     found = candidates(diagnosis(polluters=("tests/unit/test_sm.py",), scope=Scope.FILE_IMPORT, leaks=(stub,)), {})
-    assert [c.edits for c in found] == [(StubIntoFixture("tests/unit/test_sm.py", ("websockets",)),)]
-    assert "patch.dict(sys.modules)" in found[0].title
+    assert [c.edits for c in found] == [(StubIntoFixture("tests/unit/test_sm.py", ("websockets",)),),
+                                        (StubIntoFixture("tests/unit/test_sm.py", ("websockets",), False),)]
+    assert "patch.dict(sys.modules), a mock made a real module" in found[0].title
 
 
 def test_an_import_time_change_other_than_a_stub_has_no_candidate_and_says_why() -> None:

@@ -89,6 +89,7 @@ class StubIntoFixture:
 
     path: str
     keys: tuple[str, ...]
+    real_module: bool = True  # a mock given as the stub becomes a types.ModuleType; False: the stub as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,15 +252,22 @@ def _state_plans(diagnosis: Diagnosis, leaks: Sequence[StateChange], by_file: Ma
 
 
 def _import_candidates(diagnosis: Diagnosis, leaks: Sequence[StateChange]) -> list[CandidatePlan]:
+    """A module-level stub into a fixture: as a real module first, then the stub as written (a mock is
+    not a package on Python 3.11+; the proof, on the suite's interpreter, says whether that matters)."""
     stubs = [leak for leak in leaks if leak.kind == "sys.modules"]
     if not stubs:
         return []
     keys = tuple(dict.fromkeys(leak.name for leak in stubs))
     shown = ", ".join(f'sys.modules["{key}"]' for key in keys)
-    return [CandidatePlan(FixSource.REWRITE, f"the module-level {shown} stub of {path} into an autouse fixture "
-                          "(patch.dict(sys.modules), a mock made a real module): in sys.modules only while each "
-                          "test of the file runs",
-                          (StubIntoFixture(path=path, keys=keys),)) for path in diagnosis.polluters]
+    found = []
+    for path in diagnosis.polluters:
+        found.append(CandidatePlan(FixSource.REWRITE, f"the module-level {shown} stub of {path} into an autouse "
+                                   "fixture (patch.dict(sys.modules), a mock made a real module): in sys.modules "
+                                   "only while each test of the file runs", (StubIntoFixture(path=path, keys=keys),)))
+        found.append(CandidatePlan(FixSource.REWRITE, f"the module-level {shown} stub of {path}, as written, into an "
+                                   "autouse fixture (patch.dict(sys.modules))",
+                                   (StubIntoFixture(path=path, keys=keys, real_module=False),)))
+    return found
 
 
 def is_restorable(leak: StateChange) -> bool:

@@ -363,7 +363,8 @@ class _Proof:
         sources = copy.sources
         self.project = Project(read=copy.scratch.read, module_of=lambda name: module_of(name, sources),
                                first_party=lambda top: bool(top) and sources.module_file(top) is not None,
-                               module_source=lambda dotted: _text_of(sources.module_file(dotted)))
+                               module_source=lambda dotted: _text_of(sources.module_file(dotted)),
+                               importers=lambda package: _importers(sources, package))
 
     def reproduces(self) -> str:
         """The copy fails the victim after the polluters, unpatched; the polluters' own files as they are."""
@@ -513,6 +514,13 @@ def _own_step(before: PlanResult | None, runs: Sequence[PlanResult]) -> ProofSte
     if wrong:
         return ProofStep(name, False, describe(runs[-1], wrong[0]))
     return ProofStep(name, True, f"{len(runs[0].plan.test_ids)} test(s), no new failure")
+
+
+def _importers(sources: ProjectSources, package: str) -> list[str]:
+    """The texts of the project's modules (not its test files) that import ``package``."""
+    paths = [path for path in sources.importers_of(package) if not path.name.startswith(("test_", "conftest"))]
+    texts = [_text_of(path) for path in paths]
+    return [text for text in texts if text is not None]
 
 
 def _text_of(path: Path | None) -> str | None:

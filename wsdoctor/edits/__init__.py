@@ -38,6 +38,7 @@ class Project:
     module_of: ModuleOf
     first_party: FirstParty
     module_source: Callable[[str], str | None] = lambda dotted: None  # a project module's text by its name
+    importers: Callable[[str], list[str]] = lambda package: []  # the project's modules importing a package
 
 
 def apply_plan(plan: CandidatePlan, project: Project) -> dict[str, str]:
@@ -62,7 +63,8 @@ def _applied(edit: Rewrite | StubIntoFixture | RestoreState | CleanerTeardown, t
     if isinstance(edit, Rewrite):
         return rewrite_polluter(text, edit.path, edit.function, edit.leaks, project.first_party)[0]
     if isinstance(edit, StubIntoFixture):
-        return stub_into_fixture(text, edit.path, edit.keys, project.first_party, project.module_source)
+        return stub_into_fixture(text, edit.path, edit.keys, project.first_party, project.module_source,
+                                 project.importers, edit.real_module)
     if isinstance(edit, RestoreState):
         return restore_fixture(text, edit.path, edit.leaks, edit.polluters, project.module_of,
                                project.first_party)

@@ -35,6 +35,7 @@ from wsdoctor.edits.syntax import (
 
 MOCK_CLASSES = frozenset({"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock"})
 ModuleSource = Callable[[str], str | None]
+Importers = Callable[[str], list[str]]  # the texts of the project's modules that import a package
 
 
 @dataclass
@@ -46,7 +47,8 @@ class _Use:
 
 
 def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: FirstParty,
-                      module_source: ModuleSource = lambda dotted: None) -> str:
+                      module_source: ModuleSource = lambda dotted: None,
+                      importers: Importers = lambda package: [], real_module: bool = True) -> str:
     module = parse(text, path)
     stubs = [(statement, found) for statement in module.body for found in [_stub_of(statement, keys)] if found]
     if not stubs:
@@ -58,8 +60,8 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
     entries: list[str] = []
     for _, (key, value) in stubs:
         name = ast.literal_eval(code_of(key))
-        if _is_mock(value, Bindings.of(module)):
-            used = _use_of(name, _imported_project_sources(module, module_source))
+        if real_module and _is_mock(value, Bindings.of(module)):
+            used = _use_of(name, [*_imported_project_sources(module, module_source), *_parsed(importers(name))])
             entries += _module_stub(name, used, needs, lines)
         else:
             entries.append(f"{code_of(key)}: {code_of(value)}")
@@ -110,9 +112,16 @@ def _imported_project_sources(module: cst.Module, module_source: ModuleSource) -
         for end in range(len(parts), 0, -1):
             text = module_source(".".join(parts[:end])) if parts[0] else None
             if text is not None:
-                with contextlib.suppress(cst.ParserSyntaxError):
-                    found.append(cst.parse_module(text))
+                found += _parsed([text])
                 break
+    return found
+
+
+def _parsed(texts: Sequence[str]) -> list[cst.Module]:
+    found = []
+    for text in texts:
+        with contextlib.suppress(cst.ParserSyntaxError):
+            found.append(cst.parse_module(text))
     return found
 
 
