@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+import wsdoctor.edits.syntax as syntax
 from wsdoctor.analysis.fix import container_kind, holds_containers, identifier, is_cache, mutated_in_place
-from wsdoctor.edits import syntax
 from wsdoctor.edits.syntax import EditError, find_function, index_of_top, insert_at, parse, statements_of
 from wsdoctor.records import StateChange
 
