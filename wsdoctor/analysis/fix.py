@@ -205,8 +205,8 @@ def _rewrites(by_file: Mapping[str, Sequence[str]], leaks: Sequence[StateChange]
                   for path, functions in by_file.items() for function in functions
                   if _leaks_of(path, rewritable, diagnosis))
     names = ", ".join(f for functions in by_file.values() for f in functions)
-    return [CandidatePlan(FixSource.REWRITE, f"rewrite the statement(s) of {names} that leave "
-                          f"{_shown(rewritable)} changed (monkeypatch puts it back)", edits)]
+    return [CandidatePlan(FixSource.REWRITE, f"rewrite what {names} writes of {_shown(rewritable)} with monkeypatch "
+                          "(or a patcher's cleanup), which puts it back after the test", edits)]
 
 
 def _cleaner_candidates(diagnosis: Diagnosis, by_file: Mapping[str, Sequence[str]]) -> list[CandidatePlan]:
