@@ -4,9 +4,11 @@ how long fix takes, and, with the patch applied, whether plain pytest passes the
 For each polluters entry of tests/scenarios/*/expected.yaml (and its variants), in a fresh copy of
 the suite: `wsdoctor bisect VICTIM --json` (with the entry's bisect_args), then
 `wsdoctor fix VICTIM` timed (wall and the children's CPU time); a proven patch is applied with
-`git apply` and `python -m pytest -p no:randomly ORDER` runs the failing order it was proven
-against (fix.json's `order`). Entries whose bisect needs a run first ({WORKER_ORDER_FILE}) are
-skipped, with why. Prints one Markdown row per victim, and the load average before and after.
+`git apply`, and `python -m pytest -p no:randomly ORDER` runs the failing order it was proven
+against (fix.json's `order`) before and after: the victim must pass, and what else fails there
+(other victims of the same suite, whose polluters are in that order too) must have failed before.
+{WORKER_ORDER_FILE} in bisect_args is the order of the xdist worker the victim failed on, from a
+`wsdoctor run` first. Prints one Markdown row per victim, and the load average before and after.
 
 Usage: python benchmarks/bench_fix.py [--only SUITE,...] [--json FILE]
 
@@ -57,13 +59,13 @@ def run(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float,
 def one(name: str, entry: dict[str, Any], work: Path) -> dict[str, Any]:
     victim = entry.get("victim") or entry["victims"][0]
     row: dict[str, Any] = {"suite": name, "victim": victim}
-    if "{WORKER_ORDER_FILE}" in entry.get("bisect_args", []):
-        return row | {"outcome": "skipped: its bisect needs an xdist worker's order from a run first"}
     project = work / f"{name}-{victim.rsplit('::', 1)[-1]}"
     shutil.copytree(SCENARIOS / name, project, ignore=shutil.ignore_patterns("__pycache__", ".wsdoctor"))
     wsdoctor = (sys.executable, "-m", "wsdoctor")
+    args = [worker_order(project, victim) if arg == "{WORKER_ORDER_FILE}" else arg
+            for arg in entry.get("bisect_args", [])]
     bisected, row["bisect_s"], _ = run(project, *wsdoctor, "bisect", victim, "--json", "bisect.json", "--workers",
-                                       "2", *entry.get("bisect_args", []))
+                                       "2", *args)
     row["bisect"] = json.loads((project / "bisect.json").read_text())["verdict"] if bisected.returncode < 2 else \
         f"exit {bisected.returncode}"
     fixed, row["fix_s"], row["fix_cpu_s"] = run(project, *wsdoctor, "fix", victim, "--workers", "2")
@@ -75,14 +77,42 @@ def one(name: str, entry: dict[str, Any], work: Path) -> dict[str, Any]:
     if fixed.returncode != 0 or answer is None:
         return row | {"outcome": "reason: " + (data.get("reason") or fixed.stderr.strip().splitlines()[-1])}
     row |= {"outcome": f"proven ({answer['source']})", "patch": answer["title"], "files": answer["files"]}
-    applied = subprocess.run(["git", "apply", "-"], input=fixed.stdout, cwd=project, capture_output=True, text=True)
     order = data.get("order") or []
-    extra = ["-n", "0"] if name == "xdist_addopts" else []
-    after, _, _ = run(project, sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-                      *order, *extra)
-    row["order_after"] = "passes" if applied.returncode == 0 and after.returncode == 0 else \
-        f"fails ({after.stdout.strip().splitlines()[-1] if after.stdout.strip() else applied.stderr.strip()})"
+    unpatched = project.with_name(project.name + "-unpatched")  # its run may leave files (a dotfile, a .env)
+    shutil.copytree(project, unpatched, ignore=shutil.ignore_patterns("__pycache__", ".wsdoctor"))
+    before = failures(unpatched, order, name)
+    applied = subprocess.run(["git", "apply", "-"], input=fixed.stdout, cwd=project, capture_output=True, text=True)
+    after = failures(project, order, name) if applied.returncode == 0 else {victim}
+    others = after - {victim}
+    if victim in after or not others <= before:
+        row["order_after"] = f"FAILS: {sorted(after - before) or [victim]}"
+    else:
+        row["order_after"] = "passes" if not others else \
+            f"victim passes; {len(others)} other victim(s) of other causes still fail, as before"
     return row
+
+
+def worker_order(project: Path, victim: str) -> str:
+    """The order of the xdist worker the victim failed on in a `wsdoctor run`, as a file."""
+    run(project, sys.executable, "-m", "wsdoctor", "run", "--workers", "2")
+    record = json.loads(next(project.glob(".wsdoctor/runs/*/run.json")).read_text())
+    orders = [result["plan"]["test_ids"] for result in record["plan_results"]
+              if result["plan"]["label"].startswith("suite gw")
+              and any(r["nodeid"] == victim and r["outcome"] == "failed" for r in result["results"])]
+    (project / "worker-order.txt").write_text("".join(f"{nodeid}\n" for nodeid in (orders or [[]])[0]))
+    return "worker-order.txt"
+
+
+def failures(project: Path, order: list[str], name: str) -> set[str]:
+    """What plain pytest reports failed or in error when it runs ``order`` (its -rfE summary)."""
+    extra = ["-n", "0"] if name == "xdist_addopts" else []
+    if any("[" in nodeid.split("::", 1)[0] for nodeid in order):  # pytest's command line refuses such a path
+        order = [*dict.fromkeys(n.split("::", 1)[0].rsplit("/", 1)[0] for n in order), "-k",
+                 " or ".join(n.rsplit("::", 1)[-1] for n in order)]
+    done, _, _ = run(project, sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:randomly", "-p",
+                     "no:cacheprovider", *order, *extra)
+    return {line.split(" ", 1)[1].split(" - ", 1)[0] for line in done.stdout.splitlines()
+            if line.startswith(("FAILED ", "ERROR "))}
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,7 +117,8 @@ def test_fix_proves_a_patch_and_the_failing_order_then_passes(case: tuple[str, d
     assert done.stdout == answer["diff"] and done.stdout.startswith(("--- a/", "--- /dev/null"))
     order = named(record["order"] or [*entry["polluters"], victim])
     extra = ["-n", "0"] if name == "xdist_addopts" else []
-    before = failures(plain_pytest(project, *order, *extra))
+    unpatched = shutil.copytree(project, project.with_name(name + "-unpatched"))  # its run may leave files
+    before = failures(plain_pytest(unpatched, *order, *extra))
     assert victim in before
     apply_patch(project, done.stdout)
     if name in SECOND_CAUSE:
