@@ -328,6 +328,21 @@ def test_corrupted_record_is_bad_input(tmp_path: Path, wsdoctor_in_process) -> N
         assert_one_line_usage_error(done.stderr, done.exit_code, "is not a readable wsdoctor record")
 
 
+def test_a_damaged_fix_beside_a_bisect_is_bad_input(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    from wsdoctor import records
+
+    record_id, directory = create_record_dir(tmp_path)
+    result = records.BisectResult(victim="tests/test_b.py::test_env_clean", verdict=records.Verdict.ORDER_DEPENDENT,
+                                  summary="s", polluters=("tests/test_a.py::test_sets_env",))
+    save_record(directory, records.BisectRecord(
+        id=record_id, wsdoctor_version="0", cwd=str(tmp_path), created=1.0, status=RecordStatus.COMPLETE,
+        options=records.BisectOptions(victim=result.victim), result=result,
+        collection=records.Collection(rootdir=str(tmp_path), inifile=None, tests=())))
+    (directory / "fix.json").write_text('{"victim": 1}')
+    done = wsdoctor_in_process(tmp_path, "report")
+    assert_one_line_usage_error(done.stderr, done.exit_code, "fix.json is not a readable wsdoctor fix")
+
+
 COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")
 
 

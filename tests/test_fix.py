@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, expected_variants, run_wsdoctor
+from tests.conftest import SCENARIOS, expected_variants, make_project, run_wsdoctor
 from tests.test_bisect import bisect, tree_of, victim_of
 
 pytestmark = pytest.mark.e2e
@@ -201,3 +203,32 @@ def test_fix_after_run_bisect_fixes_every_cause_and_the_suite_then_has_no_findin
         in done.stderr
     again = run_wsdoctor(project, "run", "--workers", "2", "--json", "after.json")
     assert again.exit_code == 0, again.stdout + again.stderr
+
+
+def test_an_interrupted_fix_exits_130_writes_nothing_and_removes_its_copy(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", {
+        "tests/test_a.py": ("import os, time\nfrom pathlib import Path\n\n"
+                            "def test_sets_env():\n    os.environ['WSDOCTOR_FIX_DEMO'] = '1'\n\n"
+                            "def test_slow_when_asked():\n"
+                            "    if Path('slow.flag').exists():\n        time.sleep(120)\n"),
+        "tests/test_b.py": "import os\n\ndef test_env_clean():\n    assert 'WSDOCTOR_FIX_DEMO' not in os.environ\n",
+    })
+    assert run_wsdoctor(project, "bisect", "tests/test_b.py::test_env_clean").exit_code == 0
+    (project / "slow.flag").write_text("")  # the proof's run of test_a.py now takes two minutes
+    tree = tree_of(project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")} | {"COLUMNS": "300"}
+    fix = subprocess.Popen([sys.executable, "-m", "wsdoctor", "fix"], cwd=project, env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert fix.stderr is not None
+    said = ""
+    while "each proven in a copy of the project (" not in said:
+        line = fix.stderr.readline()
+        assert line, said
+        said += line
+    time.sleep(2)
+    fix.send_signal(signal.SIGINT)
+    rest, _ = fix.communicate(timeout=60)
+    assert fix.returncode == 130
+    scratch = Path(said.split("each proven in a copy of the project (", 1)[1].split(")", 1)[0])
+    assert not scratch.exists() and not scratch.parent.exists()
+    assert tree_of(project) == tree and rest == ""

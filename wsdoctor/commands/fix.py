@@ -37,7 +37,7 @@ from wsdoctor.analysis.fix import (
     wrong_every_time,
 )
 from wsdoctor.analysis.trials import victim_failed
-from wsdoctor.codec import ShapeError, dump_json, from_jsonable, write_atomic
+from wsdoctor.codec import dump_json, from_jsonable, write_atomic
 from wsdoctor.collect import collect_suite
 from wsdoctor.edits import EditError, Project, apply_plan, unified_diff
 from wsdoctor.edits.fixtures import cleaner_statements
@@ -544,14 +544,15 @@ def module_of(name: str, sources: ProjectSources) -> tuple[str, tuple[str, ...]]
 
 
 def load_fix(directory: Path) -> FixResult | None:
-    """The fix recorded beside a bisect, if any (one that cannot be read is as none: report goes on)."""
+    """The fix recorded beside a bisect, if any; one that cannot be read is a one-line error (exit 2)."""
     path = directory / FIX_FILE
     if not path.is_file():
         return None
     try:
         result: FixResult = from_jsonable(FixResult, json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, ShapeError):
-        return None
+    except (OSError, ValueError, RecursionError) as error:  # ShapeError is a ValueError
+        raise UsageError(f"{path} is not a readable wsdoctor fix ({error}); remove it or run `wsdoctor fix` "
+                         "again") from None
     return result
 
 
