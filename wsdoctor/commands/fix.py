@@ -296,6 +296,9 @@ class FixSession:
         options = dataclasses.replace(options, python=python,
                                       timeout=self.request.timeout if self.request.timeout is not None
                                       else options.timeout)
+        if not Path(record.cwd).is_dir():
+            raise UsageError(f"bisect {record.id} ran in {record.cwd}, which is no longer there; bisect again where "
+                             "the project is now")
         self.say(f"copying the project to prove the candidates there (never in {record.cwd})")
         scratch = Scratch.of(Path(record.cwd), record.collection.rootdir)
         artifacts = target.directory  # the proof's children are numbered after the bisect's, in children/
