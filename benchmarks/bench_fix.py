@@ -78,6 +78,8 @@ def one(name: str, entry: dict[str, Any], work: Path) -> dict[str, Any]:
         return row | {"outcome": "reason: " + (data.get("reason") or fixed.stderr.strip().splitlines()[-1])}
     row |= {"outcome": f"proven ({answer['source']})", "patch": answer["title"], "files": answer["files"]}
     order = data.get("order") or []
+    if entry.get("scope") == "file-import":  # its imports pollute: the whole suite, in its order
+        order = []
     unpatched = project.with_name(project.name + "-unpatched")  # its run may leave files (a dotfile, a .env)
     shutil.copytree(project, unpatched, ignore=shutil.ignore_patterns("__pycache__", ".wsdoctor"))
     before = failures(unpatched, order, name)
@@ -85,7 +87,9 @@ def one(name: str, entry: dict[str, Any], work: Path) -> dict[str, Any]:
     after = failures(project, order, name) if applied.returncode == 0 else {victim}
     others = after - {victim}
     another_cause = any("another cause" in step["detail"] for step in answer["steps"])
-    if victim in after and another_cause and others <= before:
+    if victim not in before:
+        row["order_after"] = f"NOT REPRODUCED by plain pytest before the patch ({sorted(before)})"
+    elif victim in after and another_cause and others <= before:
         row["order_after"] = "the victim still fails there for another cause, as fix said; nothing new fails"
     elif victim in after or not others <= before:
         row["order_after"] = f"FAILS: {sorted(after - before) or [victim]}"

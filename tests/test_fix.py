@@ -118,6 +118,8 @@ def test_fix_proves_a_patch_and_the_failing_order_then_passes(case: tuple[str, d
     answer = next((c for c in proven if c["whole_order"]), proven[0])
     assert done.stdout == answer["diff"] and done.stdout.startswith(("--- a/", "--- /dev/null"))
     order = named(record["order"] or [*entry["polluters"], victim])
+    if entry["scope"] == "file-import":  # its imports pollute: the whole suite, in its order
+        order = []
     extra = ["-n", "0"] if name == "xdist_addopts" else []
     unpatched = shutil.copytree(project, project.with_name(name + "-unpatched"))  # its run may leave files
     before = failures(plain_pytest(unpatched, *order, *extra))

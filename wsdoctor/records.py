@@ -533,6 +533,7 @@ class FixResult:
     reason: str = ""  # why there is no proven patch ("": there is one)
     python: str = ""  # the version of the interpreter the proof ran on
     order: tuple[str, ...] = ()  # the failing order the patch was proven against (the bisect's largest), victim last
+    collect: tuple[str, ...] = ()  # what that order collected (more than its tests' files: import pollution)
     runs: int = 0  # child runs of the proof
     seconds: float = 0.0
 

@@ -283,7 +283,7 @@ class FixSession:
         if proven is None and not reason:
             reason = "no candidate was proven: " + "; ".join(f"{c.source.value}: {c.dropped}" for c in found)
         return dataclasses.replace(base, candidates=tuple(found), reason=reason, python=copy.python_version,
-                                   order=diagnosis.failing_order,
+                                   order=diagnosis.failing_order, collect=diagnosis.failing_collect,
                                    runs=copy.executor.children_started - children_before)
 
     def _copy(self, target: Target) -> _Copy:
