@@ -261,11 +261,12 @@ class FixSession:
             self.say(f"fix {target.result.victim}: {why}")
             return dataclasses.replace(base, reason=why)
         diagnosis = diagnosis_of(target)
-        copy = self._copy(target)
-        plans = candidates(diagnosis, _conftests(diagnosis.polluters, copy))
-        if not plans:
+        plans = candidates(diagnosis, _conftests(diagnosis.polluters, Path(target.record.cwd),
+                                                 Path(diagnosis.collection.rootdir)))
+        if not plans:  # said before the project is copied: there is nothing to prove
             self.say(f"fix {diagnosis.victim}: {no_candidate_reason(diagnosis)}")
             return dataclasses.replace(base, reason=no_candidate_reason(diagnosis))
+        copy = self._copy(target)
         self.say(f"fix {diagnosis.victim} (bisect {target.record.id}): {len(plans)} candidate(s), each proven "
                  f"in a copy of the project ({copy.scratch.root}), Python {copy.python_version}")
         children_before = copy.executor.children_started
@@ -328,18 +329,18 @@ def _unfixable(result: BisectResult) -> str:
     return ""
 
 
-def _conftests(polluters: Sequence[str], copy: _Copy) -> dict[str, tuple[str, ...]]:
-    """Each polluter file's conftest.py files up to the rootdir, the nearest first."""
+def _conftests(polluters: Sequence[str], cwd: Path, rootdir: Path) -> dict[str, tuple[str, ...]]:
+    """Each polluter file's conftest.py files up to the rootdir, the nearest first (paths from ``cwd``)."""
     found = {}
-    root = Path(copy.collection.rootdir).resolve()
+    root = rootdir.resolve()
     for polluter in polluters:
         path = split_nodeid(polluter)[0]
         directory, chain = posixpath.dirname(path), []
         while True:
             candidate = posixpath.join(directory, "conftest.py")
-            if (copy.scratch.cwd / candidate).is_file():
+            if (cwd / candidate).is_file():
                 chain.append(candidate)
-            if not directory or (copy.scratch.cwd / directory).resolve() == root:
+            if not directory or (cwd / directory).resolve() == root:
                 break
             directory = posixpath.dirname(directory)
         found[path] = tuple(chain)
