@@ -67,6 +67,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_bisect.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_ci.py
+	$(BIN)/python benchmarks/bench_fix.py
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) $(RANDOMLY_VENV) .coverage .wsdoctor .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -617,3 +617,11 @@ def test_a_resumed_trial_runner_replays_journaled_trials_and_runs_only_the_rest(
     assert again[:2] == ran and again[2].plan == more
     assert load_journal(journal) == {'[[], ["a.py::test_a", "v.py::test_v"]]': True, '[[], ["v.py::test_v"]]': False,
                                      '[[], ["b.py::test_b", "v.py::test_v"]]': False}
+
+
+def test_cleaners_are_found_in_the_orders_tried_when_the_failing_order_was_built() -> None:
+    """The victim runs first in its suite, so the given order has no test before it: the cleaner that
+    follows the polluter is seen in "all other tests before it", which passed (issue 14: fix needs it)."""
+    changes = cleaned_after_polluting([C1])
+    result = run_bisect(FakeSuite(fails=flag_left_dirty(changes), changes=changes), suite_case(victim_first=True))
+    assert (result.verdict, result.polluters, result.cleaners) == (Verdict.ORDER_DEPENDENT, (B1,), (C1,))

@@ -99,6 +99,13 @@ BAD_INPUT_WITHOUT_A_CHILD = [
     (["ci", "--baseline", "/dev/zero"], "cannot read baseline /dev/zero: it is not text"),
     (["ci", "--durations-from", "/dev/zero"], "/dev/zero is not a readable wsdoctor record (not a JSON object)"),
     (["baseline", "update", "--baseline", "/dev/zero"], "cannot read baseline /dev/zero: it is not text"),
+    (["fix", "--timeout", "nan"], "'--timeout': nan is not a finite number of seconds"),
+    (["fix", "--workers", "0"], "--workers"),
+    (["fix"], "bisected nothing: `wsdoctor run --bisect` bisects its order-dependent tests, or give a victim"),
+    (["fix", "nope"], "no record 'nope'"),
+    (["fix", "tests/test_b.py::test_env_clean"],
+     "no bisect of tests/test_b.py::test_env_clean is recorded here; run `wsdoctor bisect "
+     "tests/test_b.py::test_env_clean` first"),
 ]
 
 
@@ -128,6 +135,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], expec
 @pytest.mark.parametrize(("args", "expected"), [
     (["run", "--last"], "no wsdoctor run is recorded"),
     (["report"], "no wsdoctor run or bisect is recorded here or above"),
+    (["fix"], "no wsdoctor run or bisect is recorded here or above"),
 ])
 def test_no_record_yet_is_bad_input(tmp_path: Path, args: list[str], expected: str,
                                     wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
@@ -211,7 +219,7 @@ def test_a_bare_command_shows_its_help_and_exits_2(tmp_path: Path, wsdoctor_in_p
         assert "Usage: wsdoctor" in done.stdout
 
 
-@pytest.mark.parametrize("command", [(), ("run",), ("bisect",), ("report",), ("demo",), ("playbooks",),
+@pytest.mark.parametrize("command", [(), ("run",), ("bisect",), ("report",), ("demo",), ("fix",), ("playbooks",),
                                      ("playbooks", "list"), ("playbooks", "show"), ("playbooks", "validate")])
 def test_h_is_help_on_every_command(tmp_path: Path, command: tuple[str, ...], wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
     done = wsdoctor_in_process(tmp_path, *command, "-h")
@@ -370,6 +378,21 @@ def test_corrupted_record_is_bad_input(tmp_path: Path, wsdoctor_in_process) -> N
     for args in (("run", "--last"), ("report",), ("report", "20260101-000000-dead")):
         done = wsdoctor_in_process(tmp_path, *args)
         assert_one_line_usage_error(done.stderr, done.exit_code, "is not a readable wsdoctor record")
+
+
+def test_a_damaged_fix_beside_a_bisect_is_bad_input(tmp_path: Path, wsdoctor_in_process) -> None:  # type: ignore[no-untyped-def]
+    from wsdoctor import records
+
+    record_id, directory = create_record_dir(tmp_path)
+    result = records.BisectResult(victim="tests/test_b.py::test_env_clean", verdict=records.Verdict.ORDER_DEPENDENT,
+                                  summary="s", polluters=("tests/test_a.py::test_sets_env",))
+    save_record(directory, records.BisectRecord(
+        id=record_id, wsdoctor_version="0", cwd=str(tmp_path), created=1.0, status=RecordStatus.COMPLETE,
+        options=records.BisectOptions(victim=result.victim), result=result,
+        collection=records.Collection(rootdir=str(tmp_path), inifile=None, tests=())))
+    (directory / "fix.json").write_text('{"victim": 1}')
+    done = wsdoctor_in_process(tmp_path, "report")
+    assert_one_line_usage_error(done.stderr, done.exit_code, "fix.json is not a readable wsdoctor fix")
 
 
 COMPAT_PYTHON = os.environ.get("WSDOCTOR_COMPAT_PYTHON", "")

@@ -6,8 +6,27 @@ import errno
 
 import pytest
 
-from wsdoctor.exits import ExitCode, UsageError, WsdoctorError, bisect_exit, exit_for, problems_exit, run_exit
-from wsdoctor.records import BisectResult, RecordStatus, RunOptions, RunRecord, TestVerdict, Verdict
+from wsdoctor.exits import (
+    ExitCode,
+    UsageError,
+    WsdoctorError,
+    bisect_exit,
+    exit_for,
+    fix_exit,
+    problems_exit,
+    run_exit,
+)
+from wsdoctor.records import (
+    BisectResult,
+    FixCandidate,
+    FixResult,
+    FixSource,
+    RecordStatus,
+    RunOptions,
+    RunRecord,
+    TestVerdict,
+    Verdict,
+)
 
 OPTIONS = RunOptions(paths=(), pytest_args=(), python="python")
 
@@ -78,3 +97,13 @@ class FakeParserError(Exception):
 ])
 def test_every_error_has_one_exit_code_and_one_line(error: BaseException, expected: tuple[ExitCode, str]) -> None:
     assert exit_for(error) == expected
+
+
+def test_fix_exits_0_only_when_every_cause_has_a_proven_patch() -> None:
+    proven = FixCandidate(title="t", source=FixSource.REWRITE, files=("a.py",), diff="", proven=True)
+    dropped = FixCandidate(title="t", source=FixSource.STATE, files=("a.py",), diff="", dropped="why")
+    fixed = FixResult(victim="v", bisect="b", candidates=(dropped, proven))
+    unfixed = FixResult(victim="w", bisect="c", candidates=(dropped,), reason="why")
+    assert fix_exit([fixed]) is ExitCode.OK
+    assert fix_exit([fixed, unfixed]) is ExitCode.FINDINGS
+    assert fix_exit([]) is ExitCode.FINDINGS

@@ -207,6 +207,33 @@ def bisect(
     raise typer.Exit(int(bisect_command(request, *_consoles())))
 
 
+@app.command()
+def fix(
+    target: Annotated[str | None, typer.Argument(
+        metavar="[VICTIM | ID]", help="A victim's node id (its newest bisect), or a bisect's or a run's id "
+        "(default: the newest record; a run: the causes its `--bisect` found).")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Write the proven patch into the project.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Prove every candidate and show every proven one.")] = False,
+    python: Annotated[str | None, typer.Option(metavar="PATH", help="Prove on this interpreter (default: "
+                                               "the bisect's).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Children run in parallel (default: the number "
+                                                "of CPUs).")] = None,
+    timeout: Annotated[float | None, typer.Option(min=0, metavar="SECONDS", callback=_seconds,
+                                                  help="Per-test deadline (default: the bisect's).")] = None,
+) -> None:
+    """Turn a bisect's answer into a patch, proven in a scratch copy of the project before it is shown:
+    the unified diff on standard output, the proof and the dropped candidates on standard error.
+    Exit 0 a proven patch (for every cause), 1 none, 2 bad input, 3 internal error."""
+    from wsdoctor.commands.fix import FixRequest, fix_command
+
+    cwd = Path.cwd()
+    config = load_config(cwd)
+    request = FixRequest(cwd=cwd, target=target, python=python, workers=chosen(workers, config.workers,
+                                                                               DEFAULT_WORKERS),
+                         timeout=timeout, apply=apply, every=every)
+    raise typer.Exit(int(fix_command(request, *_consoles())))
+
+
 _BUDGET_PART = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|runs?)?\s*$")
 _SECONDS_PER = {None: 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 

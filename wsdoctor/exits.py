@@ -2,8 +2,10 @@
 
 | code | every command                                                                     |
 | ---- | ----------------------------------------------------------------------------------- |
-| 0    | it did its job and found nothing wrong (bisect: it found the culprit and proved it) |
-| 1    | it found something: findings (run), no culprit proven (bisect), playbook problems   |
+| 0    | it did its job and found nothing wrong (bisect: it found the culprit and proved it; |
+|      | fix: a proven patch for every cause)                                                |
+| 1    | it found something: findings (run), no culprit proven (bisect), no proven patch     |
+|      | (fix), playbook problems                                                            |
 | 2    | bad input, or a record on disk that cannot be read: one line says what to do        |
 | 3    | wsdoctor's own bug: the traceback goes to a file                                    |
 | 130  | interrupted (Ctrl-C, SIGTERM, SIGHUP): what was recorded is kept                    |
@@ -16,11 +18,11 @@ from __future__ import annotations
 
 import enum
 import errno
-from collections.abc import Sized
+from collections.abc import Sequence, Sized
 from typing import Protocol, runtime_checkable
 
 from wsdoctor.analysis.audit import significant
-from wsdoctor.records import FOUND_BY_BISECT, BisectResult, RecordStatus, RunRecord
+from wsdoctor.records import FOUND_BY_BISECT, BisectResult, FixResult, RecordStatus, RunRecord
 
 
 class ExitCode(enum.IntEnum):
@@ -61,6 +63,11 @@ def run_exit(record: RunRecord) -> ExitCode:
 def bisect_exit(result: BisectResult) -> ExitCode:
     """`bisect` exits 0 when it proved a culprit (as git bisect does), 1 when the verdict says why not."""
     return ExitCode.OK if result.verdict in FOUND_BY_BISECT else ExitCode.FINDINGS
+
+
+def fix_exit(results: Sequence[FixResult]) -> ExitCode:
+    """`fix` exits 0 when every cause it was given has a proven patch, 1 when one has none (the reason is said)."""
+    return ExitCode.OK if results and all(result.proven is not None for result in results) else ExitCode.FINDINGS
 
 
 def problems_exit(problems: Sized) -> ExitCode:

@@ -17,6 +17,7 @@ from wsdoctor.analysis.templates import Value
 from wsdoctor.records import StateChange, StaticFinding, TestEvidence
 
 Facts = tuple[tuple[str, Value], ...]
+_NOT_SOURCES = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env", "build", "dist"})
 
 
 class ProjectSources:
@@ -36,6 +37,19 @@ class ProjectSources:
 
     def file(self, relative: str) -> Path | None:
         return next((root / relative for root in self.roots if (root / relative).is_file()), None)
+
+    def importers_of(self, package: str) -> list[Path]:
+        """The project's Python files that import ``package`` or one of its submodules (not its tests,
+        virtual environments or caches), in path order."""
+        found = []
+        for root in self.roots:
+            for path in sorted(root.rglob("*.py")):
+                parts = path.relative_to(root).parts
+                if any(part.startswith(".") or part in _NOT_SOURCES for part in parts[:-1]):
+                    continue
+                if any(name == package or name.startswith(package + ".") for name in self.imports(path)):
+                    found.append(path)
+        return list(dict.fromkeys(found))
 
     def imports(self, path: Path) -> set[str]:
         """The modules a file imports (absolute names), read once."""

@@ -500,3 +500,60 @@ class CiRecord:
     not_bisected: tuple[str, ...] = ()  # order-dependent victims the --budget left no time for
     merged_from: tuple[str, ...] = ()  # `merge`: the records combined
     notes: tuple[str, ...] = ()  # what the split of shards did to orders (merge)
+
+
+class FixSource(str, enum.Enum):
+    """Where a candidate patch of `wsdoctor fix` comes from."""
+
+    REWRITE = "rewrite"  # the polluting statement itself, rewritten (os.environ[...] = -> monkeypatch.setenv)
+    CLEANER = "cleaner"  # a cleaner test's statements, minimised, as the polluter's teardown
+    STATE = "state"  # a fixture that saves and restores the leaked state, from its kind
+
+
+@dataclass(frozen=True, slots=True)
+class ProofStep:
+    """One step of a candidate's proof: a child run in a scratch copy of the project, and what it showed."""
+
+    name: str  # "the polluters, then the victim", "the victim alone", ...
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FixCandidate:
+    title: str  # one line, in the project's names
+    source: FixSource
+    files: tuple[str, ...]  # what it changes, relative to the project
+    diff: str  # unified, `patch -p1` / `git apply` from the project's directory
+    proven: bool = False
+    whole_order: bool = False  # proven, and the victim passes in the failing order as a whole too
+    steps: tuple[ProofStep, ...] = ()
+    dropped: str = ""  # why it was not proven ("": proven, or not tried)
+    tried: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FixResult:
+    """`wsdoctor fix` for one cause (a bisect's answer): its candidates, best first, each proven or dropped.
+
+    Kept as fix.json beside the bisect's record."""
+
+    victim: str
+    bisect: str  # the bisect record's id
+    victims: tuple[str, ...] = ()  # every victim the patch must make pass (the bisected one and those it explains)
+    polluters: tuple[str, ...] = ()
+    candidates: tuple[FixCandidate, ...] = ()
+    reason: str = ""  # why there is no proven patch ("": there is one)
+    python: str = ""  # the version of the interpreter the proof ran on
+    order: tuple[str, ...] = ()  # the failing order the patch was proven against (the bisect's largest), victim last
+    collect: tuple[str, ...] = ()  # what that order collected (more than its tests' files: import pollution)
+    runs: int = 0  # child runs of the proof
+    seconds: float = 0.0
+
+    @property
+    def proven(self) -> FixCandidate | None:
+        """The answer: the first proven candidate after which the failing order passes as a whole, else
+        the first proven one (the order then fails for another cause too)."""
+        proven = [candidate for candidate in self.candidates if candidate.proven]
+        return next((candidate for candidate in proven if candidate.whole_order), next(iter(proven), None))

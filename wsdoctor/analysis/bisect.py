@@ -227,7 +227,7 @@ class _Strategy:
             polluters=polluters, scope=scope, leaked_state=tuple(leak.change for leak in leaks),
             confidence=Confidence.HIGH if total and failed == total else Confidence.MEDIUM,
             confidence_detail=f"failed in {failed} of {total} run(s) after the polluters; {detail}",
-            cleaners=self._cleaners(leaks),
+            cleaners=self._cleaners(leaks, polluters),
             reproduce=_with_files_left(self._polluted_commands(polluters, imports), leaks))
 
     def _polluted_commands(self, polluters: tuple[str, ...], imports: bool) -> tuple[str, str]:
@@ -404,13 +404,21 @@ class _Strategy:
         ranked, _ = self._ranked_leaks(result)
         return [leak for leak in ranked if any(_made_by(by, authors) for by in leak.changed_by)]
 
-    def _cleaners(self, leaks: Sequence[Leak]) -> tuple[str, ...]:
-        """Tests of the given order that put back state the polluters leak."""
-        if self.suite_run is None:
-            return ()
+    def _cleaners(self, leaks: Sequence[Leak], polluters: Sequence[str]) -> tuple[str, ...]:
+        """Tests that put back state the polluters leak, in any probed run of this bisect before the
+        victim: the given order's, and those of the orders tried (the failing order may have been
+        built, and its cleaners then ran only in the orders that passed)."""
         keys = {leak.change.key for leak in leaks}
-        reverts = replay_until(self.suite_run, self.victim).reverts
-        return tuple(dict.fromkeys(test for key, test in reverts if key in keys))
+        found: dict[str, None] = {}
+        for run in self._probed_runs():
+            found.update((test, None) for key, test in replay_until(run, self.victim).reverts
+                         if key in keys and test not in polluters)
+        return tuple(found)
+
+    def _probed_runs(self) -> list[PlanResult]:
+        seen = [result for results in self.trials.seen.values() for result in results]
+        runs = {id(run): run for run in [*([self.suite_run] if self.suite_run else []), *seen]}
+        return [run for run in runs.values() if run.plan.state_probes and self.victim in run.plan.test_ids]
 
     def _note_failure(self, *results: PlanResult) -> None:
         """Keep the first failure of the victim seen: the one the answer explains."""

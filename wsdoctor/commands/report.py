@@ -9,15 +9,17 @@ from pathlib import Path
 
 from rich.console import Console
 
+from wsdoctor.analysis.fix import with_proven_patches
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.codec import write_atomic
+from wsdoctor.commands.fix import load_fix
 from wsdoctor.commands.request import check_output_directory, check_output_file
 from wsdoctor.config import load_config
 from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
 from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.playbook import Playbook, load_all
-from wsdoctor.records import BisectRecord, Record, TestEvidence, Versions
+from wsdoctor.records import BisectRecord, FixResult, Record, TestEvidence, Versions
 from wsdoctor.render.report import html_page, json_text, markdown_document, render_terminal, write_markdown
 from wsdoctor.store import RECORD_FILES, bisects_from, find_record, load_record, load_run
 
@@ -69,9 +71,9 @@ class ReportRequest:
 def report_command(request: ReportRequest, out: Console, err: Console) -> ExitCode:
     _check_out(request)
     playbooks = load_playbooks(request.cwd, request.playbook_dirs)
-    evidence, versions, title = _evidence(request)
+    evidence, versions, title, fixes = _evidence(request)
     matcher = BoundedMatcher()
-    insights = insights_for(evidence, playbooks, versions, matcher)
+    insights = with_proven_patches(insights_for(evidence, playbooks, versions, matcher), fixes)
     _write(insights, request, title, out)
     for pattern, playbook in matcher.overran.items():
         err.print(f"wsdoctor: warning: playbook {playbook}: the pattern {pattern!r} took over "
@@ -98,14 +100,14 @@ def configured_dirs(cwd: Path) -> list[Path]:
     return list(load_config(cwd).playbooks)
 
 
-def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str], str]:
+def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str], str, list[FixResult]]:
     if request.from_junit and request.from_json_report:
         raise UsageError("give one of --from-junit and --from-json-report")
     for artifact, reader in ((request.from_junit, from_junit), (request.from_json_report, from_json_report)):
         if artifact is not None:
             if not artifact.exists():
                 raise UsageError(f"no such file: {artifact}")
-            return reader(artifact), {}, f"wsdoctor postmortem of {artifact.name}"
+            return reader(artifact), {}, f"wsdoctor postmortem of {artifact.name}", []
     path = _record_path(request)
     record = _reported(request, load_record(path))
     known = _versions(record.versions)
@@ -113,9 +115,12 @@ def _evidence(request: ReportRequest) -> tuple[list[TestEvidence], dict[str, str
         if record.result is None:
             raise UsageError(f"bisect {record.id} has no result ({record.status.value}); "
                              f"`wsdoctor bisect {record.options.victim} --resume` finishes it")
-        return from_bisect(record), known, f"wsdoctor report of bisect {record.id}"
-    later = [b.result for b in bisects_from(path.parent.parent, record.id) if b.result is not None]
-    return from_run(record, later), known, f"wsdoctor report of run {record.id}"
+        fixes = [fix for fix in [load_fix(path.parent)] if fix is not None]
+        return from_bisect(record), known, f"wsdoctor report of bisect {record.id}", fixes
+    bisects = bisects_from(path.parent.parent, record.id)
+    later = [b.result for b in bisects if b.result is not None]
+    fixes = [fix for b in bisects for fix in [load_fix(path.parent.parent / b.id)] if fix is not None]
+    return from_run(record, later), known, f"wsdoctor report of run {record.id}", fixes
 
 
 def _record_path(request: ReportRequest) -> Path:

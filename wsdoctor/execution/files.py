@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +105,21 @@ class FileState:
                     done.append(self._move_aside(path, "modified"))
                 done.append(self._put_back(path, entry, "modified"))
         return done
+
+    def accept(self, paths: Iterable[Path]) -> None:
+        """These files were changed on purpose (a patch written into a scratch copy, or taken out
+        again): from now on they are put back as they are now."""
+        for path in paths:
+            path = path.resolve()
+            try:
+                info = path.stat()
+                content = path.read_bytes()
+            except FileNotFoundError:
+                self.entries.pop(path, None)
+                self.saved.pop(path, None)
+                continue
+            self.entries[path] = (False, info.st_size, info.st_mtime_ns)
+            self.saved[path] = content
 
     def shown(self, path: Path) -> str:
         if path == self.root or self.root in path.parents:

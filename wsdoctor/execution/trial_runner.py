@@ -26,8 +26,9 @@ from typing import Any
 from wsdoctor.analysis.search import BudgetSpent
 from wsdoctor.analysis.trials import default_seconds_budget, trial_key, victim_failed
 from wsdoctor.codec import ShapeError, dump_json, from_jsonable
-from wsdoctor.execution.files import FileRestore, FileState
+from wsdoctor.execution.files import FileState
 from wsdoctor.execution.pool import Executor
+from wsdoctor.execution.same_files import FromTheSameFiles
 from wsdoctor.exits import UsageError
 from wsdoctor.records import Plan, PlanResult
 
@@ -61,8 +62,7 @@ class TrialRunner:
         self.per_test = 0.0  # and for each test more
         self.learnt = False  # the child's startup and per-test time, from the first batch
         self.files = files
-        self.one_at_a_time = False  # once children were seen leaving files
-        self.restored: dict[str, FileRestore] = {}  # what children left, by path: put back each time
+        self.same_files = FromTheSameFiles(executor, files, self.say)
         self.replays = load_replays(journal)  # trials of an earlier session of this bisect, by key
         self.replayed = 0  # trials answered from the journal: no child ran them
         if already:  # the first trials, run while collecting: they count, and the budget is learnt from them
@@ -70,7 +70,7 @@ class TrialRunner:
             self._journal(already)
             self.runs = len(already)
             self._learn(already)
-            self._restore_files()
+            self.same_files.restore()
 
     def run(self, plans: Sequence[Plan]) -> list[PlanResult]:
         replayed = [self._replay(plan) for plan in plans]
@@ -81,7 +81,7 @@ class TrialRunner:
             if self.seconds is not None and elapsed + self._estimate(to_run) > self.seconds:
                 raise BudgetSpent(f"the time budget of {self.seconds:.0f} s would run out during the next "
                                   f"{len(to_run)} trial(s) ({elapsed:.0f} s spent)")
-            fresh = self._run_from_the_same_files(to_run)
+            fresh = self.same_files.run(to_run)
             self._journal(fresh)
             self.runs += len(fresh)
         self.replayed += len(plans) - len(to_run)
@@ -104,36 +104,17 @@ class TrialRunner:
                          "result": result}
                 handle.write(dump_json(entry))
 
-    def _run_from_the_same_files(self, plans: Sequence[Plan]) -> list[PlanResult]:
-        if self.one_at_a_time:
-            return [self._run_then_restore([plan])[0] for plan in plans]
-        results = self._run_then_restore(plans)
-        if self.one_at_a_time and len(plans) > 1:
-            self.say(f"  the children left files: the {len(plans)} trial(s) side by side run again, one at a time")
-            again = [self._run_then_restore([plan])[0] for plan in plans]
-            results = [dataclasses.replace(rerun, children=(*first.children, *rerun.children))
-                       for first, rerun in zip(results, again, strict=True)]
-        return results
-
-    def _run_then_restore(self, plans: Sequence[Plan]) -> list[PlanResult]:
-        results = self.executor.run_plans(plans)
-        self._restore_files()
-        return results
-
-    def _restore_files(self) -> None:
-        restored = self.files.restore() if self.files is not None else []
-        if restored:
-            self.one_at_a_time = True
-            self.restored.update((r.shown, r) for r in restored)
-            self.say("  put back what the children left: " + ", ".join(map(str, restored[:5]))
-                     + (f" and {len(restored) - 5} more" if len(restored) > 5 else ""))
+    @property
+    def one_at_a_time(self) -> bool:
+        return self.same_files.one_at_a_time
 
     def file_notes(self) -> list[str]:
         """For the bisect's steps: the files its trials left, put back after each."""
-        if not self.restored:
+        restored = self.same_files.restored
+        if not restored:
             return []
-        kept = [r for r in self.restored.values() if r.restored]
-        lost = [r for r in self.restored.values() if not r.restored]
+        kept = [r for r in restored.values() if r.restored]
+        lost = [r for r in restored.values() if not r.restored]
         notes = []
         if kept:
             notes.append(f"files: the trials left {', '.join(map(str, kept))}; each was put back after every "

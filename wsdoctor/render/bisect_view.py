@@ -24,7 +24,7 @@ def render_bisect(result: BisectResult, console: Console) -> None:
         console.print(f"  the same cause explains {len(result.explains)} more order-dependent test(s), "
                       "checked in one run", highlight=False)
     if result.cleaners:
-        console.print(f"  cleaners in the suite order: {plain_text(', '.join(result.cleaners))}", highlight=False)
+        console.print(f"  cleaners (put the state back): {plain_text(', '.join(result.cleaners))}", highlight=False)
     if result.confidence:
         detail = f" ({result.confidence_detail})" if result.confidence_detail else ""
         console.print(f"  confidence: {result.confidence.value}{plain_text(detail)}", highlight=False)

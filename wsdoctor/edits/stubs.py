@@ -1,0 +1,200 @@
+"""A module-level ``sys.modules["m"] = stub``, into an autouse fixture.
+
+The stub is then in ``sys.modules`` only while each test of the file runs: ``patch.dict`` puts
+``sys.modules`` back after it. A mock given as the stub (``MagicMock()``) becomes a real
+``types.ModuleType``, with what the project's modules the file imports use of the package (an
+attribute awaited gets an ``AsyncMock``, another a ``MagicMock``) and a module for every
+submodule they import: a mock is not a package on Python 3.11+, not even with ``__path__ = []``
+(``AttributeError: __spec__``; 3.10 says "No module named"), and a module is one on every version
+once its submodules are in ``sys.modules`` too.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from wsdoctor.analysis.fix import identifier
+from wsdoctor.edits.syntax import (
+    Bindings,
+    EditError,
+    FirstParty,
+    Needs,
+    add_imports,
+    after_imports,
+    code_of,
+    dotted,
+    insert_at,
+    parse,
+    statements_of,
+)
+
+MOCK_CLASSES = frozenset({"Mock", "MagicMock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock"})
+ModuleSource = Callable[[str], str | None]
+Importers = Callable[[str], list[str]]  # the texts of the project's modules that import a package
+
+
+@dataclass
+class _Use:
+    """What some code uses of a package: its attributes (awaited or not), and its submodules' attributes."""
+
+    attributes: dict[str, bool] = field(default_factory=dict)  # name -> awaited
+    submodules: dict[str, dict[str, bool]] = field(default_factory=dict)  # "pkg.sub" -> its attributes
+
+
+def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: FirstParty,
+                      module_source: ModuleSource = lambda dotted: None,
+                      importers: Importers = lambda package: [], real_module: bool = True) -> str:
+    module = parse(text, path)
+    stubs = [(statement, found) for statement in module.body for found in [_stub_of(statement, keys)] if found]
+    if not stubs:
+        raise EditError(f"no module-level sys.modules[...] = ... for {', '.join(keys)} in {path}")
+    comments = [line for statement, _ in stubs for line in statement.leading_lines if line.comment is not None]
+    module = module.with_changes(body=[s for s in module.body if all(s is not stub for stub, _ in stubs)])
+    needs = Needs(module)
+    lines: list[str] = []
+    entries: list[str] = []
+    for _, (key, value) in stubs:
+        name = ast.literal_eval(code_of(key))
+        if real_module and _is_mock(value, Bindings.of(module)):
+            used = _use_of(name, [*_imported_project_sources(module, module_source), *_parsed(importers(name))])
+            entries += _module_stub(name, used, needs, lines)
+        else:
+            entries.append(f"{code_of(key)}: {code_of(value)}")
+    names = [ast.literal_eval(code_of(key)) for _, (key, _) in stubs]
+    body = "".join(f"    {line}\n" for line in lines)
+    fixture = statements_of(
+        f"@{needs.name('pytest')}.fixture(autouse=True)\n"
+        f"def {identifier(*names, 'stub')}():\n{body}"
+        f"    with {needs.name('unittest.mock.patch')}.dict({needs.name('sys')}.modules, {{{', '.join(entries)}}}):\n"
+        f"        yield\n")
+    fixture[0] = fixture[0].with_changes(leading_lines=comments)
+    module = add_imports(module, needs.imports, first_party)
+    return insert_at(module, after_imports(module), fixture).code
+
+
+def _stub_of(statement: cst.BaseStatement, keys: Sequence[str]) -> tuple[cst.BaseExpression,
+                                                                          cst.BaseExpression] | None:
+    """(key, stub) of a line ``sys.modules[key] = stub`` for one of ``keys``."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return None
+    target = small.targets[0].target
+    if not isinstance(target, cst.Subscript) or dotted(target.value) != "sys.modules" or len(target.slice) != 1:
+        return None
+    index = target.slice[0].slice
+    if not isinstance(index, cst.Index) or not isinstance(index.value, cst.SimpleString) \
+            or ast.literal_eval(code_of(index.value)) not in keys:
+        return None
+    return index.value, small.value
+
+
+def _is_mock(value: cst.BaseExpression, bindings: Bindings) -> bool:
+    """``MagicMock()`` (or ``mock.MagicMock(...)``, ``Mock()``, ...): a mock made on the spot."""
+    if not isinstance(value, cst.Call):
+        return False
+    name = dotted(value.func) or ""
+    bound = bindings.names.get(name.split(".")[0]) or ""
+    return name.split(".")[-1] in MOCK_CLASSES and ("unittest.mock" in f"{bound}.{name}" or "mock" in name)
+
+
+def _imported_project_sources(module: cst.Module, module_source: ModuleSource) -> list[cst.Module]:
+    """The project's modules this file imports at its top (their sources, parsed)."""
+    found = []
+    for bound in Bindings.of(module).names.values():
+        parts = (bound or "").split(".")
+        for end in range(len(parts), 0, -1):
+            text = module_source(".".join(parts[:end])) if parts[0] else None
+            if text is not None:
+                found += _parsed([text])
+                break
+    return found
+
+
+def _parsed(texts: Sequence[str]) -> list[cst.Module]:
+    found = []
+    for text in texts:
+        with contextlib.suppress(cst.ParserSyntaxError):
+            found.append(cst.parse_module(text))
+    return found
+
+
+def _use_of(package: str, modules: Sequence[cst.Module]) -> _Use:
+    used = _Use()
+    for module in modules:
+        visitor = _Uses(package, Bindings.of(module))
+        module.visit(visitor)
+        for attribute, awaited in visitor.used.attributes.items():
+            used.attributes[attribute] = used.attributes.get(attribute, False) or awaited
+        for submodule, attributes in visitor.used.submodules.items():
+            used.submodules.setdefault(submodule, {}).update(attributes)
+    return used
+
+
+class _Uses(cst.CSTVisitor):
+    """``pkg.attr`` (awaited or not), ``from pkg import attr``, ``from pkg.sub import attr``."""
+
+    def __init__(self, package: str, bindings: Bindings) -> None:
+        self.package = package
+        self.names = {name for name, bound in bindings.names.items() if bound == package}
+        self.imported = {name: bound for name, bound in bindings.names.items()
+                         if bound and bound.startswith(package + ".")}
+        self.used = _Use()
+        for name, bound in self.imported.items():
+            owner, _, attribute = bound.rpartition(".")
+            if owner == package:
+                self.used.attributes[attribute] = False
+            else:
+                self.used.submodules.setdefault(owner, {})[attribute] = False
+            self.names.discard(name)
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False  # a module's dotted name is not a use of its attributes
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value in self.names:
+            self.used.attributes.setdefault(node.attr.value, False)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        call = node.expression
+        if not isinstance(call, cst.Call):
+            return
+        name = dotted(call.func) or ""
+        head, _, attribute = name.partition(".")
+        if head in self.names and attribute and "." not in attribute:
+            self.used.attributes[attribute] = True
+        elif name in self.imported:
+            owner, _, attribute = self.imported[name].rpartition(".")
+            target = self.used.attributes if owner == self.package else self.used.submodules.setdefault(owner, {})
+            target[attribute] = True
+
+
+def _module_stub(package: str, used: _Use, needs: Needs, lines: list[str]) -> list[str]:
+    """Lines making a ModuleType for ``package`` (and each submodule used), and their sys.modules entries."""
+    types = needs.name("types")
+    entries = []
+    parts = {sub: sub[len(package) + 1:].split(".") for sub in used.submodules}
+    modules = [package, *sorted({".".join([package, *sub[:end]]) for sub in parts.values()
+                                 for end in range(1, len(sub) + 1)})]
+    for name in modules:
+        parents = [p for p in modules if name.startswith(p + ".")]
+        variable = identifier(name).lstrip("_")
+        lines.append(f'{variable} = {types}.ModuleType("{name}")')
+        attributes = used.attributes if name == package else used.submodules.get(name, {})
+        for attribute, awaited in sorted(attributes.items()):
+            mock = needs.name("unittest.mock.AsyncMock" if awaited else "unittest.mock.MagicMock")
+            lines.append(f'{variable}.{attribute} = {mock}(name="{name}.{attribute}")')
+        if parents:
+            parent = max(parents, key=len)
+            lines.append(f"{identifier(parent).lstrip('_')}.{name[len(parent) + 1:]} = {variable}")
+        entries.append(f'"{name}": {variable}')
+    return entries
