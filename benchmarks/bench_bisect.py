@@ -985,6 +985,7 @@ def benchmark(args: argparse.Namespace, base: Path) -> int:
             for kind in kinds:
                 project = write_project(base / f"n{size}" / style / kind.key, kind, size, style)
                 rows.append(bench_project(args, project, dtp))
+                write_document(args, info, rows, None, [])  # what was measured survives a killed run
     overhead = None
     if not args.no_overhead:
         suite = base / f"n{TARGET_SIZE}" / "module" / KINDS[0].key
@@ -1014,12 +1015,19 @@ def report(args: argparse.Namespace, info: dict[str, Any], rows: Sequence[Row],
     targets = target_rows(rows, overhead)
     print_targets(targets)
     print_outcomes(rows)
-    if args.json is not None:
-        document = {"machine": info, "sizes": args.size_list, "kinds": args.kind_list, "styles": args.style_list,
-                    "projects": [{**asdict(row), "time_ratio": row.time_ratio, "cpu_ratio": row.cpu_ratio}
-                                 for row in rows],
-                    "overhead": overhead, "targets": targets}
-        args.json.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    write_document(args, info, rows, overhead, targets)
+
+
+def write_document(args: argparse.Namespace, info: dict[str, Any], rows: Sequence[Row],
+                   overhead: dict[str, Any] | None, targets: Sequence[dict[str, Any]]) -> None:
+    """--json: the rows so far (written after each), then everything."""
+    if args.json is None:
+        return
+    document = {"machine": info, "sizes": args.size_list, "kinds": args.kind_list, "styles": args.style_list,
+                "projects": [{**asdict(row), "time_ratio": row.time_ratio, "cpu_ratio": row.cpu_ratio}
+                             for row in rows],
+                "overhead": overhead, "targets": list(targets)}
+    args.json.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
