@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_project, run_wsdoctor
+from wsdoctor.child import reaper
 
 pytestmark = pytest.mark.e2e  # wsdoctor runs as a subprocess, and is killed
 
@@ -134,6 +135,36 @@ def test_a_test_that_kills_wsdoctor_takes_its_whole_run_with_it(tmp_path: Path) 
     wait_for(pids_dir(project) / "killer")
     assert_none_survives(pids_of_the_run(project))
     assert run_wsdoctor(project, "run", "--last").exit_code == 130
+
+
+# A child whose thread that watches wsdoctor never runs (as when the session ends right after a test
+# killed wsdoctor, and the interpreter stops daemon threads at exit): only the exit-time check is left.
+CHILD_WITHOUT_ITS_WATCHING_THREAD = """
+import os, subprocess, sys, threading
+threading.Thread.start = lambda self: None
+from wsdoctor.child import reaper
+reaper.watch_parent()
+sleeper = subprocess.Popen(['sleep', '600'])
+print(sleeper.pid, flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_child_ending_after_wsdoctor_died_ends_what_its_tests_started_without_its_watching_thread(
+        tmp_path: Path) -> None:
+    """On main the check was in that thread alone: the sleep outlived the run."""
+    read_end, write_end = os.pipe()
+    env = {**os.environ, reaper.PARENT_FD_VARIABLE: str(read_end), reaper.MARK_VARIABLE: "t/1"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD_WITHOUT_ITS_WATCHING_THREAD], env=env, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(read_end,),
+                             start_new_session=True)
+    os.close(read_end)
+    assert child.stdout is not None
+    sleeper = int(child.stdout.readline())
+    os.close(write_end)  # wsdoctor is gone
+    child.communicate("\n", timeout=30)  # and the child's session ends
+    assert child.returncode == -signal.SIGKILL  # its process group, itself included
+    assert_none_survives([sleeper])
 
 
 def test_sigkill_mid_bisect_leaves_no_process_and_an_abandoned_bisect(tmp_path: Path) -> None:

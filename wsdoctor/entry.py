@@ -13,6 +13,7 @@ at once, with 130.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -34,7 +35,22 @@ def main() -> None:
         from wsdoctor.cli import main as command_line
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
-    command_line()
+    try:
+        command_line()
+    except SystemExit as ending:
+        if _signals_seen:
+            _exit_before_finalization(ending.code)
+        raise
+
+
+def _exit_before_finalization(code: object) -> None:
+    """An interrupted wsdoctor has kept its record and chosen its exit code. The interpreter's
+    finalization puts back the default signal handlers, so the SIGTERM a CI system sends after its
+    SIGINT would, arriving then, end the process with -15 instead: leave without finalization."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
+            stream.flush()
+    os._exit(code if isinstance(code, int) else ExitCode.INTERRUPTED)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import select
 import signal
 import stat
 import threading
@@ -68,6 +70,9 @@ def watch_parent() -> None:
     except OSError:
         return
     threading.Thread(target=_wait_for_parent, args=(fd,), name="wsdoctor-parent-watch", daemon=True).start()
+    # A session that ends right after wsdoctor died (a test killing it, say) can reach interpreter
+    # exit before the watching thread has run; a daemon thread is then stopped mid-way.
+    atexit.register(_end_everything_if_parent_gone, fd)
 
 
 def _wait_for_parent(fd: int) -> None:
@@ -77,6 +82,20 @@ def _wait_for_parent(fd: int) -> None:
         return
     if data:
         return
+    _end_everything()
+
+
+def _end_everything_if_parent_gone(fd: int) -> None:
+    try:
+        readable, _, _ = select.select([fd], [], [], 0)
+        gone = bool(readable) and os.read(fd, 1) == b""
+    except (OSError, ValueError):
+        return
+    if gone:
+        _end_everything()
+
+
+def _end_everything() -> None:
     mark = os.environ.get(MARK_VARIABLE, "")
     if mark:
         sweep(mark)
