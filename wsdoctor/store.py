@@ -18,11 +18,21 @@ from pathlib import Path
 
 from wsdoctor.codec import ShapeError, dump_json, from_jsonable, read_bounded, write_atomic, write_text
 from wsdoctor.exits import UsageError
-from wsdoctor.records import RECORD_SCHEMA, BisectRecord, Owner, Record, RecordKind, RecordStatus, RunRecord
+from wsdoctor.records import (
+    RECORD_SCHEMA,
+    BisectRecord,
+    FixResult,
+    Owner,
+    Record,
+    RecordKind,
+    RecordStatus,
+    RunRecord,
+)
 
 STATE_DIR = ".wsdoctor"
 RECORD_FILES = {RecordKind.RUN: "run.json", RecordKind.BISECT: "bisect.json"}
 RECORD_FILE = RECORD_FILES[RecordKind.RUN]
+FIX_FILE = "fix.json"  # beside the bisect's record: what `report` shows as the proven Solution
 GITIGNORE = "# Created by wsdoctor automatically.\n*\n"
 EVERY_KIND = frozenset(RecordKind)
 _STAMP = len("20260101-000000")  # the part of an id that names its second
@@ -252,3 +262,16 @@ def _bisect_links(runs: Path) -> list[tuple[str, str]]:
 
 def _size(directory: Path) -> int:
     return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def load_fix(directory: Path) -> FixResult | None:
+    """The fix recorded beside a bisect, if any; one that cannot be read is a one-line error (exit 2)."""
+    path = directory / FIX_FILE
+    if not path.is_file():
+        return None
+    try:
+        result: FixResult = from_jsonable(FixResult, json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError) as error:  # ShapeError is a ValueError
+        raise UsageError(f"{path} is not a readable wsdoctor fix ({error}); remove it or run `wsdoctor fix` "
+                         "again") from None
+    return result

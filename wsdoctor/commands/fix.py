@@ -12,7 +12,6 @@ then only a proven patch, only to files that did not change meanwhile.
 from __future__ import annotations
 
 import dataclasses
-import json
 import posixpath
 import time
 from collections.abc import Callable, Sequence
@@ -37,7 +36,7 @@ from wsdoctor.analysis.fix import (
     wrong_every_time,
 )
 from wsdoctor.analysis.trials import victim_failed
-from wsdoctor.codec import dump_json, from_jsonable, write_atomic
+from wsdoctor.codec import dump_json, write_atomic
 from wsdoctor.collect import collect_suite
 from wsdoctor.edits import EditError, Project, apply_plan, unified_diff
 from wsdoctor.edits.fixtures import cleaner_statements
@@ -66,9 +65,16 @@ from wsdoctor.records import (
     Verdict,
 )
 from wsdoctor.render.fix_view import render_fix
-from wsdoctor.store import bisects_from, find_record, load_record, load_run, newest_bisect_of, records_dir
+from wsdoctor.store import (
+    FIX_FILE,
+    bisects_from,
+    find_record,
+    load_record,
+    load_run,
+    newest_bisect_of,
+    records_dir,
+)
 
-FIX_FILE = "fix.json"  # beside the bisect's record: what `report` shows as the proven Solution
 JOURNAL_FILE = "journal.jsonl"
 VICTIM_PASSES_IN_ORDER = "the victim passes, no new failure"
 
@@ -545,19 +551,6 @@ def module_of(name: str, sources: ProjectSources) -> tuple[str, tuple[str, ...]]
 
 
 # --- the record, and --apply ---------------------------------------------------------------------------
-
-
-def load_fix(directory: Path) -> FixResult | None:
-    """The fix recorded beside a bisect, if any; one that cannot be read is a one-line error (exit 2)."""
-    path = directory / FIX_FILE
-    if not path.is_file():
-        return None
-    try:
-        result: FixResult = from_jsonable(FixResult, json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, RecursionError) as error:  # ShapeError is a ValueError
-        raise UsageError(f"{path} is not a readable wsdoctor fix ({error}); remove it or run `wsdoctor fix` "
-                         "again") from None
-    return result
 
 
 def apply_proven(results: Sequence[FixResult], patches: dict[str, dict[str, Patch]], err: Console) -> None:

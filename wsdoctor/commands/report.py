@@ -13,7 +13,6 @@ from wsdoctor.analysis.fix import with_proven_patches
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.codec import write_atomic
-from wsdoctor.commands.fix import load_fix
 from wsdoctor.commands.request import check_output_directory, check_output_file
 from wsdoctor.config import load_config
 from wsdoctor.evidence import from_bisect, from_json_report, from_junit, from_run
@@ -21,7 +20,7 @@ from wsdoctor.exits import ExitCode, UsageError
 from wsdoctor.playbook import Playbook, load_all
 from wsdoctor.records import BisectRecord, FixResult, Record, TestEvidence, Versions
 from wsdoctor.render.report import html_page, json_text, markdown_document, render_terminal, write_markdown
-from wsdoctor.store import RECORD_FILES, bisects_from, find_record, load_record, load_run
+from wsdoctor.store import RECORD_FILES, bisects_from, find_record, load_fix, load_record, load_run
 
 
 class ReportFormat(str, enum.Enum):
