@@ -58,9 +58,15 @@ $(RANDOMLY_VENV)/.installed: pyproject.toml
 	$(RANDOMLY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pytest pytest-randomly
 	touch $@
 
+# Two pytest-xdist workers: one end-to-end test seldom keeps two cores busy (its wsdoctor often
+# waits on a single child), two side by side do. A scenario suite's tests share a worker (conftest.py: xdist_group),
+# where its runs and bisects are made once. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+
 unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state $(RANDOMLY_VENV)/.installed
 	WSDOCTOR_COMPAT_PYTHON="$$(cat $(COMPAT_VENV)/.state)" \
-	WSDOCTOR_RANDOMLY_PYTHON="$(CURDIR)/$(RANDOMLY_VENV)/bin/python" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	WSDOCTOR_RANDOMLY_PYTHON="$(CURDIR)/$(RANDOMLY_VENV)/bin/python" \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_run.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import yaml
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 collect_ignore = ["scenarios"]
+SCENARIO_NAMES = frozenset(path.parent.name for path in SCENARIOS.glob("*/expected.yaml"))
 
 
 def make_project(root: Path, files: dict[str, str]) -> Path:
@@ -89,6 +91,26 @@ def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300, env: dict[str, str
     return Completed(done.returncode, done.stdout, done.stderr, cwd)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (`make test` runs two workers, `--dist loadgroup`), the tests of one scenario suite
+    go to the same worker, where its shared runs and bisects (scenario_run, bisected) are made once."""
+    for item in items:
+        suite = _scenario_of(item)
+        if suite is not None:
+            item.add_marker(pytest.mark.xdist_group(suite))
+
+
+def _scenario_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return None
+    for value in callspec.params.values():
+        candidate = value[0] if isinstance(value, tuple) and value else value
+        if isinstance(candidate, str) and candidate in SCENARIO_NAMES:
+            return candidate
+    return None
+
+
 @pytest.fixture(autouse=True)
 def _fast_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("e2e") is not None:
@@ -123,3 +145,84 @@ def scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
         return copy_scenario(name, tmp_path)
 
     return make
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """A scenario variant's `wsdoctor run --bisect --json result.json` (or `run --audit`), then its
+    JSON report in report.json."""
+
+    project: Path
+    run: Completed
+    report: Completed
+
+
+@pytest.fixture(scope="session")
+def scenario_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Once per scenario variant for the whole session: the tests of verdicts, playbooks and the audit
+    read the same runs (readers only: a test that changes the project copies it first)."""
+    done: dict[tuple[str, int, bool], ScenarioRun] = {}
+
+    def get(name: str, variant: int = 0, *, audit: bool = False) -> ScenarioRun:
+        key = (name, variant, audit)
+        if key not in done:
+            expected = expected_variants(name)[variant]
+            project = copy_scenario(name, tmp_path_factory.mktemp(f"{'audit' if audit else 'run'}-{name}-{variant}"))
+            env = scenario_env(expected)
+            plan = ["--audit"] if audit else ["--bisect", *expected.get("run_args", [])]
+            ran = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2", *plan, env=env)  # `--` last
+            reported = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
+            done[key] = ScenarioRun(project, ran, reported)
+        return done[key]
+
+    return get
+
+
+def victim_of(entry: dict[str, Any]) -> str:
+    """The victim to bisect: an entry names one, or several that share one cause."""
+    victim: str = entry.get("victim") or entry["victims"][0]
+    return victim
+
+
+def worker_order_file(project: Path, victim: str) -> str:
+    """{WORKER_ORDER_FILE}: the order of the xdist worker the victim failed on, from a run."""
+    assert run_wsdoctor(project, "run", "--workers", "2").exit_code in (0, 1)
+    record = json.loads(next(project.glob(".wsdoctor/runs/*/run.json")).read_text())
+    [order] = [run["plan"]["test_ids"] for run in record["plan_results"]
+               if re.fullmatch(r"suite gw\d+", run["plan"]["label"])
+               and any(r["nodeid"] == victim and r["outcome"] == "failed" for r in run["results"])]
+    (project / "worker-order.txt").write_text("".join(f"{nodeid}\n" for nodeid in order))
+    return "worker-order.txt"
+
+
+def bisect(project: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    victim = victim_of(entry)
+    args = [arg.replace("{WORKER_ORDER_FILE}", worker_order_file(project, victim))
+            if arg == "{WORKER_ORDER_FILE}" else arg for arg in entry.get("bisect_args", [])]
+    done = run_wsdoctor(project, "bisect", victim, "--json", "bisect.json", "--workers", "2", *args)
+    assert done.exit_code == 0, done.stdout + done.stderr
+    result: dict[str, Any] = json.loads((project / "bisect.json").read_text())
+    return result
+
+
+@dataclass(frozen=True)
+class Bisected:
+    project: Path
+    result: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def bisected(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Once per expected.yaml polluter entry for the whole session: `wsdoctor bisect` of its victim in
+    a copy of its scenario. Tests read the result; test_fix, the one that changes the project (its
+    patch goes there), is the last to need it."""
+    done: dict[tuple[str, str, tuple[str, ...]], Bisected] = {}
+
+    def get(name: str, entry: dict[str, Any]) -> Bisected:
+        key = (name, victim_of(entry), tuple(entry.get("bisect_args", [])))
+        if key not in done:
+            project = copy_scenario(name, tmp_path_factory.mktemp(f"bisect-{name}"))
+            done[key] = Bisected(project, bisect(project, entry))
+        return done[key]
+
+    return get

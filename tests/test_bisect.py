@@ -15,7 +15,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, copy_scenario, expected_variants, load_expected, make_project, run_wsdoctor
+from tests.conftest import (
+    SCENARIOS,
+    bisect,
+    copy_scenario,
+    expected_variants,
+    load_expected,
+    make_project,
+    run_wsdoctor,
+    victim_of,
+)
 
 pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
 
@@ -27,12 +36,6 @@ KNOWN_DEFECTS: dict[str, str] = {}
 DETERMINISTIC = [(name, entry) for name, entry in CASES if "--repeat" not in entry.get("bisect_args", [])]
 
 
-def victim_of(entry: dict[str, Any]) -> str:
-    """The victim to bisect: an entry names one, or several that share one cause."""
-    victim: str = entry.get("victim") or entry["victims"][0]
-    return victim
-
-
 def case_id(case: tuple[str, dict[str, Any]]) -> str:
     return f"{case[0]}:{victim_of(case[1]).rsplit('::', 1)[-1]}"
 
@@ -41,27 +44,6 @@ def cases(selected: list[tuple[str, dict[str, Any]]]) -> list[Any]:
     return [pytest.param(case, id=case_id(case), marks=[pytest.mark.xfail(reason=KNOWN_DEFECTS[case_id(case)],
                                                                           strict=True)]
                          if case_id(case) in KNOWN_DEFECTS else []) for case in selected]
-
-
-def worker_order_file(project: Path, victim: str) -> str:
-    """{WORKER_ORDER_FILE}: the order of the xdist worker the victim failed on, from a run."""
-    assert run_wsdoctor(project, "run", "--workers", "2").exit_code in (0, 1)
-    record = json.loads(next(project.glob(".wsdoctor/runs/*/run.json")).read_text())
-    [order] = [run["plan"]["test_ids"] for run in record["plan_results"]
-               if re.fullmatch(r"suite gw\d+", run["plan"]["label"])
-               and any(r["nodeid"] == victim and r["outcome"] == "failed" for r in run["results"])]
-    (project / "worker-order.txt").write_text("".join(f"{nodeid}\n" for nodeid in order))
-    return "worker-order.txt"
-
-
-def bisect(project: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    victim = victim_of(entry)
-    args = [arg.replace("{WORKER_ORDER_FILE}", worker_order_file(project, victim))
-            if arg == "{WORKER_ORDER_FILE}" else arg for arg in entry.get("bisect_args", [])]
-    done = run_wsdoctor(project, "bisect", victim, "--json", "bisect.json", "--workers", "2", *args)
-    assert done.exit_code == 0, done.stdout + done.stderr
-    result: dict[str, Any] = json.loads((project / "bisect.json").read_text())
-    return result
 
 
 def value_matches(pattern: str | None, value: str | None) -> bool:
@@ -89,9 +71,9 @@ def tree_of(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", cases(CASES))
-def test_bisect_finds_the_listed_culprits_and_state(case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+def test_bisect_finds_the_listed_culprits_and_state(case: tuple[str, dict[str, Any]], bisected) -> None:  # type: ignore[no-untyped-def]
     name, entry = case
-    result = bisect(scenario(name), entry)
+    result = bisected(name, entry).result
     setters = "state_setters" in entry
     assert result["verdict"] == ("brittle" if setters else "order-dependent"), result["steps"]
     found = sorted(result["state_setters"] if setters else result["polluters"])  # a set, in any order
@@ -128,24 +110,23 @@ AUDITED = [name for name in sorted(p.parent.name for p in SCENARIOS.glob("*/expe
 
 
 @pytest.mark.parametrize("name", AUDITED)
-def test_audit_lists_what_expected_yaml_says_with_who_left_it(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
-    project = scenario(name)
+def test_audit_lists_what_expected_yaml_says_with_who_left_it(name: str, scenario_run) -> None:  # type: ignore[no-untyped-def]
+    done = scenario_run(name, audit=True).run
     wanted = load_expected(name)["audit"]
-    run_wsdoctor(project, "run", "--audit", "--workers", "2", "--json", "out.json")
-    audit = json.loads((project / "out.json").read_text())["audit"]
+    audit = done.json()["audit"]
     for leak in wanted.get("present", []):
         assert leak_matches(leak, [c for c in audit if c["by"] == leak["by"]]), audit
-    tests = {t["nodeid"] for t in json.loads((project / "out.json").read_text())["tests"]}
+    tests = {t["nodeid"] for t in done.json()["tests"]}
     for leak in wanted.get("not_by_a_test", []):
         assert not any(leak_matches(leak, [c]) and c["by"] in tests for c in audit), audit
     assert not any(c["by"] in wanted.get("absent_by", []) for c in audit), audit
 
 
 @pytest.mark.parametrize("case", cases(DETERMINISTIC))
-def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, Any]], scenario,  # type: ignore[no-untyped-def]
+def test_bisect_commands_prove_it_with_plain_pytest(case: tuple[str, dict[str, Any]], bisected,  # type: ignore[no-untyped-def]
                                                     tmp_path: Path) -> None:
     name, entry = case
-    result = bisect(scenario(name), entry)
+    result = bisected(name, entry).result
     outcomes = []
     for number, command in enumerate(result["reproduce"]):
         fresh = copy_scenario(name, tmp_path / f"fresh-{number}")  # a file the first leaves is not the second's
@@ -254,10 +235,9 @@ def test_resume_without_a_journal_is_bad_input(scenario) -> None:  # type: ignor
     assert done.exit_code == 2 and "no interrupted bisect" in done.stderr
 
 
-def test_run_bisect_explains_every_order_dependent_test(scenario) -> None:  # type: ignore[no-untyped-def]
-    project = scenario("ws_sysmodules_poison")
-    done = run_wsdoctor(project, "run", "--bisect", "--json", "out.json")
-    bisects = {b["victim"]: b for b in json.loads((project / "out.json").read_text())["bisects"]}
+def test_run_bisect_explains_every_order_dependent_test(scenario_run) -> None:  # type: ignore[no-untyped-def]
+    done = scenario_run("ws_sysmodules_poison").run  # run --bisect
+    bisects = {b["victim"]: b for b in done.json()["bisects"]}
     assert done.exit_code == 1
     assert sorted(bisects) == ["tests/integration/test_server_integration.py::test_command_injection",
                                "tests/integration/test_server_integration.py::test_telemetry_broadcast"]
@@ -270,11 +250,10 @@ SHARED_CAUSES = [(name, entry) for name, entry in CASES if "run_bisect_max_runs_
 
 @pytest.mark.parametrize("case", cases(SHARED_CAUSES))
 def test_run_bisect_bisects_one_cause_once_and_confirms_it_for_every_victim(
-        case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+        case: tuple[str, dict[str, Any]], scenario_run) -> None:  # type: ignore[no-untyped-def]
     name, entry = case
-    project = scenario(name)
-    done = run_wsdoctor(project, "run", "--bisect", "--workers", "2", "--json", "out.json")
-    bisects = {b["victim"]: b for b in json.loads((project / "out.json").read_text())["bisects"]}
+    done = scenario_run(name).run  # run --bisect
+    bisects = {b["victim"]: b for b in done.json()["bisects"]}
     assert done.exit_code == 1, done.stderr
     victims = entry["victims"]
     assert set(bisects) == set(victims)
@@ -288,14 +267,13 @@ def test_run_bisect_bisects_one_cause_once_and_confirms_it_for_every_victim(
     assert total <= entry["run_bisect_max_runs_factor"] * (bisected["runs"] - 1), bisected["steps"]
 
 
-def test_audit_lists_state_left_behind_and_nothing_on_a_clean_suite(scenario) -> None:  # type: ignore[no-untyped-def]
-    leaky, clean = scenario("singleton_manager_leak"), scenario("clean_control")
-    leaky_done = run_wsdoctor(leaky, "run", "--audit", "--json", "out.json")
-    clean_done = run_wsdoctor(clean, "run", "--audit", "--json", "out.json")
-    audit = json.loads((leaky / "out.json").read_text())["audit"]
+def test_audit_lists_state_left_behind_and_nothing_on_a_clean_suite(scenario_run) -> None:  # type: ignore[no-untyped-def]
+    leaky_done = scenario_run("singleton_manager_leak", audit=True).run
+    clean_done = scenario_run("clean_control", audit=True).run
+    audit = leaky_done.json()["audit"]
     first = "tests/test_connections.py::test_connect_accepts_socket"
     assert {(c["by"], c["name"]) for c in audit} >= {(first, "app.ws.manager.active_connections")}
-    assert json.loads((clean / "out.json").read_text())["audit"] == []
+    assert clean_done.json()["audit"] == []
     assert (leaky_done.exit_code, clean_done.exit_code) == (1, 0)
 
 

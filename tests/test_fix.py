@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, expected_variants, make_project, run_wsdoctor
-from tests.test_bisect import bisect, tree_of, victim_of
+from tests.conftest import SCENARIOS, expected_variants, make_project, run_wsdoctor, victim_of
+from tests.test_bisect import tree_of
 
 pytestmark = pytest.mark.e2e
 
@@ -100,14 +100,15 @@ def named(order: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_fix_proves_a_patch_and_the_failing_order_then_passes(case: tuple[str, dict[str, Any]], scenario) -> None:  # type: ignore[no-untyped-def]
+def test_fix_proves_a_patch_and_the_failing_order_then_passes(case: tuple[str, dict[str, Any]], scenario,  # type: ignore[no-untyped-def]
+                                                              bisected) -> None:
     name, entry = case
-    project = scenario(name)
     victim = victim_of(entry)
     if name in NO_PATCH:
+        project = scenario(name)
         assert run_wsdoctor(project, "bisect", victim, "--workers", "2", *entry.get("bisect_args", [])).exit_code < 2
     else:
-        bisect(project, entry)
+        project = bisected(name, entry).project  # the test_bisect tests read its result: this one changes it
     tree = tree_of(project)
     done = run_wsdoctor(project, "fix", victim, "--workers", "2")
     assert tree_of(project) == tree, "fix wrote into the project without --apply"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor, scenario_env
+from tests.conftest import SCENARIOS, expected_variants, run_wsdoctor
 
 pytestmark = pytest.mark.e2e  # every test here runs wsdoctor or pytest in child processes
 
@@ -20,19 +20,14 @@ WITH_SIGNATURES = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected
                    for n, expected in enumerate(expected_variants(p.parent.name)) if "signatures" in expected]
 
 
-def report_json(project: Path, *run_args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
-    ran = run_wsdoctor(project, "run", "--bisect", "--workers", "2", *run_args, env=env)
-    assert ran.exit_code in (0, 1), ran.stderr
-    done = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
-    assert done.exit_code == 0, done.stderr
-    document: dict[str, Any] = json.loads((project / "report.json").read_text())
-    return document
 
 
 @pytest.mark.parametrize(("name", "variant"), WITH_SIGNATURES, ids=lambda v: str(v))
-def test_each_scenario_gets_the_playbooks_it_lists(name: str, variant: int, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_each_scenario_gets_the_playbooks_it_lists(name: str, variant: int, scenario_run) -> None:  # type: ignore[no-untyped-def]
     expected = expected_variants(name)[variant]
-    document = report_json(scenario(name), *expected.get("run_args", []), env=scenario_env(expected))
+    ran = scenario_run(name, variant)
+    assert ran.run.exit_code in (0, 1) and ran.report.exit_code == 0, ran.run.stderr + ran.report.stderr
+    document = json.loads((ran.project / "report.json").read_text())
     insights = document["insights"]
     found = {i["playbook"] for i in insights if i["playbook"]}  # null: no playbook knows it
     assert set(expected["signatures"]) <= found, insights
@@ -81,27 +76,9 @@ def assert_static_findings(insights: list[dict[str, Any]], static: dict[str, lis
         assert (unwanted["test"], unwanted["id"]) not in found, unwanted
 
 
-WITH_AUDIT = sorted(p.parent.name for p in SCENARIOS.glob("*/expected.yaml") if "audit" in load_expected(p.parent.name))
-
-
-@pytest.mark.parametrize("name", WITH_AUDIT)
-def test_the_audit_lists_what_each_scenario_leaves_behind(name: str, scenario) -> None:  # type: ignore[no-untyped-def]
-    expected = load_expected(name)["audit"]
-    project = scenario(name)
-    done = run_wsdoctor(project, "run", "--audit", "--workers", "2", "--json", "audit.json")
-    audit = json.loads((project / "audit.json").read_text())["audit"]
-    assert done.exit_code == 1, done.stderr
-    for wanted in expected.get("present", []):
-        assert any(c["kind"] == wanted["kind"] and c["name"].startswith(wanted["name"]) and c["by"] == wanted["by"]
-                   for c in audit), audit
-    assert not {c["by"] for c in audit} & set(expected.get("absent_by", [])), audit
-    for state in expected.get("not_by_a_test", []):
-        assert not any(c["kind"] == state["kind"] and c["name"].startswith(state["name"]) and "::" in c["by"]
-                       for c in audit), audit
-
-
-def test_clean_control_gets_no_insight_at_all(scenario) -> None:  # type: ignore[no-untyped-def]
-    assert report_json(scenario("clean_control"))["insights"] == []
+def test_clean_control_gets_no_insight_at_all(scenario_run) -> None:  # type: ignore[no-untyped-def]
+    assert scenario_run("clean_control").report.exit_code == 0
+    assert scenario_run("clean_control").report.json("report.json")["insights"] == []
 
 
 def normalized(text: str) -> str:

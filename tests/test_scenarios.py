@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor, scenario_env
+from tests.conftest import SCENARIOS, expected_variants, load_expected, run_wsdoctor
 
 # Every suite, and every variant of it (more runs of the same suite with other arguments).
 VERDICT_SCENARIOS = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected.yaml"))
@@ -55,12 +55,10 @@ def skip_without_required_packages(expected: dict[str, object]) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(("name", "variant"), VERDICT_SCENARIOS, ids=lambda v: str(v))
-def test_scenario_verdicts(name: str, variant: int, scenario) -> None:  # type: ignore[no-untyped-def]
+def test_scenario_verdicts(name: str, variant: int, scenario_run) -> None:  # type: ignore[no-untyped-def]
     expected = expected_variants(name)[variant]
     skip_without_required_packages(expected)
-    project: Path = scenario(name)
-    done = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2",
-                        *expected.get("run_args", []), env=scenario_env(expected))
+    project, done = scenario_run(name, variant).project, scenario_run(name, variant).run
     wanted = {nodeid: expected_verdict(v) for nodeid, v in (expected.get("verdicts") or {}).items()}
     found = done.verdicts()
     assert set(wanted) <= set(found), done.stdout + done.stderr
