@@ -36,7 +36,8 @@ wall time: other work on the machine stretches wall times, CPU times much less.
 
 It also times the child plugin's overhead on the 2,000-test module-global project, median of
 --rounds rounds: python -m pytest -q -p no:cacheprovider -p no:randomly, plain, then with
--p wsdoctor.child.plugin --wsdoctor-out=DIR, then with --wsdoctor-probe as well.
+-p wsdoctor.child.plugin --wsdoctor-out=DIR, then with --wsdoctor-probe as well; each with an
+empty temp directory of its own (TMPDIR), as wsdoctor gives every child.
 
 Targets (PASS/MISS): a single polluter the probes see at N=2,000 in at most 5 child runs, with its
 leaked state named, in both import styles, and (module style) at most 0.35x detect-test-pollution's
@@ -527,12 +528,16 @@ class Finished:
     cpu: float | None = None  # user + system seconds of the command and the children it waited for
 
 
-def run_timed(command: Sequence[str], cwd: Path) -> Finished:
-    """Wall time, and CPU time: other work on the machine stretches the first much more than the second."""
+def run_timed(command: Sequence[str], cwd: Path, temp: Path | None = None) -> Finished:
+    """Wall time, and CPU time: other work on the machine stretches the first much more than the second.
+    With ``temp``, the command's temp directory (TMPDIR) is that one instead of the machine's."""
+    env = child_environment(cwd)
+    if temp is not None:
+        env.update(TMPDIR=str(temp), TEMP=str(temp), TMP=str(temp))
     cpu_before = children_cpu()
     started = time.perf_counter()
     try:
-        done = subprocess.run(list(command), cwd=cwd, env=child_environment(cwd), stdin=subprocess.DEVNULL,
+        done = subprocess.run(list(command), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
     except subprocess.TimeoutExpired as expired:
         return Finished(time.perf_counter() - started, None, _text(expired.stdout), _text(expired.stderr))
@@ -715,7 +720,11 @@ def bench_project(args: argparse.Namespace, project: Project, dtp: str | None) -
 
 
 def measure_overhead(python: str, project: Path, scratch: Path, rounds: int) -> dict[str, Any]:
-    """Median seconds of a plain suite run, with the recorder plugin, and with its probes too."""
+    """Median seconds of a plain suite run, with the recorder plugin, and with its probes too.
+
+    Each command gets an empty temp directory of its own, as every child of wsdoctor does: the
+    probes watch the top of the temp directory, and the machine's (other sessions' files coming
+    and going) would make them list it again and again, which no child of wsdoctor pays."""
     variants = {"plain": (), "plugin": ("-p", "wsdoctor.child.plugin"),
                 "plugin+probe": ("-p", "wsdoctor.child.plugin", "--wsdoctor-probe")}
     seconds: dict[str, list[float]] = {name: [] for name in variants}
@@ -723,9 +732,12 @@ def measure_overhead(python: str, project: Path, scratch: Path, rounds: int) -> 
     for round_number in range(rounds + 1):  # round 0 warms up
         for name, extra in variants.items():
             out = scratch / f"overhead-{name}-{round_number}"
+            temp = scratch / f"overhead-temp-{name}-{round_number}"
+            temp.mkdir()
             argv = (*extra, f"--wsdoctor-out={out}") if extra else ()
-            done = run_timed((python, *PYTEST_PLAIN, *argv), project)
+            done = run_timed((python, *PYTEST_PLAIN, *argv), project, temp)
             shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(temp, ignore_errors=True)
             if done.returncode not in (0, 1):  # 1: the planted victim fails
                 raise SystemExit(f"bench_bisect: pytest {name} exited {done.returncode}:\n{tail(done.stdout)}"
                                  f"\n{tail(done.stderr)}")
