@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The tests start about 2,000 Pythons (wsdoctor, its pytest children): with no bytecode cache each
+# of them compiles pytest, rich and wsdoctor again, which doubles the suite's time.
+unexport PYTHONDONTWRITEBYTECODE
 # The child plugin must work on the oldest interpreter and pytest it supports: when a
 # Python 3.9 is on this machine, the tests also run it against pytest 7.0.
 COMPAT_PYTHON ?= $(shell for p in python3.9 $$(ls $$(pyenv root 2>/dev/null)/versions/3.9*/bin/python3.9 \
@@ -59,14 +62,14 @@ $(RANDOMLY_VENV)/.installed: pyproject.toml
 	touch $@
 
 # Two pytest-xdist workers: one end-to-end test seldom keeps two cores busy (its wsdoctor often
-# waits on a single child), two side by side do. A scenario suite's tests share a worker (conftest.py: xdist_group),
-# where its runs and bisects are made once. TEST_WORKERS=0 runs them in one process.
+# waits on a single child), two side by side do. A scenario's shared runs and bisects are made once
+# for both (tests/conftest.py). TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= 2
 
 unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state $(RANDOMLY_VENV)/.installed
 	WSDOCTOR_COMPAT_PYTHON="$$(cat $(COMPAT_VENV)/.state)" \
 	WSDOCTOR_RANDOMLY_PYTHON="$(CURDIR)/$(RANDOMLY_VENV)/bin/python" \
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/bench_run.py

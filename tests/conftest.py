@@ -7,6 +7,8 @@ a process fails at once, so the layers cannot drift apart.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
@@ -14,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,6 @@ import yaml
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 collect_ignore = ["scenarios"]
-SCENARIO_NAMES = frozenset(path.parent.name for path in SCENARIOS.glob("*/expected.yaml"))
 
 
 def make_project(root: Path, files: dict[str, str]) -> Path:
@@ -91,26 +93,6 @@ def run_wsdoctor(cwd: Path, *args: str, timeout: float = 300, env: dict[str, str
     return Completed(done.returncode, done.stdout, done.stderr, cwd)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under xdist (`make test` runs two workers, `--dist loadgroup`), the tests of one scenario suite
-    go to the same worker, where its shared runs and bisects (scenario_run, bisected) are made once."""
-    for item in items:
-        suite = _scenario_of(item)
-        if suite is not None:
-            item.add_marker(pytest.mark.xdist_group(suite))
-
-
-def _scenario_of(item: pytest.Item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return None
-    for value in callspec.params.values():
-        candidate = value[0] if isinstance(value, tuple) and value else value
-        if isinstance(candidate, str) and candidate in SCENARIO_NAMES:
-            return candidate
-    return None
-
-
 @pytest.fixture(autouse=True)
 def _fast_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("e2e") is not None:
@@ -147,6 +129,29 @@ def scenario(tmp_path: Path):  # type: ignore[no-untyped-def]
     return make
 
 
+def _shared_root(factory: pytest.TempPathFactory) -> Path:
+    """One directory for the whole session: under xdist, the workers' base directories' parent."""
+    base = factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+def _made_once(root: Path, key: str, make: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """``make(directory)`` once for the whole session, whichever xdist worker asks first; the others
+    wait for it (a lock file) and read what it wrote."""
+    directory = root / key
+    with (root / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = directory / "made.json"
+        if not made.exists():
+            shutil.rmtree(directory, ignore_errors=True)  # what an attempt that failed left
+            directory.mkdir()
+            made.write_text(json.dumps(make(directory)))
+        data: dict[str, Any] = json.loads(made.read_text())
+        return data
+
+
 @dataclass(frozen=True)
 class ScenarioRun:
     """A scenario variant's `wsdoctor run --bisect --json result.json` (or `run --audit`), then its
@@ -157,23 +162,33 @@ class ScenarioRun:
     report: Completed
 
 
+def _completed(data: dict[str, Any]) -> Completed:
+    return Completed(data["exit_code"], data["stdout"], data["stderr"], Path(data["cwd"]))
+
+
+def _as_data(done: Completed) -> dict[str, Any]:
+    return {"exit_code": done.exit_code, "stdout": done.stdout, "stderr": done.stderr, "cwd": str(done.cwd)}
+
+
 @pytest.fixture(scope="session")
 def scenario_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Once per scenario variant for the whole session: the tests of verdicts, playbooks and the audit
     read the same runs (readers only: a test that changes the project copies it first)."""
-    done: dict[tuple[str, int, bool], ScenarioRun] = {}
+    root = _shared_root(tmp_path_factory)
+
+    def make(name: str, variant: int, audit: bool, directory: Path) -> dict[str, Any]:
+        expected = expected_variants(name)[variant]
+        project = copy_scenario(name, directory)
+        env = scenario_env(expected)
+        plan = ["--audit"] if audit else ["--bisect", *expected.get("run_args", [])]
+        ran = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2", *plan, env=env)  # `--` last
+        reported = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
+        return {"project": str(project), "run": _as_data(ran), "report": _as_data(reported)}
 
     def get(name: str, variant: int = 0, *, audit: bool = False) -> ScenarioRun:
-        key = (name, variant, audit)
-        if key not in done:
-            expected = expected_variants(name)[variant]
-            project = copy_scenario(name, tmp_path_factory.mktemp(f"{'audit' if audit else 'run'}-{name}-{variant}"))
-            env = scenario_env(expected)
-            plan = ["--audit"] if audit else ["--bisect", *expected.get("run_args", [])]
-            ran = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2", *plan, env=env)  # `--` last
-            reported = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
-            done[key] = ScenarioRun(project, ran, reported)
-        return done[key]
+        key = f"{'audit' if audit else 'run'}-{name}-{variant}"
+        data = _made_once(root, key, lambda directory: make(name, variant, audit, directory))
+        return ScenarioRun(Path(data["project"]), _completed(data["run"]), _completed(data["report"]))
 
     return get
 
@@ -216,13 +231,15 @@ def bisected(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     """Once per expected.yaml polluter entry for the whole session: `wsdoctor bisect` of its victim in
     a copy of its scenario. Tests read the result; test_fix, the one that changes the project (its
     patch goes there), is the last to need it."""
-    done: dict[tuple[str, str, tuple[str, ...]], Bisected] = {}
+    root = _shared_root(tmp_path_factory)
+
+    def make(name: str, entry: dict[str, Any], directory: Path) -> dict[str, Any]:
+        project = copy_scenario(name, directory)
+        return {"project": str(project), "result": bisect(project, entry)}
 
     def get(name: str, entry: dict[str, Any]) -> Bisected:
-        key = (name, victim_of(entry), tuple(entry.get("bisect_args", [])))
-        if key not in done:
-            project = copy_scenario(name, tmp_path_factory.mktemp(f"bisect-{name}"))
-            done[key] = Bisected(project, bisect(project, entry))
-        return done[key]
+        digest = hashlib.sha256(json.dumps([victim_of(entry), entry.get("bisect_args", [])]).encode()).hexdigest()
+        data = _made_once(root, f"bisect-{name}-{digest[:12]}", lambda directory: make(name, entry, directory))
+        return Bisected(Path(data["project"]), data["result"])
 
     return get

@@ -267,18 +267,22 @@ def test_arguments_after_double_dash_reach_every_child(tmp_path: Path) -> None:
     assert "-m 'not slow'" in done.json("out.json")["tests"][1]["reproduce"][0]
 
 
+def python_files_of(project: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in (project / "tests").glob("*.py")}
+
+
 @pytest.mark.e2e
 def test_an_option_with_an_optional_value_cannot_take_the_childrens_paths(tmp_path: Path) -> None:
     """`-- --debug` (its file name is optional): on main it took the first test file a child was given
     for its log's name, wrote the log over it, and the next children found a SyntaxError there: 2
     tests were "flaky" and the order-dependent one "fail"."""
     project = make_project(tmp_path, PASSING_AND_POLLUTED)
-    files = {path: path.read_bytes() for path in (project / "tests").iterdir()}
+    files = python_files_of(project)
     done = run_wsdoctor(project, "run", "--isolate", "file", "--json", "out.json", "--", "--debug")
     assert done.verdicts("out.json") == {"tests/test_a.py::test_sets_env": "pass",
                                          "tests/test_b.py::test_env_clean": "order-dependent",
                                          "tests/test_b.py::test_slow": "pass"}
-    assert {path: path.read_bytes() for path in (project / "tests").iterdir()} == files
+    assert python_files_of(project) == files
 
 
 @pytest.mark.e2e
