@@ -70,7 +70,7 @@ def test_version_guards(version: str, spec: str, expected: bool) -> None:
 def test_every_builtin_playbook_is_valid() -> None:
     playbooks, problems = load_all()
     assert [str(p) for p in problems] == []
-    # load_all trusts ours on backtracking: this is where that trust is earned
+    # load_all trusts ours without validating them: this is where that trust is earned
     assert [str(p) for path in sorted(builtin_dir().glob("*.yaml")) for p in load_file(path)[1]] == []
     assert len({p.id for p in playbooks}) == len(list(builtin_dir().glob("*.yaml")))
 
