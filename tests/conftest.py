@@ -229,8 +229,8 @@ class Bisected:
 @pytest.fixture(scope="session")
 def bisected(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Once per expected.yaml polluter entry for the whole session: `wsdoctor bisect` of its victim in
-    a copy of its scenario. Tests read the result; test_fix, the one that changes the project (its
-    patch goes there), is the last to need it."""
+    a copy of its scenario. The result is kept apart from the project (made.json), so test_fix, the
+    one test that changes the project (its patch goes there), cannot change what the others read."""
     root = _shared_root(tmp_path_factory)
 
     def make(name: str, entry: dict[str, Any], directory: Path) -> dict[str, Any]:

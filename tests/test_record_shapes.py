@@ -36,7 +36,7 @@ VERSIONS = r.Versions(python="3.11.7", pytest="9.2.0", platform="Linux", executa
 SUITE = r.PlanResult(
     plan=r.Plan(label="suite", context=r.Context.SUITE, collect_args=("tests",), test_ids=(A, B), state_probes=True),
     results=(r.TestResult(A, r.Outcome.PASSED, 0.1, state_changes=(FLAG,)),
-             r.TestResult(B, r.Outcome.FAILED, 0.2, "assert True is False", "E   assert True is False",
+             r.TestResult(B, r.Outcome.FAILED, 0.2, "assert 'closed' == 'up'", "E   assert 'closed' == 'up'",
                         warnings=("UserWarning: careful",))),
     children=(r.ChildProcess(r.ChildStatus.COMPLETED, 1, 0.5, "/p/.wsdoctor/runs/r/children/0001-suite", (A, B)),),
     collect_errors=("tests/test_c.py",), missing=(), import_changes=(FLAG,))

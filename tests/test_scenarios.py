@@ -58,7 +58,8 @@ def skip_without_required_packages(expected: dict[str, object]) -> None:
 def test_scenario_verdicts(name: str, variant: int, scenario_run) -> None:  # type: ignore[no-untyped-def]
     expected = expected_variants(name)[variant]
     skip_without_required_packages(expected)
-    project, done = scenario_run(name, variant).project, scenario_run(name, variant).run
+    shared = scenario_run(name, variant)
+    project, done = shared.project, shared.run
     wanted = {nodeid: expected_verdict(v) for nodeid, v in (expected.get("verdicts") or {}).items()}
     found = done.verdicts()
     assert set(wanted) <= set(found), done.stdout + done.stderr
