@@ -14,6 +14,11 @@ COMPAT_VENV := .venv-compat
 # A pytest with pytest-randomly, for `bisect --randomly-seed`; not in .venv, where it would
 # shuffle every pytest run of wsdoctor's own tests.
 RANDOMLY_VENV := .venv-randomly
+# `fix` must advise what works on the interpreter the suite runs on: its stub fixture for a module
+# in sys.modules is proven on Python 3.11 and 3.12 too, where this machine has them (pyenv).
+FIX_PYTHONS ?= $(shell for v in 3.11 3.12; do for p in python$$v $$(ls $$(pyenv root 2>/dev/null)/versions/$$v*/bin/python$$v \
+	2>/dev/null); do $$p -c '' >/dev/null 2>&1 && { command -v $$p; break; }; done; done)
+FIX_VENVS := .venv-fix
 
 .PHONY: demo test fast fast-coverage lint typecheck unit bench clean
 
@@ -61,13 +66,25 @@ $(RANDOMLY_VENV)/.installed: pyproject.toml
 	$(RANDOMLY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pytest pytest-randomly
 	touch $@
 
+$(FIX_VENVS)/.state: pyproject.toml
+	@mkdir -p $(FIX_VENVS) && : > $@.new
+	@for p in $(FIX_PYTHONS); do \
+	  v=$$($$p -c 'import sys; print("%d.%d" % sys.version_info[:2])') && \
+	  $$p -m venv $(FIX_VENVS)/$$v && \
+	  $(FIX_VENVS)/$$v/bin/python -m pip install --quiet --disable-pip-version-check pytest websockets && \
+	  printf '%s:' "$(CURDIR)/$(FIX_VENVS)/$$v/bin/python" >> $@.new || exit 1; \
+	done
+	@[ -s $@.new ] || echo "no Python 3.11 or 3.12 here: fix's proof on them will be skipped"
+	@mv $@.new $@
+
 # Two pytest-xdist workers: one end-to-end test seldom keeps two cores busy (its wsdoctor often
 # waits on a single child), two side by side do. A scenario's shared runs and bisects are made once
 # for both (tests/conftest.py). TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= 2
 
-unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state $(RANDOMLY_VENV)/.installed
+unit: $(VENV)/.dev-installed $(COMPAT_VENV)/.state $(RANDOMLY_VENV)/.installed $(FIX_VENVS)/.state
 	WSDOCTOR_COMPAT_PYTHON="$$(cat $(COMPAT_VENV)/.state)" \
+	WSDOCTOR_FIX_PYTHONS="$$(cat $(FIX_VENVS)/.state)" \
 	WSDOCTOR_RANDOMLY_PYTHON="$(CURDIR)/$(RANDOMLY_VENV)/bin/python" \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
