@@ -17,6 +17,7 @@ from unittest import mock
 
 import pytest
 
+from wsdoctor.child.files import DirectoryEvents, FileWatch
 from wsdoctor.child.namespaces import clip, fingerprint
 from wsdoctor.child.snapshot import Snapshot, StateProbe, diff
 
@@ -365,10 +366,14 @@ def test_the_probes_keep_nothing_alive_that_a_test_took_out_of_a_container(
 # --- files ------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
-    """A project tree, a HOME and a temp directory, all under tmp_path."""
+@pytest.fixture(params=["inotify", "mtimes"])
+def places(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
+    """A project tree, a HOME and a temp directory, all under tmp_path; the directories watched by
+    inotify, or (where it is not available) by their mtimes."""
     import tempfile
+
+    if request.param == "mtimes":
+        monkeypatch.setattr(DirectoryEvents, "open", classmethod(lambda cls: None))
 
     root, home, temp = tmp_path / "project", tmp_path / "home", tmp_path / "temp"
     for path in (root / "tests" / "__pycache__", home, temp):
@@ -413,6 +418,38 @@ def test_without_the_deep_look_only_directories_are_stat_ed_and_a_new_home_is_no
     monkeypatch.setenv("HOME", str(other_home))  # a fixture points HOME elsewhere: what is there was there
     found = {key for key in changes(probe, before) if key.startswith("file:")}
     assert found == {"file:tests/out"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_with_inotify_a_snapshot_where_no_directory_changed_stats_none_of_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wsdoctor.child import files
+
+    for number in range(30):
+        (tmp_path / "tree" / f"package_{number}").mkdir(parents=True)
+    watch = FileWatch(str(tmp_path / "tree"))
+    first = watch.signature()
+    watch.sections()
+    stats: list[str] = []
+    monkeypatch.setattr(files, "mtime", lambda path: stats.append(path) or 0)
+    assert watch.signature() == watch.signature()
+    assert stats == []
+    (tmp_path / "tree" / "package_7" / "settings.json").write_text("{}")
+    assert watch.signature() != first
+    assert "file:package_7/settings.json" in watch.sections()["files:tree"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_when_the_kernel_refuses_a_watch_the_directories_mtimes_are_compared_again(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    (root / "tests").mkdir(parents=True)
+    probe = StateProbe(str(root))
+    before = probe.snapshot()
+    events = probe._files._events
+    assert events is not None
+    events.close()  # its watches end, as when the kernel's limit is reached
+    (root / "tests" / "conftest_local.py").write_text("")
+    assert {key for key in changes(probe, before) if key.startswith("file:")} == {"file:tests/conftest_local.py"}
 
 
 def test_a_value_changed_and_put_back_within_a_test_is_no_change() -> None:
