@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Sequence
@@ -621,6 +622,34 @@ def test_a_test_that_interrupts_the_session_is_said_to_have_stopped_it(pytester:
 
 
 # --- deadlines for collection and for the process's exit -------------------------------------
+
+
+@pytest.mark.e2e
+def test_the_child_entry_ends_as_pytest_does_threads_joined_atexit_run_output_and_exit_code_kept(
+        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """`python -m wsdoctor.child` skips only the interpreter's finalization."""
+    joined, exited = tmp_path / "joined", tmp_path / "exited"
+    pytester.makeconftest(f"""
+        import atexit, pathlib
+        atexit.register(lambda: pathlib.Path({str(exited)!r}).write_text("atexit ran"))
+    """)
+    pytester.makepyfile(test_entry=f"""
+        import pathlib, threading, time
+
+        def test_leaves_a_thread_finishing_late():
+            def finish():
+                time.sleep(0.5)
+                pathlib.Path({str(joined)!r}).write_text("joined")
+            threading.Thread(target=finish).start()
+
+        def test_fails():
+            assert "closed" == "up"
+    """)
+    done = subprocess.run([sys.executable, "-m", "wsdoctor.child", *PLAIN_PYTEST], cwd=pytester.path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert " 1 failed, 1 passed in " in done.stdout.splitlines()[-1]
+    assert (joined.read_text(), exited.read_text()) == ("joined", "atexit ran")
 
 
 @pytest.mark.e2e
