@@ -135,24 +135,30 @@ def test_a_module_level_sys_modules_mock_becomes_a_real_module_stub_in_a_fixture
     ast.parse(text)
     assert 'sys.modules["websockets"] = MagicMock()' not in text and "__path__" not in text
     assert "import sys\nimport types\nfrom unittest.mock import AsyncMock, MagicMock, patch\n\nimport pytest\n" in text
-    assert ("# Unit tests should not need the websockets library.\n@pytest.fixture(autouse=True)\n"
-            "def _websockets_stub():\n"
-            '    websockets = types.ModuleType("websockets")\n'
-            '    websockets.connect = AsyncMock(name="websockets.connect")\n'
-            '    websockets_sync = types.ModuleType("websockets.sync")\n'
-            "    websockets.sync = websockets_sync\n"
-            '    websockets_sync_client = types.ModuleType("websockets.sync.client")\n'
-            '    websockets_sync_client.connect = MagicMock(name="websockets.sync.client.connect")\n'
-            "    websockets_sync.client = websockets_sync_client\n"
-            '    with patch.dict(sys.modules, {"websockets": websockets, "websockets.sync": websockets_sync, '
-            '"websockets.sync.client": websockets_sync_client}):\n        yield\n') in text
+    assert ("# Unit tests should not need the websockets library.\n"
+            'websockets_stub = types.ModuleType("websockets")\n'
+            'websockets_stub.connect = AsyncMock(name="websockets.connect")\n'
+            'websockets_sync_stub = types.ModuleType("websockets.sync")\n'
+            "websockets_stub.sync = websockets_sync_stub\n"
+            'websockets_sync_client_stub = types.ModuleType("websockets.sync.client")\n'
+            'websockets_sync_client_stub.connect = MagicMock(name="websockets.sync.client.connect")\n'
+            "websockets_sync_stub.client = websockets_sync_client_stub\n"
+            'websockets_stubs = {\n    "websockets": websockets_stub,\n    "websockets.sync": websockets_sync_stub,\n'
+            '    "websockets.sync.client": websockets_sync_client_stub,\n}\n') in text
+    # The import that needed the stub still gets it, and leaves sys.modules without it.
+    assert ("with patch.dict(sys.modules, websockets_stubs):\n"
+            "    from app.socket_manager import SocketManager  # noqa: E402\n\n\n"
+            "@pytest.fixture(autouse=True)\ndef _websockets_stub():\n"
+            "    with patch.dict(sys.modules, websockets_stubs):\n        yield\n\n\nclass TestSocketManager:") in text
 
 
 def test_a_stub_that_is_not_a_mock_is_kept_as_it_is_inside_the_fixture() -> None:
     source = STUB_FILE.replace("MagicMock()", "FakeWebsockets()")
     text = edited({"tests/unit/test_sm.py": source},
                   spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)))["tests/unit/test_sm.py"]
-    assert '    with patch.dict(sys.modules, {"websockets": FakeWebsockets()}):\n        yield\n' in text
+    assert ('websockets_stub = FakeWebsockets()\nwebsockets_stubs = {"websockets": websockets_stub}\n'
+            "with patch.dict(sys.modules, websockets_stubs):\n") in text
+    assert "    with patch.dict(sys.modules, websockets_stubs):\n        yield\n" in text
 
 
 def test_state_restored_in_place_through_the_names_the_file_binds() -> None:
@@ -293,4 +299,5 @@ def test_an_import_goes_before_the_relative_imports() -> None:
 def test_the_stub_as_written_is_the_second_candidate() -> None:
     edit = spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",), real_module=False)
     text = edited({"tests/unit/test_sm.py": STUB_FILE}, edit)["tests/unit/test_sm.py"]
-    assert '    with patch.dict(sys.modules, {"websockets": MagicMock()}):\n        yield\n' in text
+    assert 'websockets_stub = MagicMock()\nwebsockets_stubs = {"websockets": websockets_stub}\n' in text
+    assert "    with patch.dict(sys.modules, websockets_stubs):\n        yield\n" in text

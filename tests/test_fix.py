@@ -188,6 +188,28 @@ def test_the_import_time_stub_is_fixed_in_a_fixture_on_other_pythons(python: str
     assert "__path__" not in done.stdout
 
 
+def test_the_stubbed_files_tests_still_run_where_the_stubbed_package_is_not_installed(scenario,  # type: ignore[no-untyped-def]
+                                                                                     tmp_path: Path) -> None:
+    """The stub existed so that the unit tests need no websockets: the module they test is imported
+    against the stub still, and only then is sys.modules put back."""
+    project = scenario("ws_sysmodules_poison")
+    victim = "tests/integration/test_server_integration.py::test_command_injection"
+    assert run_wsdoctor(project, "bisect", victim).exit_code == 0
+    done = run_wsdoctor(project, "fix")
+    assert done.exit_code == 0, done.stderr
+    apply_patch(project, done.stdout)
+    hidden = tmp_path / "without-websockets"
+    hidden.mkdir()
+    (hidden / "websockets.py").write_text("raise ImportError('websockets is not installed here')\n")
+    env = {**os.environ, "PYTHONPATH": str(hidden)}
+    assert subprocess.run([sys.executable, "-c", "import websockets"], env=env, cwd=project,
+                          capture_output=True).returncode == 1
+    unit = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
+                           "tests/unit"], env=env, cwd=project, capture_output=True, text=True, timeout=120)
+    assert unit.returncode == 0, unit.stdout + unit.stderr
+    assert "3 passed" in unit.stdout
+
+
 def test_fix_without_a_bisect_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
     done = run_wsdoctor(tmp_path, "fix", "test_x.py::test_x")

@@ -1,7 +1,10 @@
-"""A module-level ``sys.modules["m"] = stub``, into an autouse fixture.
-
-The stub is then in ``sys.modules`` only while each test of the file runs: ``patch.dict`` puts
-``sys.modules`` back after it. A mock given as the stub (``MagicMock()``) becomes a real
+"""A module-level ``sys.modules["m"] = stub``, scoped: in ``sys.modules`` only while the file's own
+imports that followed it run, and while each of its tests runs; ``patch.dict`` puts ``sys.modules``
+back after each. The imports that followed it go inside a ``with patch.dict(...)`` block, so the
+project's modules they import still bind the stub (the file still runs where the package is not
+installed), and leave ``sys.modules`` with it. The stub is made once, at the top of the file, as
+the assignment made it: the code under test and the tests share one object. A mock given as the
+stub (``MagicMock()``) becomes a real
 ``types.ModuleType``, with what the project's modules the file imports use of the package (an
 attribute awaited gets an ``AsyncMock``, another a ``MagicMock``) and a module for every
 submodule they import: a mock is not a package on Python 3.11+, not even with ``__path__ = []``
@@ -15,6 +18,7 @@ import ast
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 
@@ -29,6 +33,8 @@ from wsdoctor.edits.syntax import (
     code_of,
     dotted,
     insert_at,
+    insert_lines,
+    is_import,
     parse,
     statements_of,
 )
@@ -54,7 +60,8 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
     if not stubs:
         raise EditError(f"no module-level sys.modules[...] = ... for {', '.join(keys)} in {path}")
     comments = [line for statement, _ in stubs for line in statement.leading_lines if line.comment is not None]
-    module = module.with_changes(body=[s for s in module.body if all(s is not stub for stub, _ in stubs)])
+    first = next(i for i, statement in enumerate(module.body) if statement is stubs[0][0])
+    following = [statement for statement in module.body[first + 1:after_imports(module)] if is_import(statement)]
     needs = Needs(module)
     lines: list[str] = []
     entries: list[str] = []
@@ -64,17 +71,28 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
             used = _use_of(name, [*_imported_project_sources(module, module_source), *_parsed(importers(name))])
             entries += _module_stub(name, used, needs, lines)
         else:
-            entries.append(f"{code_of(key)}: {code_of(value)}")
+            variable = identifier(name, "stub").lstrip("_")
+            lines.append(f"{variable} = {code_of(value)}")
+            entries.append(f"{code_of(key)}: {variable}")
     names = [ast.literal_eval(code_of(key)) for _, (key, _) in stubs]
-    body = "".join(f"    {line}\n" for line in lines)
-    fixture = statements_of(
-        f"@{needs.name('pytest')}.fixture(autouse=True)\n"
-        f"def {identifier(*names, 'stub')}():\n{body}"
-        f"    with {needs.name('unittest.mock.patch')}.dict({needs.name('sys')}.modules, {{{', '.join(entries)}}}):\n"
-        f"        yield\n")
-    fixture[0] = fixture[0].with_changes(leading_lines=comments)
-    module = add_imports(module, needs.imports, first_party)
-    return insert_at(module, after_imports(module), fixture).code
+    stubbed = identifier(*names, "stubs").lstrip("_")
+    lines.append(f"{stubbed} = {{{entries[0]}}}" if len(entries) == 1 else
+                 f"{stubbed} = {{\n" + "".join(f"    {entry},\n" for entry in entries) + "}")
+    patched = f"{needs.name('unittest.mock.patch')}.dict({needs.name('sys')}.modules, {stubbed})"
+    made = statements_of("".join(f"{line}\n" for line in lines))
+    block = statements_of(f"with {patched}:\n    pass\n") if following else []
+    if block:
+        inner = cast(cst.With, block[0])
+        block[0] = inner.with_changes(body=inner.body.with_changes(
+            body=[statement.with_changes(leading_lines=()) for statement in following]))
+    fixture = statements_of(f"@{needs.name('pytest')}.fixture(autouse=True)\n"
+                            f"def {identifier(*names, 'stub')}():\n    with {patched}:\n        yield\n")
+    made[0] = made[0].with_changes(leading_lines=comments)
+    removed = [stub for stub, _ in stubs] + following
+    module = module.with_changes(body=[s for s in module.body if all(s is not gone for gone in removed)])
+    module = insert_lines(module, first, [*made, *block])
+    module = insert_at(module, first + len(made) + len(block), fixture)
+    return add_imports(module, needs.imports, first_party).code
 
 
 def _stub_of(statement: cst.BaseStatement, keys: Sequence[str]) -> tuple[cst.BaseExpression,
@@ -187,7 +205,7 @@ def _module_stub(package: str, used: _Use, needs: Needs, lines: list[str]) -> li
                                  for end in range(1, len(sub) + 1)})]
     for name in modules:
         parents = [p for p in modules if name.startswith(p + ".")]
-        variable = identifier(name).lstrip("_")
+        variable = identifier(name, "stub").lstrip("_")
         lines.append(f'{variable} = {types}.ModuleType("{name}")')
         attributes = used.attributes if name == package else used.submodules.get(name, {})
         for attribute, awaited in sorted(attributes.items()):
@@ -195,6 +213,6 @@ def _module_stub(package: str, used: _Use, needs: Needs, lines: list[str]) -> li
             lines.append(f'{variable}.{attribute} = {mock}(name="{name}.{attribute}")')
         if parents:
             parent = max(parents, key=len)
-            lines.append(f"{identifier(parent).lstrip('_')}.{name[len(parent) + 1:]} = {variable}")
+            lines.append(f"{identifier(parent, 'stub').lstrip('_')}.{name[len(parent) + 1:]} = {variable}")
         entries.append(f'"{name}": {variable}')
     return entries

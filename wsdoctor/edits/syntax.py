@@ -169,7 +169,7 @@ def with_decorator(function: cst.FunctionDef, expression: str) -> cst.FunctionDe
 # --- where statements go -----------------------------------------------------------------------
 
 
-def _is_import(statement: cst.BaseStatement) -> bool:
+def is_import(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body)
 
@@ -185,7 +185,7 @@ def after_imports(module: cst.Module) -> int:
     a file may assign or call something before its last import)."""
     first_definition = next((i for i, s in enumerate(module.body)
                              if isinstance(s, (cst.FunctionDef, cst.ClassDef))), len(module.body))
-    imports = [i for i, s in enumerate(module.body[:first_definition]) if _is_import(s)]
+    imports = [i for i, s in enumerate(module.body[:first_definition]) if is_import(s)]
     if imports:
         return imports[-1] + 1
     return 1 if module.body and _is_docstring(module.body[0]) else 0
@@ -200,6 +200,17 @@ def insert_at(module: cst.Module, index: int, statements: Sequence[cst.BaseState
     if index < len(body):
         body[index] = body[index].with_changes(leading_lines=_spaced(leading_lines(body[index])))
     return module.with_changes(body=[*body[:index], *spaced, *body[index:]])
+
+
+def insert_lines(module: cst.Module, index: int, statements: Sequence[cst.BaseStatement]) -> cst.Module:
+    """Statements inserted before the statement at ``index`` as lines of code: one blank line before
+    them (their comment lines kept), none between them."""
+    if not statements:
+        return module
+    body = list(module.body)
+    first = statements[0].with_changes(leading_lines=(cst.EmptyLine(), *[
+        line for line in leading_lines(statements[0]) if line.comment is not None]))
+    return module.with_changes(body=[*body[:index], first, *statements[1:], *body[index:]])
 
 
 def leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
@@ -258,7 +269,7 @@ def _merged_into_from(module: cst.Module, wanted: Import) -> cst.Module | None:
     if wanted.name is None:
         return None
     for statement in module.body[:after_imports(module)]:
-        if not _is_import(statement):
+        if not is_import(statement):
             continue
         assert isinstance(statement, cst.SimpleStatementLine)
         small = statement.body[0]
@@ -298,7 +309,7 @@ def _imported_module(statement: cst.BaseStatement) -> str:
 def _inserted_import(module: cst.Module, wanted: Import, first_party: FirstParty) -> cst.Module:
     line = cst.parse_statement(wanted.code() + "\n")
     group = _group(wanted.module, first_party)
-    imports = [(i, s) for i, s in enumerate(module.body[:after_imports(module)]) if _is_import(s)]
+    imports = [(i, s) for i, s in enumerate(module.body[:after_imports(module)]) if is_import(s)]
     same = [(i, s) for i, s in imports if _group(_imported_module(s), first_party) == group]
     if same:
         later = [i for i, s in same if _imported_module(s).lower() > wanted.module.lower()]
@@ -325,7 +336,7 @@ def _inserted_import(module: cst.Module, wanted: Import, first_party: FirstParty
         if index:
             line = line.with_changes(leading_lines=(cst.EmptyLine(),))
     body = list(module.body)
-    if index < len(body) and not _is_import(body[index]) and not body[index].leading_lines:
+    if index < len(body) and not is_import(body[index]) and not body[index].leading_lines:
         body[index] = body[index].with_changes(leading_lines=(cst.EmptyLine(),))
     return module.with_changes(body=[*body[:index], line, *body[index:]])
 
