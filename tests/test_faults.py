@@ -98,6 +98,7 @@ def test_sigkill_mid_run_leaves_no_process_and_a_partial_record_shown_as_abandon
     shown = run_wsdoctor(project, "run", "--last")
     assert shown.exit_code == 130
     assert "run abandoned, no verdicts: 2 of " in shown.stdout and "test run(s) done (2 passed)" in shown.stdout
+    assert "1 child run(s) started" in shown.stdout  # killed: it never wrote how long it took
 
 
 def test_the_record_is_written_before_the_first_child_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -429,7 +429,7 @@ class _Proof:
                                  (self.plans.alone, lambda runs: _alone_step(runs, victim)),
                                  (self.plans.own, lambda runs: _own_step(self.own, runs))])
         if all(step.passed for step in steps) and self.plans.order is not None:
-            self.session.say(f"    running the failing order as a whole ({len(self.plans.order.test_ids)} tests)")
+            self.session.say(f"    running the failing order as a whole ({len(self.plans.order.test_ids)} test(s))")
             steps += self._run_steps([(self.plans.order, self._order_step)])
         return steps
 
@@ -460,7 +460,7 @@ class _Proof:
     def _order_step(self, runs: Sequence[PlanResult]) -> ProofStep:
         """No new failure in the failing order. The victim may still fail there for another cause (other
         polluters in the same order): the patch is still proven for the cause it is about, and that is said."""
-        name = f"the failing order as a whole ({len(runs[0].plan.test_ids)} tests)"
+        name = f"the failing order as a whole ({len(runs[0].plan.test_ids)} test(s))"
         victim = self.diagnosis.victim
         wrong = wrong_every_time(runs, lambda run: [n for n in new_failures(self.failing, run) if n != victim])
         if wrong:

@@ -80,8 +80,10 @@ def _print_unfinished(record: RunRecord, console: Console, record_path: str) -> 
     planned = sum(len(plan_result.plan.test_ids) for plan_result in record.plan_results)
     counts = Counter(result.outcome.value for _, result in ran)
     done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "none"
+    # A run killed before it ended never wrote how long it took.
+    took = f" in {record.seconds:.1f} s" if record.seconds else " started"
     console.print(f"wsdoctor: run {record.status.value}, no verdicts: {len(ran)} of {planned} test run(s) "
-                  f"done ({done}) · {record.children_started} child run(s) in {record.seconds:.1f} s · "
+                  f"done ({done}) · {record.children_started} child run(s){took} · "
                   f"record {record_path}", highlight=False)
 
 
