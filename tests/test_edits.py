@@ -23,9 +23,11 @@ def module_of(name: str) -> tuple[str, tuple[str, ...]]:
     return ".".join(parts[:end]), tuple(parts[end:])
 
 
-def edited(files: dict[str, str], *edits: object) -> dict[str, str]:
+def edited(files: dict[str, str], *edits: object, modules: dict[str, str] | None = None) -> dict[str, str]:
+    """The files as the edits leave them; ``modules``: the project's modules' sources, by dotted name."""
     sources = {path: textwrap.dedent(text).lstrip("\n") for path, text in files.items()}
-    project = Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app")
+    project = Project(read=sources.get, module_of=module_of, first_party=lambda top: top == "app",
+                      module_source=(modules or {}).get)
     changed = apply_plan(spec.CandidatePlan(FixSource.STATE, "t", tuple(edits)), project)  # type: ignore[arg-type]
     for text in changed.values():
         ast.parse(text)  # the result is Python
@@ -153,12 +155,25 @@ def test_a_module_level_sys_modules_mock_becomes_a_real_module_stub_in_a_fixture
 
 
 def test_a_stub_that_is_not_a_mock_is_kept_as_it_is_inside_the_fixture() -> None:
+    """Here the module imported after the stub reaches websockets through another of the project's."""
     source = STUB_FILE.replace("MagicMock()", "FakeWebsockets()")
-    text = edited({"tests/unit/test_sm.py": source},
-                  spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)))["tests/unit/test_sm.py"]
+    modules = {"app.socket_manager": "from . import transport\n", "app.transport": "import websockets.sync\n"}
+    text = edited({"tests/unit/test_sm.py": source}, spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)),
+                  modules=modules)["tests/unit/test_sm.py"]
     assert ('websockets_stub = FakeWebsockets()\nwebsockets_stubs = {"websockets": websockets_stub}\n'
             "with patch.dict(sys.modules, websockets_stubs):\n") in text
     assert "    with patch.dict(sys.modules, websockets_stubs):\n        yield\n" in text
+
+
+def test_an_import_after_the_stub_that_does_not_reach_the_stubbed_package_stays_at_the_top() -> None:
+    """Imported inside patch.dict, a package would leave sys.modules after it and be imported again, a
+    second copy, by the next file: only the imports that need the stub go under it."""
+    modules = {"app.socket_manager": "import json\n\n\ndef connect():\n    import websockets\n"}
+    text = edited({"tests/unit/test_sm.py": STUB_FILE}, spec.StubIntoFixture("tests/unit/test_sm.py", ("websockets",)),
+                  modules=modules)["tests/unit/test_sm.py"]
+    assert "with patch.dict(sys.modules, websockets_stubs):\n    from app" not in text
+    assert "import pytest\n\nfrom app.socket_manager import SocketManager  # noqa: E402\n" in text
+    assert "def _websockets_stub():\n    with patch.dict(sys.modules, websockets_stubs):\n        yield\n" in text
 
 
 def test_state_restored_in_place_through_the_names_the_file_binds() -> None:

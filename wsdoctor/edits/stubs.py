@@ -1,10 +1,12 @@
-"""A module-level ``sys.modules["m"] = stub``, scoped: in ``sys.modules`` only while the file's own
-imports that followed it run, and while each of its tests runs; ``patch.dict`` puts ``sys.modules``
-back after each. The imports that followed it go inside a ``with patch.dict(...)`` block, so the
-project's modules they import still bind the stub (the file still runs where the package is not
-installed), and leave ``sys.modules`` with it. The stub is made once, at the top of the file, as
-the assignment made it: the code under test and the tests share one object. A mock given as the
-stub (``MagicMock()``) becomes a real
+"""A module-level ``sys.modules["m"] = stub``, scoped: in ``sys.modules`` only while each test of the
+file runs (an autouse fixture; ``patch.dict`` puts ``sys.modules`` back after it), and while the
+file's imports that need it run. Those are the imports that followed it and reach a project module
+that imports ``m`` when it is imported: they go inside a ``with patch.dict(...)`` block, so that
+module still binds the stub (the file still runs where ``m`` is not installed) and leaves
+``sys.modules`` with it. Only those: ``patch.dict`` removes whatever was first imported inside its
+block, and a package imported there for nothing would be imported again, a second copy, by the
+next file. The stub is made once, where the assignment was: the code under test and the tests
+share one object. A mock given as the stub (``MagicMock()``) becomes a real
 ``types.ModuleType``, with what the project's modules the file imports use of the package (an
 attribute awaited gets an ``AsyncMock``, another a ``MagicMock``) and a module for every
 submodule they import: a mock is not a package on Python 3.11+, not even with ``__path__ = []``
@@ -61,7 +63,9 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
         raise EditError(f"no module-level sys.modules[...] = ... for {', '.join(keys)} in {path}")
     comments = [line for statement, _ in stubs for line in statement.leading_lines if line.comment is not None]
     first = next(i for i, statement in enumerate(module.body) if statement is stubs[0][0])
-    following = [statement for statement in module.body[first + 1:after_imports(module)] if is_import(statement)]
+    stubbed = [ast.literal_eval(code_of(key)) for _, (key, _) in stubs]
+    following = [statement for statement in module.body[first + 1:after_imports(module)] if is_import(statement)
+                 and _imports_any(_imported(statement), stubbed, module_source, set())]
     needs = Needs(module)
     lines: list[str] = []
     entries: list[str] = []
@@ -74,11 +78,10 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
             variable = identifier(name, "stub").lstrip("_")
             lines.append(f"{variable} = {code_of(value)}")
             entries.append(f"{code_of(key)}: {variable}")
-    names = [ast.literal_eval(code_of(key)) for _, (key, _) in stubs]
-    stubbed = identifier(*names, "stubs").lstrip("_")
-    lines.append(f"{stubbed} = {{{entries[0]}}}" if len(entries) == 1 else
-                 f"{stubbed} = {{\n" + "".join(f"    {entry},\n" for entry in entries) + "}")
-    patched = f"{needs.name('unittest.mock.patch')}.dict({needs.name('sys')}.modules, {stubbed})"
+    stubs_name = identifier(*stubbed, "stubs").lstrip("_")
+    lines.append(f"{stubs_name} = {{{entries[0]}}}" if len(entries) == 1 else
+                 f"{stubs_name} = {{\n" + "".join(f"    {entry},\n" for entry in entries) + "}")
+    patched = f"{needs.name('unittest.mock.patch')}.dict({needs.name('sys')}.modules, {stubs_name})"
     made = statements_of("".join(f"{line}\n" for line in lines))
     block = statements_of(f"with {patched}:\n    pass\n") if following else []
     if block:
@@ -86,12 +89,13 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
         block[0] = inner.with_changes(body=inner.body.with_changes(
             body=[statement.with_changes(leading_lines=()) for statement in following]))
     fixture = statements_of(f"@{needs.name('pytest')}.fixture(autouse=True)\n"
-                            f"def {identifier(*names, 'stub')}():\n    with {patched}:\n        yield\n")
+                            f"def {identifier(*stubbed, 'stub')}():\n    with {patched}:\n        yield\n")
     made[0] = made[0].with_changes(leading_lines=comments)
     removed = [stub for stub, _ in stubs] + following
     module = module.with_changes(body=[s for s in module.body if all(s is not gone for gone in removed)])
-    module = insert_lines(module, first, [*made, *block])
-    module = insert_at(module, first + len(made) + len(block), fixture)
+    at = max(first, after_imports(module))  # below the imports that stayed, where they were
+    module = insert_lines(module, at, [*made, *block])
+    module = insert_at(module, at + len(made) + len(block), fixture)
     return add_imports(module, needs.imports, first_party).code
 
 
@@ -111,6 +115,58 @@ def _stub_of(statement: cst.BaseStatement, keys: Sequence[str]) -> tuple[cst.Bas
             or ast.literal_eval(code_of(index.value)) not in keys:
         return None
     return index.value, small.value
+
+
+def _imported(statement: cst.CSTNode, package: str = "") -> list[str]:
+    """The dotted names an import statement (or the imports outside functions in a module) import;
+    relative ones resolved against ``package``."""
+    found: list[str] = []
+
+    class _Imports(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False  # runs when called, not when the module is imported
+
+        def visit_Import(self, node: cst.Import) -> None:
+            found.extend(dotted(alias.name) or "" for alias in node.names)
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            names = [] if isinstance(node.names, cst.ImportStar) else [dotted(a.name) or "" for a in node.names]
+            for base in _bases(node, package):
+                found.extend([base, *(f"{base}.{name}" for name in names)])
+
+    statement.visit(_Imports())
+    return [name for name in found if name]
+
+
+def _bases(node: cst.ImportFrom, package: str) -> list[str]:
+    """What ``from <base> import ...`` imports from: a relative one against the importing module's
+    package, or (the module being a package's ``__init__``) against itself."""
+    module = dotted(node.module) or "" if node.module is not None else ""
+    level = len(node.relative)
+    if not level:
+        return [module]
+    parts = package.split(".") if package else []
+    anchors = dict.fromkeys(".".join(parts[:max(len(parts) - level + own, 0)]) for own in (0, 1))
+    return [".".join(part for part in (anchor, module) if part) for anchor in anchors]
+
+
+def _imports_any(names: Sequence[str], packages: Sequence[str], module_source: ModuleSource, seen: set[str]) -> bool:
+    """Does importing these names import one of ``packages``: itself, or through a project module that
+    imports it when it is imported (followed module by module)?"""
+    for name in names:
+        if any(name == package or name.startswith(package + ".") for package in packages):
+            return True
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            module = ".".join(parts[:end])
+            text = module_source(module) if module not in seen else None
+            seen.add(module)
+            if text is None:
+                continue
+            parsed = _parsed([text])
+            if parsed and _imports_any(_imported(parsed[0], module), packages, module_source, seen):
+                return True
+    return False
 
 
 def _is_mock(value: cst.BaseExpression, bindings: Bindings) -> bool:
