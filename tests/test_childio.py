@@ -40,3 +40,14 @@ def test_an_unreadable_report_is_noted_and_the_events_are_used(tmp_path: Path) -
     output = read_child_dir(tmp_path, tmp_path)
     assert list(output.results) == [A]
     assert output.notes[0].startswith("report.json could not be read (JSONDecodeError")
+
+
+def test_lines_read_in_one_go_count_only_when_each_is_one_event(tmp_path: Path) -> None:
+    """Two objects on one line parse as a JSON list of one more item than there are lines: that
+    line is not an event, and the others still are."""
+    two_on_one_line = json.dumps({"event": "start", "nodeid": A}) + ", " + json.dumps({"event": "start", "nodeid": B})
+    (tmp_path / "events.jsonl").write_text(two_on_one_line + "\n" + event("start", nodeid=B) + passed(B))
+    output = read_child_dir(tmp_path, tmp_path)
+    assert output.started == [B]
+    assert list(output.results) == [B]
+    assert output.notes[0].startswith("skipped 1 line(s) of events.jsonl that are not events, the first '{")

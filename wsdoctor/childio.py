@@ -68,6 +68,11 @@ class EventTail:
         self.offset += len(chunk)
         lines = (self.partial + chunk).split(b"\n")
         self.partial = lines.pop()
+        lines = [line for line in lines if line.strip()]
+        return _all_events(lines) or self._each_event(lines)
+
+    def _each_event(self, lines: list[bytes]) -> list[dict[str, Any]]:
+        """One line at a time: the events among lines that are not all events."""
         events = []
         for line in lines:
             if line.strip():
@@ -77,6 +82,22 @@ class EventTail:
                 else:
                     events.append(event)
         return events
+
+
+def _all_events(lines: list[bytes]) -> list[dict[str, Any]] | None:
+    """The lines as events, parsed in one go (thousands of lines a second come from a child): None
+    if any line is not an event."""
+    if not lines:
+        return []
+    if not all(line.startswith(b"{") and line.rstrip().endswith(b"}") for line in lines):
+        return None  # each line one object: the commas put between them stay between them
+    try:
+        events = json.loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        return None
+    good = len(events) == len(lines) and all(
+        isinstance(event, dict) and isinstance(event.get("event"), str) for event in events)
+    return events if good else None
 
 
 def _event(line: bytes) -> dict[str, Any] | None:
@@ -105,7 +126,10 @@ def apply_events(output: ChildOutput, events: list[dict[str, Any]], cwd: Path) -
 def apply_event(output: ChildOutput, event: dict[str, Any], cwd: Path) -> None:
     kind = event.get("event")
     if kind == "collected":
-        output.collected = tuple(_collected_test(item, cwd) for item in event["items"])
+        items = event["items"]
+        shown = {path: shown_path(Path(path), cwd) for path in {item["path"] for item in items}}
+        output.collected = tuple(CollectedTest(nodeid=item["nodeid"], path=shown[item["path"]],
+                                               lineno=item.get("lineno")) for item in items)
         output.missing = tuple(event.get("missing", ()))
         output.rootdir = event.get("rootdir")
         output.inifile = event.get("inifile")
@@ -146,11 +170,6 @@ def _apply_report_summary(output: ChildOutput, report: dict[str, Any]) -> None:
     output.exitcode = int(report["exitcode"])
     output.versions = _versions(report.get("environment", {}))
     output.warnings = tuple(report.get("warnings", ()))
-
-
-def _collected_test(item: dict[str, Any], cwd: Path) -> CollectedTest:
-    return CollectedTest(nodeid=item["nodeid"], path=shown_path(Path(item["path"]), cwd),
-                         lineno=item.get("lineno"))
 
 
 def test_result(entry: dict[str, Any]) -> TestResult:
