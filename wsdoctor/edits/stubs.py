@@ -92,7 +92,9 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
                             f"def {identifier(*stubbed, 'stub')}():\n    with {patched}:\n        yield\n")
     made[0] = made[0].with_changes(leading_lines=comments)
     removed = [stub for stub, _ in stubs] + following
-    module = module.with_changes(body=[s for s in module.body if all(s is not gone for gone in removed)])
+    top = after_imports(module)
+    module = module.with_changes(body=[_without_e402(s) if first < i < top else s
+                                       for i, s in enumerate(module.body) if all(s is not gone for gone in removed)])
     at = max(first, after_imports(module))  # below the imports that stayed, where they were
     module = insert_lines(module, at, [*made, *block])
     module = insert_at(module, at + len(made) + len(block), fixture)
@@ -115,6 +117,17 @@ def _stub_of(statement: cst.BaseStatement, keys: Sequence[str]) -> tuple[cst.Bas
             or ast.literal_eval(code_of(index.value)) not in keys:
         return None
     return index.value, small.value
+
+
+def _without_e402(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """An import that stays at the top, where no code is above it any more: its ``# noqa: E402`` goes."""
+    if not isinstance(statement, cst.SimpleStatementLine) or not is_import(statement):
+        return statement
+    comment = statement.trailing_whitespace.comment
+    if comment is None or comment.value.replace(" ", "").lower() != "#noqa:e402":
+        return statement
+    return statement.with_changes(trailing_whitespace=statement.trailing_whitespace.with_changes(
+        comment=None, whitespace=cst.SimpleWhitespace("")))
 
 
 def _imported(statement: cst.CSTNode, package: str = "") -> list[str]:
