@@ -154,6 +154,16 @@ def test_a_victim_that_fails_alone_too_is_nobody_elses_fault() -> None:
     assert said[0].startswith(f"bisecting {VICTIM}: confirming that it fails in the given order (8 test(s)")
 
 
+def test_a_victim_that_fails_after_the_only_other_test_and_alone_has_no_other_order_to_try() -> None:
+    # Two tests: the given order, all other tests and their reverse are the same one test.
+    two = Collection(rootdir="/p", inifile=None, tests=(COLLECTION.tests[0], COLLECTION.tests[-1]))
+    case = Case(victim=VICTIM, collection=two, order=(A1,), collect_args=("tests",))
+    result = run_bisect(FakeSuite(fails=lambda plan: True), case)
+    assert (result.verdict, result.summary) == (Verdict.FAILS_ALONE,
+                                                f"{VICTIM} fails alone too: no other test is to blame")
+    assert (result.trials, result.steps) == (2, ())  # the confirming trials only
+
+
 def test_a_victim_that_fails_alone_only_sometimes_is_flaky() -> None:
     alone = every_other(lambda plan: len(plan.test_ids) == 1)
     result = run_bisect(FakeSuite(fails=alone), repeat=2)
@@ -303,6 +313,32 @@ def test_a_file_whose_import_pollutes_is_found_as_an_import() -> None:
     assert (proof.test_ids, proof.collect_args) == ((VICTIM,), ("tests/test_b.py", "tests/test_z.py"))
 
 
+def test_the_budget_running_out_in_the_import_search_ends_the_bisect_and_blames_no_test() -> None:
+    # The probes point at test_b.py's import; test_c.py's is what breaks the victim. The budget ends
+    # after the suspect and all files were tried, which failed the victim: the imports were not
+    # cleared, so the search does not go on as if the polluter were a test.
+    changes = {"tests/test_b.py": [change("sys.modules:websockets", "MagicMock @1", "module @2")]}
+    suite = FakeSuite(fails=lambda plan: "tests/test_c.py" in plan.collect_args, changes=changes)
+    case = dataclasses.replace(suite_case(source="import websockets"), collect_args=tuple(FILES))
+    result = run_bisect(suite, case, max_runs=4)
+    assert (result.verdict, result.summary) == (Verdict.NOT_REPRODUCED,
+                                                "the search stopped: the budget of 4 child runs is spent")
+    assert result.steps == ("no single suspect of 1 is enough", "stopped: the budget of 4 child runs is spent")
+    assert [plan.collect_args for plan in suite.asked[2:]] == [
+        ("tests/test_b.py", "tests/test_z.py"), (*FILES,)]  # the suspect, then every file: it fails
+
+
+def test_a_polluter_that_leaves_a_file_says_to_delete_it_before_the_passing_command() -> None:
+    changes = {B2: [change("file:feature_flags.json", "22 bytes", None)]}  # B2 writes the file
+    suite = FakeSuite(fails=after_all_of(B2), changes=changes)
+    result = run_bisect(suite, suite_case(source="json.loads(Path('feature_flags.json').read_text())"))
+    assert (result.polluters, [(c.key, c.by) for c in result.leaked_state]) == (
+        (B2,), [("file:feature_flags.json", B2)])
+    assert result.reproduce == (
+        f"python -m pytest -p no:randomly {B2} {VICTIM}  # fails; it leaves feature_flags.json behind: "
+        "delete before the next command", f"python -m pytest -p no:randomly {VICTIM}  # passes")
+
+
 def test_polluters_needed_together_are_a_conjunction() -> None:
     result = run_bisect(FakeSuite(fails=after_all_of(A2, C1)))
     assert (result.polluters, result.scope) == ((A2, C1), Scope.TESTS)
@@ -428,6 +464,18 @@ def test_looking_for_a_failing_order_takes_at_most_half_the_budget_of_trials() -
     assert result.steps[-1] == "no more rounds of groups within the budget (4 trial(s) spent on them)"
 
 
+def test_a_budget_with_room_for_one_whole_order_does_not_try_the_reversed_one() -> None:
+    # The reversed order would fail the victim (C1 cleans up after B1, before it in the suite), but
+    # of 4 trials the confirmation takes 2 and the order search half of the rest: one trial.
+    changes = cleaned_after_polluting([C1])
+    suite = FakeSuite(fails=flag_left_dirty(changes), changes=changes)
+    result = run_bisect(suite, max_runs=4)
+    assert (result.verdict, result.trials) == (Verdict.NOT_REPRODUCED, 3)
+    assert result.steps == ("all other tests before it: victim passes",
+                            "no more rounds of groups within the budget (0 trial(s) spent on them)")
+    assert [before_victim(plan) for plan in suite.asked[2:]] == [IDS[:-1]]
+
+
 def test_a_suspect_file_in_the_group_search_stands_for_its_tests() -> None:
     # The probes blame test_c.py's import for a change the victim's source names; the victim
     # passes in every whole order (B1 pollutes, A1 and C1 clean up) and fails in a group.
@@ -459,6 +507,46 @@ def test_one_test_that_suffices_is_preferred_to_a_conjunction_the_order_showed()
 def test_a_conjunction_with_nothing_smaller_stays_the_answer() -> None:
     result = run_bisect(FakeSuite(fails=after_all_of(A2, C1)))
     assert (result.polluters, result.scope) == ((A2, C1), Scope.TESTS)
+    assert result.steps[-2] == f"no smaller explanation found: {A2}, {C1} together"
+
+
+def test_another_conjunction_as_large_found_in_a_group_does_not_replace_the_first() -> None:
+    # A1 with B3 breaks the victim, and so do A2 with C1: the search finds {A1, B3}; a group holding
+    # A2 and C1 fails too, and its search finds two tests again: nothing smaller.
+    suite = FakeSuite(fails=lambda plan: after_all_of(A1, B3)(plan) or after_all_of(A2, C1)(plan))
+    result = run_bisect(suite)
+    assert (result.polluters, result.scope) == ((A1, B3), Scope.TESTS)
+    checked = result.steps[result.steps.index("2 test(s) together are enough") + 1:]
+    assert checked == (
+        "4 group(s) of up to 2 test(s): 1 fail the victim",
+        "halves: no single test is enough (2 run(s)); the victim needs several of the 2 test(s) last seen "
+        "failing it: searching prefixes",
+        f"needed: {C1} (shortest failing prefix of 2)", f"needed: {A2} (shortest failing prefix of 1)",
+        "2 test(s) together are enough", f"no smaller explanation found: {A1}, {B3} together",
+        f"proof: the victim failed in 1 of 1 run(s) after {A1}, {B3}")
+
+
+def test_the_budget_running_out_while_checking_for_a_smaller_explanation_keeps_the_conjunction() -> None:
+    unbounded = FakeSuite(fails=after_all_of(A2, C1))
+    run_bisect(unbounded)
+    proven_at = [before_victim(plan) for plan in unbounded.asked].index([A2, C1]) + 1
+    suite = FakeSuite(fails=after_all_of(A2, C1))
+    result = run_bisect(suite, max_runs=proven_at)  # spent on the trial that proves the conjunction
+    assert (result.verdict, result.polluters, result.confidence) == (
+        Verdict.ORDER_DEPENDENT, (A2, C1), Confidence.HIGH)
+    assert result.steps[-2:] == (
+        f"checking for a smaller explanation stopped: the budget of {proven_at} child runs is spent",
+        f"proof: the victim failed in 1 of 1 run(s) after {A2}, {C1}")
+    assert [A2] not in [before_victim(plan) for plan in suite.asked]  # not tried alone: no trial left
+    assert result.trials == proven_at
+
+
+def test_checking_for_a_smaller_explanation_takes_two_rounds_of_groups_at_most() -> None:
+    # One worker: 2 groups of the 6 tests outside the conjunction, then 4; the third round (6) is not run.
+    result = run_bisect(FakeSuite(fails=after_all_of(A2, C1)), suite_case(workers=1))
+    assert (result.polluters, result.scope) == ((A2, C1), Scope.TESTS)
+    assert [step for step in result.steps if "group(s)" in step] == [
+        "2 group(s) of up to 3 test(s): 0 fail the victim", "4 group(s) of up to 2 test(s): 0 fail the victim"]
     assert result.steps[-2] == f"no smaller explanation found: {A2}, {C1} together"
 
 
