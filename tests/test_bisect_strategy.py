@@ -18,7 +18,7 @@ import pytest
 
 from wsdoctor.analysis.bisect import Case, bisect
 from wsdoctor.analysis.search import SearchExhausted
-from wsdoctor.analysis.trials import Trials, trial_key, victim_failed
+from wsdoctor.analysis.trials import Trials, default_run_budget, trial_key, victim_failed
 from wsdoctor.execution.trial_runner import load_journal
 from wsdoctor.exits import UsageError
 from wsdoctor.records import (
@@ -489,16 +489,17 @@ def test_a_suspect_file_in_the_group_search_stands_for_its_tests() -> None:
     assert C1 in first_groups[0] and C2 in first_groups[1]  # the file's tests first, spread over groups
 
 
-def test_one_test_that_suffices_is_preferred_to_a_conjunction_the_order_showed() -> None:
-    # A1 and A3 break the victim together; B2 breaks it alone, but B3 cleans up right after it:
-    # in the given order the conjunction is all the search can see.
-    def fails(plan: Plan) -> bool:
-        ran = before_victim(plan)
-        alone = B2 in ran and (B3 not in ran or ran.index(B3) < ran.index(B2))
-        return alone or (A1 in ran and A3 in ran)
+def b2_cleaned_by_b3_or_a1_with_a3(plan: Plan) -> bool:
+    """A1 and A3 break the victim together; B2 breaks it alone, but B3 cleans up right after it."""
+    ran = before_victim(plan)
+    alone = B2 in ran and (B3 not in ran or ran.index(B3) < ran.index(B2))
+    return alone or (A1 in ran and A3 in ran)
 
+
+def test_one_test_that_suffices_is_preferred_to_a_conjunction_the_order_showed() -> None:
+    # In the given order the conjunction is all the search can see.
     said: list[str] = []
-    result = run_bisect(FakeSuite(fails=fails), said=said)
+    result = run_bisect(FakeSuite(fails=b2_cleaned_by_b3_or_a1_with_a3), said=said)
     assert (result.verdict, result.polluters, result.scope) == (Verdict.ORDER_DEPENDENT, (B2,), Scope.TEST)
     assert f"smaller explanation: {B2}; also proven, larger: {A1}, {A3} together" in result.steps
     assert "2 tests are needed together: checking whether one test suffices" in said
@@ -548,6 +549,22 @@ def test_checking_for_a_smaller_explanation_takes_two_rounds_of_groups_at_most()
     assert [step for step in result.steps if "group(s)" in step] == [
         "2 group(s) of up to 3 test(s): 0 fail the victim", "4 group(s) of up to 2 test(s): 0 fail the victim"]
     assert result.steps[-2] == f"no smaller explanation found: {A2}, {C1} together"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("fails", "changes", "polluters"), [
+    (flag_left_dirty(cleaned_after_polluting([A1, C1])), cleaned_after_polluting([A1, C1]), (B1,)),
+    (after_all_of(A2, C1), {}, (A2, C1)),
+    (b2_cleaned_by_b3_or_a1_with_a3, {}, (B2,)),
+], ids=["a polluter between cleaners", "a conjunction", "a polluter hidden behind a conjunction"])
+def test_the_default_budget_of_trials_is_enough_for_the_hardest_shapes_the_strategy_knows(
+        fails: Fails, changes: Mapping[str, Sequence[StateChange]], polluters: tuple[str, ...],
+        workers: int) -> None:
+    budget = default_run_budget(len(COLLECTION.tests), workers)
+    result = run_bisect(FakeSuite(fails=fails, changes=changes), suite_case(workers=workers), max_runs=budget)
+    assert (result.verdict, result.polluters, result.confidence) == (
+        Verdict.ORDER_DEPENDENT, polluters, Confidence.HIGH)
+    assert result.trials <= budget and not any(step.startswith("stopped:") for step in result.steps)
 
 
 # --- resuming ------------------------------------------------------------------------------------------
