@@ -103,3 +103,11 @@ def test_a_cleaner_after_the_polluter_does_not_hide_it() -> None:
 def test_a_failure_that_vanishes_is_reported_not_guessed() -> None:
     with pytest.raises(SearchExhausted):
         find_minimal_set(TESTS, lambda sets: [False] * len(sets), width=2)
+
+
+def test_no_candidates_is_a_search_that_stops_without_asking() -> None:
+    fails, asked = counting(oracle({"t0001"}))
+    with pytest.raises(SearchExhausted, match=r"^the victim passes after no test at all$"):
+        find_minimal_set([], fails, width=2)
+    assert asked == []
+
