@@ -111,3 +111,12 @@ def test_no_candidates_is_a_search_that_stops_without_asking() -> None:
         find_minimal_set([], fails, width=2)
     assert asked == []
 
+
+def test_a_conjunction_led_by_the_first_candidate_ends_when_the_candidates_run_out() -> None:
+    # The last member needed is the first candidate: nothing is left to search, and the check that
+    # the members found are enough is the question that found it, answered from memory.
+    fails, asked = counting(oracle({"t0000", "t1500"}))
+    log = SearchLog()
+    assert find_minimal_set(TESTS, fails, width=2, log=log) == ("t0000", "t1500")
+    assert log.steps[-2:] == ["needed: t0000 (shortest failing prefix of 1500)", "2 test(s) together are enough"]
+    assert asked.count(("t0000", "t1500")) == 1 and len(asked) == len(set(asked)) == log.queries

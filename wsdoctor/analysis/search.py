@@ -103,18 +103,19 @@ def _halves(pool: tuple[str, ...], order: dict[str, int], ask: BatchOracle,
 
 def _prefix_search(pool: list[str], order: dict[str, int], ask: BatchOracle, width: int,
                    log: SearchLog, passing: int = 0) -> tuple[str, ...]:
-    """Needed elements one at a time: each the end of the shortest failing prefix."""
+    """Needed elements one at a time: each the end of the shortest failing prefix.
+
+    ``pool`` + ``kept`` fails at every turn (the caller's word at the first, then an answer ``ask``
+    remembers): once the pool has run out, ``kept`` is that set and the check ends the loop.
+    """
     kept: list[str] = []
-    while True:
-        if kept and ask([_ordered(kept, order)])[0]:
-            log.steps.append(f"{len(kept)} test(s) together are enough")
-            return _ordered(kept, order)
-        if not pool:
-            raise SearchExhausted("the failure disappeared while narrowing down; the victim is flaky")
+    while not kept or not ask([_ordered(kept, order)])[0]:
         end = _shortest_failing_prefix(pool, kept, order, ask, max(1, width), passing)
         kept.append(pool[end - 1])
         log.steps.append(f"needed: {pool[end - 1]} (shortest failing prefix of {len(pool)})")
         pool, passing = pool[: end - 1], 0
+    log.steps.append(f"{len(kept)} test(s) together are enough")
+    return _ordered(kept, order)
 
 
 def _try_hints(hints: Sequence[str], order: dict[str, int], ask: BatchOracle, width: int,
