@@ -313,6 +313,30 @@ def test_a_file_whose_import_pollutes_is_found_as_an_import() -> None:
     assert (proof.test_ids, proof.collect_args) == ((VICTIM,), ("tests/test_b.py", "tests/test_z.py"))
 
 
+def test_a_victim_first_in_its_order_broken_by_a_files_import_is_traced_to_it_without_evidence() -> None:
+    # The given order collects every file and runs the victim first; the probes name nothing, so
+    # collecting the other files is the one difference from its run alone: their imports are searched.
+    suite = FakeSuite(fails=after_all_of("tests/test_c.py"))
+    case = dataclasses.replace(suite_case(victim_first=True), collect_args=tuple(FILES))
+    result = run_bisect(suite, case)
+    assert (result.verdict, result.polluters, result.scope) == (
+        Verdict.ORDER_DEPENDENT, ("tests/test_c.py",), Scope.FILE_IMPORT)
+    assert result.steps[0] == "halves: tests/test_c.py is enough alone, found among 3 test(s) in 3 run(s)"
+    assert all(plan.test_ids == (VICTIM,) for plan in suite.asked)  # no test ran before the victim
+
+
+def test_a_victim_first_in_its_order_whose_failure_does_not_come_back_blames_no_file() -> None:
+    trials = itertools.count()
+    suite = FakeSuite(fails=lambda plan: next(trials) == 0)  # the given order, then never again
+    case = dataclasses.replace(suite_case(victim_first=True), collect_args=tuple(FILES))
+    result = run_bisect(suite, case)
+    assert (result.verdict, result.polluters) == (Verdict.NOT_REPRODUCED, ())
+    assert result.summary == "the search stopped: the victim passes after no test at all"
+    assert result.steps[0].startswith("collecting the other files without running their tests does not fail the "
+                                      "victim (the victim passes after all 3 candidates)")
+    assert result.trials == 3  # the confirmation, then all three files collected
+
+
 def test_the_budget_running_out_in_the_import_search_ends_the_bisect_and_blames_no_test() -> None:
     # The probes point at test_b.py's import; test_c.py's is what breaks the victim. The budget ends
     # after the suspect and all files were tried, which failed the victim: the imports were not

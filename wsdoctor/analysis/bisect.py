@@ -11,7 +11,8 @@
    than its polluter; none within its share of the budget: ``not-reproduced``, with what was
    tried.
 3. Search the minimal set (wsdoctor.analysis.search): imports first when the evidence points at
-   a file; evidence (suspects) first; else halves, and prefixes for a conjunction. A test found
+   a file, or when no test ran before the victim; evidence (suspects) first; else halves, and
+   prefixes for a conjunction. A test found
    without evidence that could be its file's import is checked as an import. When the answer is
    several tests, part of the budget goes to checking whether one test suffices.
 4. Prove it (the victim fails after the culprits, with state probes on) and name the leaked
@@ -132,7 +133,9 @@ class _Strategy:
         files = self._import_candidates(probe_run)
         file_hints = [h for h in hints if h in files]
         test_hints = [h for h in hints if h in order]
-        if file_hints:
+        # With no test before the victim, what it ran after differs from its run alone only in
+        # the files collected: their imports are searched, evidence or not.
+        if file_hints or (files and not order):
             found = self._search_imports(files, file_hints)
             if found:
                 return self._polluted(found, Scope.FILE_IMPORT, detail)
