@@ -363,6 +363,18 @@ def test_a_polluter_that_leaves_a_file_says_to_delete_it_before_the_passing_comm
         "delete before the next command", f"python -m pytest -p no:randomly {VICTIM}  # passes")
 
 
+def test_a_polluter_that_rewrites_or_deletes_a_file_says_to_restore_it_not_to_delete_it() -> None:
+    changes = {B2: [change("file:settings.ini", "31 bytes, written 10:02:07.114", "30 bytes, written 09:12:55.020"),
+                    change("file:fixtures/users.json", None, "812 bytes, written 09:12:55.020"),
+                    change("file:feature_flags.json", "22 bytes", None)]}
+    suite = FakeSuite(fails=after_all_of(B2), changes=changes)
+    result = run_bisect(suite, suite_case(source="json.loads(Path('feature_flags.json').read_text())"))
+    assert result.reproduce[0] == (
+        f"python -m pytest -p no:randomly {B2} {VICTIM}  # fails; it leaves feature_flags.json behind: delete "
+        "before the next command; it changes fixtures/users.json, settings.ini: restore before the next "
+        "command (e.g. git checkout or git stash)")
+
+
 def test_polluters_needed_together_are_a_conjunction() -> None:
     result = run_bisect(FakeSuite(fails=after_all_of(A2, C1)))
     assert (result.polluters, result.scope) == ((A2, C1), Scope.TESTS)

@@ -462,12 +462,18 @@ def _first_test_of(path: str, collection: Collection) -> str:
 
 
 def _with_files_left(commands: tuple[str, str], leaks: Sequence[Leak]) -> tuple[str, str]:
-    """The failing command leaves files the passing one must not find: say which."""
-    left = [leak.change.name for leak in leaks if leak.change.kind == "file" and leak.change.after is not None]
-    if not left:
+    """The failing command changes files the passing one must find as they were: say which, and what
+    puts each back (a file it made is deleted; one it rewrote or deleted is restored)."""
+    files = [leak.change for leak in leaks if leak.change.kind == "file"]
+    made = [change.name for change in files if change.before is None and change.after is not None]
+    changed = [change.name for change in files if change.before is not None]
+    if not files:
         return commands
     failing, passing = commands
-    return f"{failing}; it leaves {', '.join(left)} behind: delete before the next command", passing
+    undo = [f"it leaves {', '.join(made)} behind: delete before the next command"] if made else []
+    undo += [f"it changes {', '.join(changed)}: restore before the next command (e.g. git checkout or "
+             "git stash)"] if changed else []
+    return f"{failing}; {'; '.join(undo)}", passing
 
 
 def _made_by(author: str, chosen: Sequence[str]) -> bool:
