@@ -83,18 +83,11 @@ def stub_into_fixture(text: str, path: str, keys: Sequence[str], first_party: Fi
                  f"{stubs_name} = {{\n" + "".join(f"    {entry},\n" for entry in entries) + "}")
     patched = f"{needs.name('unittest.mock.patch')}.dict({needs.name('sys')}.modules, {stubs_name})"
     made = statements_of("".join(f"{line}\n" for line in lines))
-    block = statements_of(f"with {patched}:\n    pass\n") if following else []
-    if block:
-        inner = cast(cst.With, block[0])
-        block[0] = inner.with_changes(body=inner.body.with_changes(
-            body=[statement.with_changes(leading_lines=()) for statement in following]))
+    made[0] = made[0].with_changes(leading_lines=comments)
+    block = _import_block(patched, following)
     fixture = statements_of(f"@{needs.name('pytest')}.fixture(autouse=True)\n"
                             f"def {identifier(*stubbed, 'stub')}():\n    with {patched}:\n        yield\n")
-    made[0] = made[0].with_changes(leading_lines=comments)
-    removed = [stub for stub, _ in stubs] + following
-    top = after_imports(module)
-    module = module.with_changes(body=[_without_e402(s) if first < i < top else s
-                                       for i, s in enumerate(module.body) if all(s is not gone for gone in removed)])
+    module = _without(module, first, [stub for stub, _ in stubs] + following)
     at = max(first, after_imports(module))  # below the imports that stayed, where they were
     module = insert_lines(module, at, [*made, *block])
     module = insert_at(module, at + len(made) + len(block), fixture)
@@ -117,6 +110,22 @@ def _stub_of(statement: cst.BaseStatement, keys: Sequence[str]) -> tuple[cst.Bas
             or ast.literal_eval(code_of(index.value)) not in keys:
         return None
     return index.value, small.value
+
+
+def _import_block(patched: str, following: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """``with <patched>:`` holding the imports that need the stub; none, no block."""
+    if not following:
+        return []
+    block = cast(cst.With, statements_of(f"with {patched}:\n    pass\n")[0])
+    return [block.with_changes(body=block.body.with_changes(
+        body=[statement.with_changes(leading_lines=()) for statement in following]))]
+
+
+def _without(module: cst.Module, first: int, removed: Sequence[cst.BaseStatement]) -> cst.Module:
+    """The module without the stub's statements and the imports moved under it."""
+    top = after_imports(module)
+    return module.with_changes(body=[_without_e402(s) if first < i < top else s
+                                     for i, s in enumerate(module.body) if all(s is not gone for gone in removed)])
 
 
 def _without_e402(statement: cst.BaseStatement) -> cst.BaseStatement:
