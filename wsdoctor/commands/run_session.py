@@ -17,7 +17,6 @@ from rich.markup import escape
 from wsdoctor import __version__
 from wsdoctor.analysis.contention import solo_plans
 from wsdoctor.analysis.verdicts import SERIAL, CommandStyle, all_verdicts, needs_confirmation, order_files
-from wsdoctor.analysis.victims import can_explain_others, explained, shared_cause_plan
 from wsdoctor.childio import ChildOutput
 from wsdoctor.codec import write_atomic, write_text
 from wsdoctor.collect import collect_suite, collection_from
@@ -259,6 +258,7 @@ class RunSession:
         budget left no time (or runs) for. Each
         answer is first checked against the victims still to explain, in one run, and only those it
         does not explain are bisected (wsdoctor.analysis.victims)."""
+        from wsdoctor.analysis.victims import can_explain_others
         from wsdoctor.commands.bisect import BisectSession
         from wsdoctor.commands.bisect_setup import BisectRequest
 
@@ -301,6 +301,8 @@ class RunSession:
     def _shared_cause(self, result: BisectResult, victims: list[str],
                       err: Console) -> tuple[BisectResult, list[BisectResult]]:
         """Which of ``victims`` the cause found for ``result.victim`` explains: one child run."""
+        from wsdoctor.analysis.victims import explained, shared_cause_plan
+
         collection = self._collection()
         plan = shared_cause_plan(result, victims, collection)
         title = (f"checking whether the polluters of {escape(result.victim)} also explain the {len(victims)} "

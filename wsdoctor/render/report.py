@@ -8,15 +8,14 @@ nothing a test printed becomes markup, and it loads nothing from anywhere.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from markdown_it import MarkdownIt
 from rich.console import Console
-from rich.markdown import Markdown
 
 from wsdoctor.analysis.insights import Insight
 from wsdoctor.analysis.templates import code_span, fenced, markdown_text
@@ -94,9 +93,14 @@ def markdown_document(insights: Sequence[Insight], title: str) -> str:
     return "\n".join(parts)
 
 
-# CommonMark without raw HTML: a `<script>` in test text stays text. Links to javascript: and
-# data: are refused by markdown-it's own link validation.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+@functools.cache
+def _markdown() -> Any:
+    """CommonMark without raw HTML: a `<script>` in test text stays text. Links to javascript: and
+    data: are refused by markdown-it's own link validation. Imported for the HTML report only: a
+    gate that writes Markdown does not pay for it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.45;"
           "overflow-wrap:anywhere}"
@@ -124,13 +128,13 @@ def html_page(insights: Sequence[Insight], title: str) -> str:
         parts.append(f"<p class='meta'>playbook {_escaped(insight.playbook or 'none')} · "
                      f"confidence {insight.confidence.value}"
                      + (" · needs a <code>wsdoctor run</code> to confirm" if insight.needs_run else "") + "</p>")
-        parts.append(_MARKDOWN.render(_tests_line(insight.tests)))
+        parts.append(_markdown().render(_tests_line(insight.tests)))
         for heading, key in SECTIONS:
             if getattr(insight, key):
-                parts.append(f"<h3>{heading}</h3>{_MARKDOWN.render(getattr(insight, key))}")
+                parts.append(f"<h3>{heading}</h3>{_markdown().render(getattr(insight, key))}")
         parts.append(f"<h3>Test Evidence</h3><pre>{_escaped(chr(10).join(evidence_lines(insight.evidence)))}</pre>")
         if insight.references:
-            parts.append("<h3>References</h3>" + _MARKDOWN.render(
+            parts.append("<h3>References</h3>" + _markdown().render(
                 "\n".join(f"- <{link}>" if link.startswith("https://") else f"- {markdown_text(link)}"
                           for link in insight.references)))
         parts.append("</section>")
@@ -167,6 +171,8 @@ def json_text(insights: Sequence[Insight]) -> str:
 def render_terminal(insights: Sequence[Insight], console: Console, title: str) -> None:
     console.print(f"[bold]{_escaped_markup(title)}[/]: {len(insights)} insight(s)", highlight=False)
     for number, insight in enumerate(insights, 1):
+        from rich.markdown import Markdown  # the terminal's report only
+
         console.print(Markdown(insight_markdown(insight, number)))
 
 
