@@ -240,10 +240,20 @@ EXIT_DUMP = (
     '  File "/usr/lib/python3.11/multiprocessing/util.py", line 357 in _exit_function\n')
 
 
+# The same, in a child that ends through wsdoctor's entry (python wsdoctor/child/__main__.py):
+# its frames and runpy's are around every exit, and say nothing of what blocked it.
+ENTRY_FRAMES = ('  File "/p/.wsdoctor/runs/x/child-path/wsdoctor/child/__main__.py", line 31 in main\n'
+                '  File "/p/.wsdoctor/runs/x/child-path/wsdoctor/child/__main__.py", line 51 in <module>\n'
+                '  File "<frozen runpy>", line 88 in _run_code\n')
+
+
 @pytest.mark.parametrize(("dump", "said"), [
     (EXIT_DUMP, "blocked in _exit_function (/usr/lib/python3.11/multiprocessing/util.py:357)"),
+    (EXIT_DUMP + ENTRY_FRAMES, "blocked in _exit_function (/usr/lib/python3.11/multiprocessing/util.py:357)"),
     ("Timeout (0:00:04)!\nThread 0x00007fc3089f6b80 (most recent call first):\n  <no Python frame>\n",
      "in code that is not Python"),
+    ("Timeout (0:00:04)!\nThread 0x00007fc3089f6b80 (most recent call first):\n" + ENTRY_FRAMES,
+     "in code that is not Python"),  # an atexit function that is C, time.sleep: only the entry's frames
 ])
 def test_a_session_that_did_not_exit_with_no_thread_left_says_where_its_exit_was_blocked(
         tmp_path: Path, dump: str, said: str) -> None:

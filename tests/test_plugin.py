@@ -627,11 +627,16 @@ def test_a_test_that_interrupts_the_session_is_said_to_have_stopped_it(pytester:
 @pytest.mark.e2e
 def test_the_child_entry_ends_as_pytest_does_threads_joined_atexit_run_output_and_exit_code_kept(
         pytester: pytest.Pytester, tmp_path: Path) -> None:
-    """`python -m wsdoctor.child` skips only the interpreter's finalization."""
-    joined, exited = tmp_path / "joined", tmp_path / "exited"
+    """The child entry, run as wsdoctor runs it (by its path in the staged package), skips only the
+    interpreter's finalization; sys.path starts with the working directory, as with python -m pytest."""
+    joined, exited, logged = tmp_path / "joined", tmp_path / "exited", tmp_path / "session.log"
     pytester.makeconftest(f"""
         import atexit, pathlib
         atexit.register(lambda: pathlib.Path({str(exited)!r}).write_text("atexit ran"))
+        LOG = open({str(logged)!r}, "w")  # never closed: the interpreter's exit would flush it
+
+        def pytest_sessionfinish(session):
+            LOG.write("session finished")
     """)
     pytester.makepyfile(test_entry=f"""
         import pathlib, threading, time
@@ -644,12 +649,17 @@ def test_the_child_entry_ends_as_pytest_does_threads_joined_atexit_run_output_an
 
         def test_fails():
             assert "closed" == "up"
+
+        def test_sys_path_starts_with_the_working_directory():
+            import os, sys
+            assert sys.path[0] == os.getcwd()
     """)
-    done = subprocess.run([sys.executable, "-m", "wsdoctor.child", *PLAIN_PYTEST], cwd=pytester.path,
+    entry = stage_child_package(tmp_path / "staged") / "wsdoctor" / "child" / "__main__.py"
+    done = subprocess.run([sys.executable, str(entry), *PLAIN_PYTEST], cwd=pytester.path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert " 1 failed, 1 passed in " in done.stdout.splitlines()[-1]
-    assert (joined.read_text(), exited.read_text()) == ("joined", "atexit ran")
+    assert " 1 failed, 2 passed in " in done.stdout.splitlines()[-1]
+    assert (joined.read_text(), exited.read_text(), logged.read_text()) == ("joined", "atexit ran", "session finished")
 
 
 @pytest.mark.e2e

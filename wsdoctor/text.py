@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+ENTRY_FILE = "/wsdoctor/child/__main__.py"  # how a child's entry shows in a dump
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
 _TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
@@ -60,7 +61,13 @@ def exit_blocked_in(hang_dump: str) -> str:
     function such as time.sleep)."""
     blocks = re.split(r"\n(?=(?:Current thread|Thread) 0x)", hang_dump.strip())
     frames = [m for m in map(_FRAME.match, blocks[-1].splitlines()) if m] if hang_dump.strip() else []
+    frames = [frame for frame in frames if not _is_child_entry(frame["path"])]
     return _describe(frames[-1]) if frames else ""
+
+
+def _is_child_entry(path: str) -> bool:
+    """runpy and wsdoctor's child entry, which end every child: the frames around its exit."""
+    return path == "<frozen runpy>" or path.endswith(("/runpy.py", ENTRY_FILE))
 
 
 def _describe(frame: re.Match[str]) -> str:
