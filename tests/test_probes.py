@@ -145,6 +145,7 @@ def test_fingerprints_of_mocks_caches_and_loops() -> None:
 
 IMPORTED_IN_A_TEST = {
     "late_app/__init__.py": "",
+    "late_app/optional_driver.py": "import a_dependency_not_installed_wsdoctor\n",
     "late_app/state.py": """\
 import asyncio
 import functools
@@ -209,6 +210,19 @@ def late_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[n
     watch.uninstall()
     for name in [n for n in sys.modules if n.startswith("late_app")]:
         sys.modules.pop(name)
+
+
+def test_a_module_whose_import_failed_is_no_baseline_and_its_absence_no_change(late_app) -> None:  # type: ignore[no-untyped-def]
+    """An optional dependency missing: the import system takes the module out again. On main each
+    test that tried it was said to leave `module-seen late_app.optional_driver: '' -> (absent)`."""
+    import importlib
+
+    probe, baselines, imported = late_app
+    before = probe.snapshot()
+    with pytest.raises(ImportError):
+        importlib.import_module("late_app.optional_driver")
+    assert imported == [["late_app"]]  # the package: its import ended well
+    assert not [key for key in changes_with_baselines(probe, before, baselines) if "optional_driver" in key]
 
 
 def changes_with_baselines(probe: StateProbe, before: Snapshot, baselines: dict[str, str]) -> Changes:

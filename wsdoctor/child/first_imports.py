@@ -70,11 +70,14 @@ class FirstImports:
     def entered(self) -> None:
         self._state().depth += 1
 
-    def left(self, name: str) -> None:
+    def left(self, name: Optional[str]) -> None:
+        """The code of module ``name`` ended (None: it raised, and the import system takes the
+        module out of sys.modules again: no state of its is a baseline)."""
         state = self._state()
         state.depth -= 1
-        state.names.append(name)
-        if state.depth == 0:
+        if name is not None:
+            state.names.append(name)
+        if state.depth == 0 and state.names:
             names, state.names = state.names, []
             self.imported(names)
 
@@ -105,8 +108,10 @@ class _SeenLoader:
         self._watch.entered()
         try:
             self._loader.exec_module(module)
-        finally:
-            self._watch.left(module.__name__)
+        except BaseException:
+            self._watch.left(None)
+            raise
+        self._watch.left(module.__name__)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
