@@ -8,14 +8,18 @@ import dataclasses
 from wsdoctor.analysis.classify import classify
 from wsdoctor.analysis.contention import SOLO, concurrent_children, solo_plans
 from wsdoctor.analysis.observations import observations_by_test
+from wsdoctor.analysis.verdicts import CommandStyle, all_verdicts
 from wsdoctor.records import (
     ChildProcess,
     ChildStatus,
+    CollectedTest,
+    Collection,
     Context,
     Observation,
     Outcome,
     Plan,
     PlanResult,
+    RunOptions,
     TestResult,
     Verdict,
 )
@@ -98,3 +102,22 @@ def test_a_failure_is_rechecked_on_its_smallest_run_first_and_on_the_others_only
     assert solo_plans([in_file, alone, solo(Outcome.FAILED)]) == []  # it fails alone in the machine too: its own
     [then] = solo_plans([in_file, alone, solo(Outcome.PASSED)])  # it did not come back: the file run is made too
     assert (then.label, then.context, then.test_ids) == ("file tests/test_chat.py" + SOLO, Context.FILE, (A, B))
+
+
+def test_the_failing_command_shows_an_order_whose_failure_counted_not_one_set_aside() -> None:
+    """The suite order failed beside the shuffled one (a port both bound) and passed alone in the
+    machine; the shuffled order failed alone too. On main the printed `# fails` command was the
+    suite order's, which passes."""
+    suite = ran("suite", Context.SUITE, {A: Outcome.ERROR, B: Outcome.PASSED, C: Outcome.PASSED}, 0.0, 2.0)
+    shuffled = ran("shuffle 1", Context.SUITE, {B: Outcome.PASSED, A: Outcome.FAILED, C: Outcome.PASSED}, 0.5, 2.5)
+    suite_solo = ran("suite" + SOLO, Context.SUITE, {A: Outcome.PASSED}, 3.0, 3.5)
+    shuffled_solo = ran("shuffle 1" + SOLO, Context.SUITE, {B: Outcome.PASSED, A: Outcome.FAILED}, 4.0, 4.5)
+    alone = ran("alone " + A, Context.ALONE, {A: Outcome.PASSED}, 5.0, 5.5, ("tests/test_chat.py",))
+    collection = Collection(rootdir="/p", inifile=None, tests=tuple(
+        CollectedTest(nodeid, nodeid.split("::")[0]) for nodeid in (A, B, C)))
+    style = CommandStyle(python="python", pytest_args=(), orders_dir=".wsdoctor/runs/r/orders")
+    verdicts = {v.nodeid: v for v in all_verdicts(collection, [suite, shuffled, suite_solo, shuffled_solo, alone],
+                                                  RunOptions(paths=("tests",), pytest_args=(), python="python"), style)}
+    assert verdicts[A].verdict is Verdict.ORDER_DEPENDENT
+    assert verdicts[A].reproduce == (f"python -m pytest -p no:randomly {B} {A}  # fails",
+                                     f"python -m pytest -p no:randomly {A}  # passes")

@@ -19,7 +19,7 @@ Decision = tuple[RunVerdict, str]
 
 
 def classify(observations: Sequence[Observation]) -> Decision:
-    kept, set_aside = _without_disturbed(observations)
+    kept, set_aside = without_disturbed(observations)
     verdict, reason = _decide(kept)
     if set_aside:
         reason += (f"; set aside: {len(set_aside)} failure(s) seen while other children ran, which did not come "
@@ -27,7 +27,7 @@ def classify(observations: Sequence[Observation]) -> Decision:
     return verdict, reason
 
 
-def _without_disturbed(observations: Sequence[Observation]) -> tuple[list[Observation], list[Observation]]:
+def without_disturbed(observations: Sequence[Observation]) -> tuple[list[Observation], list[Observation]]:
     """A run that went wrong while other children ran counts only if the same run (same history) went
     wrong again alone in the machine; when it passed there, the concurrent failure is set aside."""
     passed_alone = {o.history for o in observations if not o.concurrent and o.outcome.is_good}

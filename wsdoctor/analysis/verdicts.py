@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wsdoctor.analysis.classify import classify
+from wsdoctor.analysis.classify import classify, without_disturbed
 from wsdoctor.analysis.contention import concurrent_children
 from wsdoctor.analysis.observations import observations_by_test, outcomes_by_test
 from wsdoctor.paths import common_directory, pytest_can_name
@@ -149,7 +149,8 @@ def _reproduce(nodeid: str, verdict: RunVerdict, found: Sequence[Observation], p
 
 def _failing_order_command(nodeid: str, found: Sequence[Observation], plan_results: Sequence[PlanResult],
                            options: RunOptions, style: CommandStyle) -> str:
-    failing = next(o.plan for o in found if o.outcome.is_bad and o.context is not Context.ALONE)
+    kept, _ = without_disturbed(found)  # a failure set aside is no order to show: it passed alone in the machine
+    failing = next(o.plan for o in kept if o.outcome.is_bad and o.context is not Context.ALONE)
     result = next(r for r in plan_results if r.plan.label == failing)
     if result.plan.label == "suite":
         return style.pytest(*options.paths)
