@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import textwrap
+from pathlib import Path
 
 import pytest
 
 from wsdoctor.analysis.static import scan_source
 
-SOURCE = textwrap.dedent("""\
-    import os
-    import sys
-    from unittest import mock
-
-    sys.modules["websockets"] = mock.MagicMock()
-
-    def test_called_once():
-        m = mock.Mock()
-        assert m.send_json.called_once()
-
-    def test_always_true():
-        assert True
-
-    def test_length(items=()):
-        assert len(items) >= 0
-
-    def test_environ():
-        os.environ["MODE"] = "test"
-
-    def test_swallows():
-        try:
-            1 / 0
-        except Exception:
-            pass
-
-    def test_guarded(flag=False):
-        if flag:
-            assert flag
-
-    def test_fine():
-        assert 1 + 1 == 2
-    """)
+# The habits the checks must find, as a test file would hold them (a data file, not a module: its
+# tautologies are the input, not assertions of ours).
+SOURCE = (Path(__file__).parent / "scenarios" / "static_samples" / "habits.py.txt").read_text(encoding="utf-8")
 
 
 def test_every_habit_is_found_at_its_line() -> None:
