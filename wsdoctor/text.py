@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-ENTRY_FILE = "/wsdoctor/child/__main__.py"  # how a child's entry shows in a dump
+from wsdoctor.child.protocol import ENTRY
+
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
 _TRACEBACK_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
@@ -67,7 +68,7 @@ def exit_blocked_in(hang_dump: str) -> str:
 
 def _is_child_entry(path: str) -> bool:
     """runpy and wsdoctor's child entry, which end every child: the frames around its exit."""
-    return path == "<frozen runpy>" or path.endswith(("/runpy.py", ENTRY_FILE))
+    return path == "<frozen runpy>" or path.endswith(("/runpy.py", "/" + "/".join(ENTRY)))
 
 
 def _describe(frame: re.Match[str]) -> str:

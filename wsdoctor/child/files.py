@@ -193,12 +193,12 @@ class _Dir:
 class FileWatch:
     """The watched files, re-read where a directory's mtime says something changed."""
 
-    def __init__(self, root: str, deep: bool = False, skipped: Tuple[str, ...] = (), events: bool = True) -> None:
+    def __init__(self, root: str, deep: bool = False, skipped: Tuple[str, ...] = ()) -> None:
         self.root = os.path.abspath(root)
         self.deep = deep  # stat every file each time: a file rewritten in place is seen too
         self.skipped = frozenset(os.path.abspath(path) for path in skipped)  # e.g. pytest's --basetemp
         self._tree: Dict[str, _Dir] = {}
-        self._events = DirectoryEvents.open() if events else None
+        self._events = DirectoryEvents.open()
         self._dirty: Set[str] = set()  # directories inotify said changed, not listed again yet
         self._places: Tuple[Tuple[Optional[str], str], List[Tuple[str, str]]] = ((None, ""), [])
 

@@ -12,6 +12,9 @@ HANG_FILE = "hang.txt"
 # An xdist worker of a child that runs the suite distributed, as the project does (gw0, gw1, ...).
 WORKER_EVENTS = "events-{worker}.jsonl"
 WORKER_HANG = "hang-{worker}.txt"
+# Where the child's entry (pytest, ending without the interpreter's finalization) is in the staged
+# package: the parent runs it by this path, and finds its frames in a dump by it.
+ENTRY = ("wsdoctor", "child", "__main__.py")
 
 
 def keep_ends(text: str, end: int) -> str:

@@ -39,9 +39,6 @@ COLLECT_TIMEOUT_FACTOR = 5  # the collection deadline (per file) when not given:
 POLL_INTERVAL = 0.05  # seconds between looks at a running child's events
 STDERR_TAIL = 4000
 PLUGIN = "wsdoctor.child.plugin"
-# pytest run as `python -m pytest` runs it, ending sooner: run by its path in the staged package, so
-# that a project with a `wsdoctor` package of its own (first on sys.path) cannot shadow it.
-ENTRY = ("wsdoctor", "child", "__main__.py")
 STAGED_INIT = '"""wsdoctor, staged for its child processes: only the wsdoctor.child package is here."""\n'
 
 ProgressCallback = Callable[[str, Outcome], None]
@@ -250,7 +247,9 @@ class ChildSupervisor:
                  extra: tuple[str, ...]) -> list[str]:
         s = self.settings
         randomly = () if "--randomly-seed" in " ".join(extra) else ("-p", "no:randomly")
-        command = [s.python, str(self._child_path.joinpath(*ENTRY)), "-p", PLUGIN, *randomly,
+        # The entry by its path: a project with a `wsdoctor` package of its own (first on sys.path)
+        # cannot shadow it.
+        command = [s.python, str(self._child_path.joinpath(*protocol.ENTRY)), "-p", PLUGIN, *randomly,
                    "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
                    f"--wsdoctor-timeout={s.timeout}", f"--wsdoctor-collect-timeout={s.collect_timeout}",
                    f"-o=cache_dir={directory / 'cache'}", *(f"--ignore={path}" for path in s.ignored)]
