@@ -7,11 +7,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
-
-import defusedxml
-from defusedxml import ElementTree as SafeElementTree
+from typing import TYPE_CHECKING, Any
 
 from wsdoctor.analysis.audit import significant
 from wsdoctor.analysis.causes import fold_alike
@@ -35,6 +31,9 @@ from wsdoctor.records import (
     Verdict,
 )
 from wsdoctor.text import coroutine_origin, error_summary, without_origin
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 
 def from_run(record: RunRecord, later_bisects: Sequence[BisectResult] = ()) -> list[TestEvidence]:
@@ -325,6 +324,11 @@ def from_junit(path: Path) -> list[TestEvidence]:
 
 def _junit_cases(path: Path) -> Iterator[Element]:
     """Each <testcase>, parsed as the file is read and then dropped, so memory does not grow with the file."""
+    from xml.etree.ElementTree import ParseError  # XML is read only for a JUnit postmortem
+
+    import defusedxml
+    from defusedxml import ElementTree as SafeElementTree
+
     try:
         with path.open("rb") as stream:
             opened: list[Element] = []

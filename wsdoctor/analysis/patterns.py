@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import regex
-
 MATCH_SECONDS = 0.25  # per search of one text: playbook patterns take microseconds
 
 
@@ -29,6 +27,8 @@ class BoundedMatcher:
             return None
         compiled = self._compiled.get(pattern)
         if compiled is None:
+            import regex  # only once a pattern is matched: a clean run never needs it
+
             compiled = self._compiled[pattern] = regex.compile(pattern, regex.MULTILINE | regex.VERSION0)
         for text in texts:
             if skip_empty and not text:

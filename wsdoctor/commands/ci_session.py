@@ -30,7 +30,6 @@ from wsdoctor.planner import discovering_plans
 from wsdoctor.playbook import Playbook
 from wsdoctor.records import CiRecord, RunRecord, Verdict
 from wsdoctor.render.ci_summary import github_annotations, render_gate, summary_markdown
-from wsdoctor.render.junit import junit_xml
 from wsdoctor.render.progress import ProgressUI
 from wsdoctor.render.report import write_markdown
 from wsdoctor.render.terminal import render_run
@@ -164,6 +163,8 @@ def publish(record: RunRecord, run_dir: Path, ci: CiRecord, gate: Gate, outputs:
 
 def _write_outputs(report: GateReport, outputs: CiOutputs, out: Console) -> None:
     if outputs.junit is not None:
+        from wsdoctor.render.junit import junit_xml  # xml and socket: only for a job that asks for JUnit
+
         write_atomic(outputs.junit, junit_xml(report))
     markdown = summary_markdown(report)
     if outputs.summary is not None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from wsdoctor.analysis.fix import with_proven_patches
 from wsdoctor.analysis.insights import Insight, insights_for, versions_map
 from wsdoctor.analysis.patterns import BoundedMatcher
 from wsdoctor.codec import write_atomic
@@ -68,6 +67,8 @@ class ReportRequest:
 
 
 def report_command(request: ReportRequest, out: Console, err: Console) -> ExitCode:
+    from wsdoctor.analysis.fix import with_proven_patches  # not for ci, which shares this module's loaders
+
     _check_out(request)
     playbooks = load_playbooks(request.cwd, request.playbook_dirs)
     evidence, versions, title, fixes = _evidence(request)

@@ -8,11 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from wsdoctor.records import Outcome
+
+if TYPE_CHECKING:  # rich.progress is imported only for a live bar: CI logs never need it
+    from rich.progress import Progress, TaskID
 
 LOG_EVERY = 10.0  # seconds between two progress lines in a CI log
 
@@ -57,6 +60,8 @@ class ProgressUI:
                 yield
             self.tick(force=True)
             return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         bar = Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), console=self.console, transient=True)
         with bar:
