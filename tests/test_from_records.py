@@ -87,8 +87,8 @@ def test_verdicts_reasons_and_reproduce_commands() -> None:
     assert (victim.verdict, victim.reason) == (  # type: ignore[attr-defined]
         Verdict.ORDER_DEPENDENT, "fails in the suite order (2 runs, reproduced), passes alone (2 of 2 runs)")
     assert victim.reproduce == (  # type: ignore[attr-defined]
-        "python -m pytest -p no:randomly -m 'not slow' tests  # fails",
-        f"python -m pytest -p no:randomly -m 'not slow' {B}  # passes")
+        "python -m pytest -p no:randomly -m 'not slow' -- tests  # fails",
+        f"python -m pytest -p no:randomly -m 'not slow' -- {B}  # passes")
     assert (hang.verdict, hang.detail) == (Verdict.HANG, (  # type: ignore[attr-defined]
         "blocked in recv (/usr/lib/python3.11/socket.py:10), called from test_waits (/p/tests/test_b.py:7)"))
     assert (broken.verdict, broken.detail) == (  # type: ignore[attr-defined]
@@ -125,7 +125,7 @@ def printed(draw: object, *args: object) -> str:
 def test_the_end_of_a_run_lists_each_finding_with_its_evidence(tmp_path: Path) -> None:
     text = printed(render_run, record(tmp_path))
     assert "order-dependent" in text and B in text and "suite failed ×2 · alone passed ×2" in text
-    assert "$ python -m pytest -p no:randomly -m 'not slow' tests  # fails" in text
+    assert "$ python -m pytest -p no:randomly -m 'not slow' -- tests  # fails" in text
     assert "blocked in recv" in text
     assert ("wsdoctor: 4 test(s): 1 pass, 1 order-dependent, 1 hang, 1 collection-error · 4 child run(s) in "
             "1.5 s · record record") in text
@@ -331,7 +331,7 @@ def test_a_file_whose_import_hung_is_a_hang_with_where_it_was_blocked() -> None:
     assert (hang.nodeid, hang.verdict) == ("tests/test_slow.py", Verdict.HANG)
     assert hang.detail == "blocked in load_model (/p/app/warmup.py:18)"
     assert hang.reason.startswith("collecting it did not finish within the collection deadline: its 2 test(s)")
-    assert hang.reproduce == ("python -m pytest -p no:randomly -m 'not slow' --collect-only -q tests/test_slow.py",)
+    assert hang.reproduce == ("python -m pytest -p no:randomly -m 'not slow' --collect-only -q -- tests/test_slow.py",)
 
 
 def test_the_notes_are_shown_as_warnings_with_the_run() -> None:

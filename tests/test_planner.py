@@ -119,6 +119,21 @@ def test_a_planned_shuffle_imports_the_files_in_the_suites_order_as_a_child_shuf
     assert planned.collect_args == ("tests",)
 
 
+def test_reproduce_commands_put_paths_after_a_double_dash_when_the_user_gave_pytest_arguments() -> None:
+    """`wsdoctor run -- --debug`: pytest's --debug takes an optional value, and would take the node id for it
+    (and write its log over the test file)."""
+    from wsdoctor.analysis.verdicts import CommandStyle
+
+    style = CommandStyle(python="python", pytest_args=("--debug",), orders_dir="")
+    assert style.pytest("tests/t.py::a") == "python -m pytest -p no:randomly --debug -- tests/t.py::a"
+    assert style.pytest("tests/t.py", "--deselect", "tests/t.py::b") == (
+        "python -m pytest -p no:randomly --debug --deselect tests/t.py::b -- tests/t.py")
+    assert style.pytest(ids_follow=True) == "python -m pytest -p no:randomly --debug --"  # xargs appends the ids
+    assert style.pytest() == "python -m pytest -p no:randomly --debug"  # the whole suite: no path to protect
+    plain = CommandStyle(python="python", pytest_args=(), orders_dir="")
+    assert plain.pytest("tests/t.py::a") == "python -m pytest -p no:randomly tests/t.py::a"
+
+
 def test_reproduce_commands_name_a_file_pytest_cannot_take_through_its_directory_and_names() -> None:
     from wsdoctor.analysis.verdicts import nameable
 

@@ -82,4 +82,4 @@ def test_reproduce_commands_stay_in_one_process_where_xdist_is_installed() -> No
     assert serial_args(("pytest-xdist-3.8.0", "anyio-4.0")) == ("-n", "0")
     assert serial_args(("anyio-4.0",)) == ()
     style = CommandStyle(python="python", pytest_args=("-x",), orders_dir="", serial=("-n", "0"))
-    assert style.pytest("t.py::a") == "python -m pytest -p no:randomly -n 0 -x t.py::a"
+    assert style.pytest("t.py::a") == "python -m pytest -p no:randomly -n 0 -x -- t.py::a"

@@ -36,9 +36,15 @@ class CommandStyle:
     orders_dir: str  # where the order files of this run are kept, relative to cwd
     serial: tuple[str, ...] = ()  # what keeps one process's order in one process (`-n 0` with xdist)
 
-    def pytest(self, *args: str) -> str:
-        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args,
-                 *nameable(args)]
+    def pytest(self, *args: str, ids_follow: bool = False) -> str:
+        """The command; ``ids_follow``: node ids are appended to it (by xargs).
+
+        After the user's own pytest arguments the paths come after `--`: an option there that
+        takes an optional value (`--debug`, `--cov`) would take the first path for its value."""
+        options, paths = _options_then_paths(nameable(args))
+        if self.pytest_args and (paths or ids_follow):
+            paths = ["--", *paths]
+        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args, *options, *paths]
         return " ".join(shlex.quote(w) for w in words)
 
 
@@ -56,8 +62,7 @@ def nameable(args: Sequence[str]) -> list[str]:
     (pytest refuses it), the paths are replaced by the directory that holds them all and the tests
     are selected by name with -k: the closest plain pytest comes (a file named this way cannot be
     collected alone)."""
-    positional = [i for i, arg in enumerate(args)
-                  if not arg.startswith("-") and (i == 0 or args[i - 1] not in _TAKE_VALUES)]
+    positional = _positional(args)
     if all(pytest_can_name(args[i]) for i in positional):
         return list(args)
     names = dict.fromkeys(args[i].rsplit("::", 1)[-1].split("[", 1)[0] for i in positional if "::" in args[i])
@@ -67,6 +72,17 @@ def nameable(args: Sequence[str]) -> list[str]:
 
 
 _TAKE_VALUES = frozenset({"--deselect", "-k", "-m", "--ignore", "--ignore-glob"})
+
+
+def _positional(args: Sequence[str]) -> list[int]:
+    """Where the paths and node ids are among ``args`` (not an option, nor an option's value)."""
+    return [i for i, arg in enumerate(args) if not arg.startswith("-") and (i == 0 or args[i - 1] not in _TAKE_VALUES)]
+
+
+def _options_then_paths(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    positional = set(_positional(args))
+    return ([arg for i, arg in enumerate(args) if i not in positional],
+            [arg for i, arg in enumerate(args) if i in positional])
 
 
 def needs_confirmation(plan_results: Sequence[PlanResult]) -> set[str]:
@@ -160,7 +176,7 @@ def _failing_order_command(nodeid: str, found: Sequence[Observation], plan_resul
     if len(prefix) <= MAX_IDS_IN_COMMAND:
         return style.pytest(*prefix)
     order_file = f"{style.orders_dir}/{_order_file_name(result.plan.label)}"
-    return f"xargs -d '\\n' {style.pytest()} < {shlex.quote(order_file)}"
+    return f"xargs -d '\\n' {style.pytest(ids_follow=True)} < {shlex.quote(order_file)}"
 
 
 def _order_file_name(label: str) -> str:
