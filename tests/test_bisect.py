@@ -349,6 +349,42 @@ def test_a_bisects_seconds_include_its_first_trials(tmp_path: Path) -> None:
     assert result["seconds"] >= span > 2, (result["seconds"], span)  # the slow test ran in the suite order only
 
 
+def blind_project(tests_per_file: int, files: int) -> dict[str, str]:
+    """A switch kept in a closure (no probe sees it), flipped by one test of the first file and read by
+    the victim in the last; one slow test just before the victim keeps the suite order running."""
+    project = {"pytest.ini": "[pytest]\npythonpath = .\n",
+               "app.py": "def _switch():\n    on = [False]\n\n    def flip():\n        on[0] = True\n\n"
+                         "    return flip, lambda: on[0]\n\n\nflip, is_on = _switch()\n"}
+    for number in range(files):
+        tests = "".join(f"def test_{number}_{i}():\n    assert str({i}) == '{i}'\n\n" for i in range(tests_per_file))
+        project[f"tests/test_{number:02d}.py"] = "import app\n\n" + tests
+    project["tests/test_00.py"] += "def test_flips_the_switch():\n    app.flip()\n"
+    project["tests/test_zz.py"] = ("import time\n\nimport app\n\ndef test_slow():\n    time.sleep(2)\n\n"
+                                   "def test_switch_is_off():\n    assert not app.is_on()\n")
+    return project
+
+
+def test_without_evidence_the_first_halving_question_runs_beside_the_suite_order(tmp_path: Path) -> None:
+    # The probes see nothing here: the search halves, and its first question (the first half of
+    # the tests before the victim) is asked while the suite order still runs, not after it.
+    project = make_project(tmp_path, blind_project(tests_per_file=20, files=11))
+    victim = "tests/test_zz.py::test_switch_is_off"
+    done = run_wsdoctor(project, "bisect", victim, "--workers", "2", "--json", "bisect.json")
+
+    result = json.loads((project / "bisect.json").read_text())
+    assert (done.exit_code, result["polluters"]) == (0, ["tests/test_00.py::test_flips_the_switch"]), done.stderr
+    children = {child["artifacts"].rsplit("/", 1)[-1][5:]: child
+                for line in next(project.glob(".wsdoctor/runs/*/journal.jsonl")).read_text().splitlines()
+                for child in json.loads(line)["result"]["children"]}
+    before_victim = 20 * 11 + 1 + 1  # test_slow too
+    first_half = children[f"bisect-{before_victim // 2}-test-s----victim"]
+    assert first_half["began"] < children["bisect--the-failing-order"]["ended"] - 1, children.keys()
+    # asked once, and counted once: halving 222 tests takes 8 questions, plus the last test alone
+    # at most, plus the two confirming runs
+    assert result["runs"] <= 8 + 1 + 2, result["steps"]
+    assert sum(label.startswith(f"bisect-{before_victim // 2}-") for label in children) == 1
+
+
 def test_a_refused_bisect_leaves_no_record(scenario) -> None:  # type: ignore[no-untyped-def]
     project = scenario("singleton_manager_leak")
     done = run_wsdoctor(project, "bisect", "tests/test_stats.py::test_connection_stat")

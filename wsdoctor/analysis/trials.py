@@ -53,6 +53,21 @@ def trial_key(plan: Plan) -> str:
     return json.dumps([plan.collect_args, plan.test_ids])
 
 
+def order_plan(collection: Collection, victim: str, before: Sequence[str], state_probes: bool | None = None) -> Plan:
+    """The trial "does the victim fail after ``before``?" (probes on for small ones, unless told)."""
+    ids = (*before, victim)
+    context = Context.ALONE if len(ids) == 1 else Context.SUITE
+    probes = len(ids) <= STATE_PROBES_UP_TO if state_probes is None else state_probes
+    return Plan(label=f"bisect {len(before)} test(s) + victim", context=context,
+                collect_args=files_in_order(collection, ids), test_ids=ids, state_probes=probes)
+
+
+def first_halving_question(collection: Collection, victim: str, order: Sequence[str]) -> Plan:
+    """What a search without evidence asks first (wsdoctor.analysis.search): the first half of the
+    tests before the victim."""
+    return order_plan(collection, victim, order[: len(order) // 2])
+
+
 def victim_failed(result: PlanResult, victim: str) -> bool:
     outcome = result.result_of(victim)
     return outcome is not None and (outcome.outcome.is_bad or outcome.outcome is Outcome.CRASH)
@@ -76,6 +91,7 @@ class Trials:
         self.seen: dict[str, list[PlanResult]] = {}  # every trial of this session, by key
         self.smallest_failing: PlanResult | None = None  # the fewest tests seen failing the victim
         self.ready = {trial_key(result.plan): result for result in ready}  # trials run already, once each
+        self.count += sum(max(1, len(result.children)) for result in ready)  # used or not, they ran
 
     def left(self) -> int | None:
         """Trials the budget still allows (None: no limit)."""
@@ -98,11 +114,7 @@ class Trials:
     # --- plans ----------------------------------------------------------------------
 
     def order_plan(self, before: Sequence[str], state_probes: bool | None = None) -> Plan:
-        ids = (*before, self.victim)
-        context = Context.ALONE if len(ids) == 1 else Context.SUITE
-        probes = len(ids) <= STATE_PROBES_UP_TO if state_probes is None else state_probes
-        return Plan(label=f"bisect {len(before)} test(s) + victim", context=context,
-                    collect_args=files_in_order(self.collection, ids), test_ids=ids, state_probes=probes)
+        return order_plan(self.collection, self.victim, before, state_probes)
 
     def import_plan(self, files: Sequence[str]) -> Plan:
         collect = self.in_collection_order([*files, self.victim_file])
@@ -130,11 +142,14 @@ class Trials:
         ready = [self.ready.pop(trial_key(plan), None) for plan in wanted]
         ran = iter(self.runner.run([plan for plan, done in zip(wanted, ready, strict=True) if done is None]))
         results = [done if done is not None else next(ran) for done in ready]
-        self._record(results)
+        self._record(results, counted=[done is not None for done in ready])
         return results
 
-    def _record(self, results: Sequence[PlanResult]) -> None:
-        self.count += sum(max(1, len(result.children)) for result in results)  # a rerun is a child run too
+    def _record(self, results: Sequence[PlanResult], counted: Sequence[bool] = ()) -> None:
+        """Note each result's answer; count its child runs unless ``counted`` says they were (a ready trial)."""
+        already = [*counted, *[False] * (len(results) - len(counted))]
+        self.count += sum(max(1, len(result.children))  # a rerun is a child run too
+                          for result, was_counted in zip(results, already, strict=True) if not was_counted)
         for result in results:
             key = trial_key(result.plan)
             # With repeats, one failure is enough: the victim fails only sometimes.

@@ -41,10 +41,11 @@ class CommandStyle:
 
         After the user's own pytest arguments the paths come after `--`: an option there that
         takes an optional value (`--debug`, `--cov`) would take the first path for its value."""
-        options, paths = _options_then_paths(nameable(args))
-        if self.pytest_args and (paths or ids_follow):
-            paths = ["--", *paths]
-        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args, *options, *paths]
+        named = nameable(args)
+        if self.pytest_args:
+            options, paths = _options_then_paths(named)
+            named = [*options, "--", *paths] if paths or ids_follow else options
+        words = [self.python, "-m", "pytest", "-p", "no:randomly", *self.serial, *self.pytest_args, *named]
         return " ".join(shlex.quote(w) for w in words)
 
 

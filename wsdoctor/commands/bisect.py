@@ -116,7 +116,7 @@ class BisectSession:
         usable = () if runner.one_at_a_time else confirmed  # side by side, they saw each other's files
         trials = Trials(runner, self.case.collection, options.victim, options.repeat, known=load_journal(journal),
                         max_runs=runs, ready=usable)
-        trials.count = len(confirmed) - len(usable)  # run, though not used
+        trials.count += len(confirmed) - len(usable)  # run, though not used
         result = bisect(self.case, trials, self.say)
         if runner.replayed:
             self.say(f"replayed {runner.replayed} trial(s) from the journal of the earlier session")

@@ -7,15 +7,17 @@ import difflib
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from wsdoctor import __version__
+from wsdoctor.analysis.trials import first_halving_question
 from wsdoctor.collect import collect_suite, collection_from
 from wsdoctor.commands.request import Request
-from wsdoctor.execution.child import ChildSettings
+from wsdoctor.execution.child import ChildSettings, LiveChild
 from wsdoctor.execution.files import FileState
 from wsdoctor.execution.pool import Executor
 from wsdoctor.exits import UsageError
@@ -35,6 +37,9 @@ from wsdoctor.store import create_record_dir, load_run, newest_bisect_of, save_r
 
 JOURNAL_FILE = "journal.jsonl"
 FILES_LEFT = "files-left"  # what the trials' children left in the tree or HOME, moved aside
+# Tests before the victim from which the first halving question is asked while the suite order
+# still runs: below, that question costs a child little more than its start-up.
+ASK_AHEAD_FROM = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +132,19 @@ def _collect_while_confirming(executor: Executor,
     alone = Plan(label="bisect victim alone", context=Context.ALONE, collect_args=(victim.split("::", 1)[0],),
                  test_ids=(victim,))
     started = executor.start_discovering(order, until=victim)
+    ahead = ThreadPoolExecutor(max_workers=1)
+    halving: Future[PlanResult] | None = None
     try:
         alone_result = executor.run_plans([alone])[0]
+        question = _first_halving_question(executor, started, victim)
+        halving = ahead.submit(executor.run_plan, question) if question is not None else None
         ran, child, output = executor.finish_discovering(order, started)
+        asked_ahead = (halving.result(),) if halving is not None else ()
     except BaseException:
         executor.kill_all()
         raise
+    finally:
+        ahead.shutdown(wait=True)
     collection, versions = collection_from(executor, options.paths, child, output)
     ids = list(ran.plan.test_ids)
     if victim not in ids:
@@ -140,7 +152,26 @@ def _collect_while_confirming(executor: Executor,
     upto = ids.index(victim) + 1
     in_order = dataclasses.replace(ran, plan=dataclasses.replace(ran.plan, test_ids=tuple(ids[:upto])),
                                    results=ran.results[:upto])
-    return collection, versions, (in_order, alone_result)
+    return collection, versions, (in_order, alone_result, *asked_ahead)
+
+
+def _first_halving_question(executor: Executor, started: LiveChild, victim: str) -> Plan | None:
+    """The question a search without evidence asks first, asked now, on the core the victim's run
+    alone has left free while the suite order runs on (its collection is known once the child says
+    it collected). With evidence, the search asks other questions and this one was spent for nothing;
+    without, the first round of halving (half the suite) is off the critical path. Not worth a child
+    for a short order, nor when the collection has errors (the suite's collection is then more
+    than what the child collected), nor without a second worker."""
+    if executor.workers < 2:
+        return None
+    collected = executor.collected_by(started)
+    ids = [t.nodeid for t in collected.tests] if collected is not None else []
+    if collected is None or victim not in ids:
+        return None
+    before = ids[: ids.index(victim)]
+    if len(before) < ASK_AHEAD_FROM:
+        return None
+    return first_halving_question(collected, victim, before)
 
 
 def _resumed(request: BisectRequest) -> Workspace:

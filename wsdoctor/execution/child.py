@@ -175,6 +175,21 @@ class ChildSupervisor:
                          streams=ChildStreams(proc.stdout, proc.stderr, directory), began=time.time(), temp=temp,
                          identity=_identity(directory))
 
+    def collected_by(self, child: LiveChild) -> Collection | None:
+        """What a running child collected, once it says so; None if it ended (or wsdoctor is stopping)
+        before that, or if a file failed to collect (the suite's collection is then more than this).
+        The child's own collection deadline ends it if collecting hangs."""
+        tail = EventTail(child.directory / protocol.EVENTS_FILE)
+        output = ChildOutput()
+        while output.collected is None:
+            apply_events(output, tail.read_new(), self.settings.cwd)
+            if output.collected is None and (child.proc.poll() is not None or self.stopping.wait(POLL_INTERVAL)):
+                return None
+        if output.collect_errors:
+            return None
+        return Collection(rootdir=output.rootdir or str(self.settings.cwd), inifile=output.inifile,
+                          tests=output.collected)
+
     def finish(self, child: LiveChild) -> tuple[ChildProcess, ChildOutput]:
         proc = child.proc
         tail = EventTail(child.directory / protocol.EVENTS_FILE)

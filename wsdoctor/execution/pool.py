@@ -9,7 +9,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from wsdoctor.childio import ChildOutput
 from wsdoctor.execution.child import ChildSettings, ChildSupervisor, LiveChild, ProgressCallback
-from wsdoctor.records import ChildProcess, ChildStatus, Outcome, Plan, PlanResult, StateChange, TestResult
+from wsdoctor.records import (
+    ChildProcess,
+    ChildStatus,
+    Collection,
+    Outcome,
+    Plan,
+    PlanResult,
+    StateChange,
+    TestResult,
+)
 from wsdoctor.text import error_summary, first_line
 
 # A session that stops before finishing any test, child after child (a hook that raises for every
@@ -91,6 +100,10 @@ class Executor:
         up to ``until``, when given); see finish_discovering."""
         extra = (f"--wsdoctor-until={until}",) if until is not None else ()
         return self.supervisor.start(plan.label, plan.collect_args, None, (*_child_args(plan), *extra))
+
+    def collected_by(self, started: LiveChild) -> Collection | None:
+        """What a discovering child collected, as soon as it says so (see ChildSupervisor.collected_by)."""
+        return self.supervisor.collected_by(started)
 
     def finish_discovering(self, plan: Plan,
                            started: LiveChild) -> tuple[PlanResult, ChildProcess, ChildOutput]:
