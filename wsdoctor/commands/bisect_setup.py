@@ -136,7 +136,8 @@ def _collect_while_confirming(executor: Executor,
     halving: Future[PlanResult] | None = None
     try:
         alone_result = executor.run_plans([alone])[0]
-        question = _first_halving_question(executor, started, victim)
+        # With --repeat every trial runs several times, and these first ones are run again anyway.
+        question = _first_halving_question(executor, started, victim) if options.repeat == 1 else None
         halving = ahead.submit(executor.run_plan, question) if question is not None else None
         ran, child, output = executor.finish_discovering(order, started)
         asked_ahead = (halving.result(),) if halving is not None else ()
