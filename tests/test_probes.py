@@ -483,3 +483,46 @@ def test_a_home_inside_the_tree_is_named_once_from_home(places, monkeypatch) -> 
     before = probe.snapshot()
     (home / ".netrc").write_text("machine example.org\n")
     assert {key for key in changes(probe, before) if key.startswith("file:")} == {"file:~/.netrc"}
+
+
+def test_the_dict_version_this_interpreter_keeps_is_read_and_changes_with_every_change() -> None:
+    from wsdoctor.child import dict_versions
+
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 14):
+        pytest.skip("PEP 509's dict version is CPython's, up to 3.13")
+    assert dict_versions.AVAILABLE
+    watched: dict[str, object] = {"a": 1}
+    versions = dict_versions.DictVersions([watched, {}])
+    first = versions.now()
+    assert versions.now() == first  # nothing changed: the same version
+    watched["a"] = object()
+    assert versions.now() != first
+
+
+def test_a_key_of_sys_modules_rebound_to_a_mock_is_named_though_the_size_did_not_change(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    assert probe.snapshot() is before  # nothing changed: the very snapshot, and no diff to make
+    size = len(sys.modules)
+    monkeypatch.setitem(sys.modules, "json", mock.MagicMock())
+    assert len(sys.modules) == size
+    after = probe.snapshot()
+    assert [key for key, _, _ in diff(before, after)] == ["sys.modules:json"]
+    monkeypatch.setitem(sys.modules, "json", sys.modules["json"])  # the same object again: no change
+    assert diff(after, probe.snapshot()) == []
+
+
+def test_a_global_changed_and_put_back_is_no_change_and_one_rebound_later_is_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = project_module(tmp_path, monkeypatch)
+    probe = StateProbe(str(tmp_path))
+    before = probe.snapshot()
+    app.DEBUG = True
+    app.DEBUG = False  # the module's dict changed twice, its values are as they were
+    assert diff(before, probe.snapshot()) == []
+    app.Settings.retries = 5  # a class of the module: its attributes are compared one by one
+    exec("global LOOP\nLOOP = 'rebound by a global statement'", vars(app))
+    found = changes(probe, before)
+    assert found["class-attr:probe_app.Settings.retries"] == ("3", "5")
+    assert found["module-attr:probe_app.LOOP"] == ("None", "'rebound by a global statement'")

@@ -13,6 +13,8 @@ import weakref
 from itertools import chain, repeat
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
+from wsdoctor.child.dict_versions import AVAILABLE, DictVersions
+
 Pair = Tuple[str, str]
 Entries = Dict[str, str]
 
@@ -119,34 +121,51 @@ class ModuleGroup:
     def __init__(self, modules: List[Tuple[str, Dict[str, Any], Bindings]], functions: bool = True) -> None:
         self.modules = modules
         self.with_functions = functions  # their defaults too (not for a test module's test functions)
-        self._namespaces: List[Any] = []  # the modules' and those of their classes and objects
-        self._values: List[Any] = []
+        self._namespaces: List[Any] = []  # the modules'
+        self._values: List[Any] = []  # ... their values, as last read
+        self._versions: Optional[DictVersions] = None  # ... their dicts' versions, where there are
+        self._inner: List[Any] = []  # the namespaces of their classes and objects
         self._functions: List[Any] = []  # the functions whose defaults are looked at
-        self._defaults: List[Any] = []  # ... and their __defaults__ and __kwdefaults__, as last read
+        self._inner_values: List[Any] = []  # the inner namespaces' values, then the functions' defaults
         self._fixed: Entries = {}
         self._live: List[Tuple[str, Callable[[], str]]] = []
+        self._texts: List[Callable[[], str]] = []  # the second halves of _live
         self.described: Set[int] = set()  # ids of the values described here
         self._described_before: Set[int] = set()  # ... and those described elsewhere, then
-        self._pairs: List[Pair] = []
+        self._last_texts: List[str] = []
         self._section: Optional[Section] = None
 
     def section(self, described: Set[int]) -> Section:
         """This group's section; ``described`` holds the ids of values described already
         (a test module's ``from app.registry import REGISTRY`` is described under app.registry)."""
-        size = sum(map(len, self._namespaces))
-        values = chain.from_iterable(map(_VALUES, self._namespaces))
-        functions = self._functions
-        if self._section is not None and unchanged(values, size, self._values) \
-                and unchanged(_defaults_of(functions), 2 * len(functions), self._defaults) \
-                and described == self._described_before:
+        if self._section is not None and described == self._described_before and self._unchanged():
             described |= self.described
         else:
             self._read(described)
-        pairs = [(key, text()) for key, text in self._live]
-        if self._section is None or pairs != self._pairs:
-            self._pairs, self._section = pairs, Section(self._fixed)
-            self._section.update(pairs)
+        texts = [text() for text in self._texts]
+        if self._section is None or texts != self._last_texts:
+            self._last_texts, self._section = texts, Section(self._fixed)
+            self._section.update(zip([key for key, _ in self._live], texts))
         return self._section
+
+    def _unchanged(self) -> bool:
+        """Nothing rebound since the last read, all compared by identity (in C): the attributes of
+        the classes and objects, the functions' defaults, and the modules' globals (while their
+        dicts' versions did not change, not even those)."""
+        functions = self._functions
+        inner = chain(chain.from_iterable(map(_VALUES, self._inner)), _defaults_of(functions))
+        if not unchanged(inner, sum(map(len, self._inner)) + 2 * len(functions), self._inner_values):
+            return False
+        versions = self._versions
+        now = versions.now() if versions is not None else []
+        if versions is not None and now == versions.last:
+            return True
+        if not unchanged(chain.from_iterable(map(_VALUES, self._namespaces)), sum(map(len, self._namespaces)),
+                         self._values):
+            return False
+        if versions is not None:
+            versions.last = now  # changed and put back
+        return True
 
     def _read(self, described: Set[int]) -> None:
         """Every name of the modules, their classes and objects, with what it binds.
@@ -157,7 +176,9 @@ class ModuleGroup:
         by an earlier group (the project's, for a test module) is not described again.
         """
         self._described_before = set(described)
-        self._namespaces, self._fixed, self._live, functions = [], {}, [], []
+        versions = DictVersions([namespace for _, namespace, _ in self.modules]) if AVAILABLE else None
+        now = versions.now() if versions is not None else []  # before the globals are read
+        self._namespaces, self._inner, self._fixed, self._live, functions = [], [], {}, [], []
         for name, namespace, bindings in self.modules:
             if not bindings.up_to_date(namespace):
                 bindings.read_module(name)
@@ -176,15 +197,19 @@ class ModuleGroup:
                 if inner is not None:
                     self._attributes(key, vars(value), inner, _is_any_attribute)
         self.described = described - self._described_before
-        self._values = list(chain.from_iterable(map(_VALUES, self._namespaces)))
         self._read_defaults(functions if self.with_functions else [])
+        self._values = list(chain.from_iterable(map(_VALUES, self._namespaces)))
+        self._inner_values = [*chain.from_iterable(map(_VALUES, self._inner)), *_defaults_of(self._functions)]
+        if versions is not None:
+            versions.last = now
+        self._versions = versions
+        self._texts = [text for _, text in self._live]
         self._section = None
 
     def _read_defaults(self, functions: List[Tuple[str, Any]]) -> None:
         """A function's ``__defaults__`` and ``__kwdefaults__`` are state: a test that changes
         them changes every later call (a mutable default that grows, too)."""
         self._functions = [function for _, function in functions]
-        self._defaults = list(_defaults_of(self._functions))
         for key, function in functions:
             for attribute, text in (("__defaults__", _defaults_text(function.__defaults__)),
                                     ("__kwdefaults__", _kwdefaults_text(function.__kwdefaults__))):
@@ -210,7 +235,7 @@ class ModuleGroup:
                     bindings.fixed.append((key, clip(repr(value))))
                 else:
                     bindings.live.append((key, None, None, _text_source(value)))
-        self._namespaces.append(namespace)
+        self._inner.append(namespace)
         self._fixed.update(bindings.fixed)
         self._live += [(key, text) for key, _, _, text in bindings.live]
         return bindings.functions
@@ -300,8 +325,11 @@ class _ContainerText:
 
     def __call__(self) -> str:
         value = self.value
-        if len(value) > MAX_KEYED:
+        size = len(value)
+        if size > MAX_KEYED:
             return fingerprint(value)  # its size only: as cheap as a check
+        if not size and self.ids == []:
+            return self.text  # empty then and now: nothing held, nothing to compare
         items = [*value, *value.values()] if isinstance(value, dict) else list(value)
         ids = list(map(id, items))
         if ids == self.ids and not any(map(operator.is_, map(_REFERENT, self.refs), repeat(None))) and (

@@ -27,6 +27,7 @@ import types
 from itertools import chain
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from wsdoctor.child.dict_versions import AVAILABLE, DictVersions
 from wsdoctor.child.files import FILES_SECTION, FileWatch
 from wsdoctor.child.namespaces import Bindings, Entries, ModuleGroup, Section, namespace_of, same_objects, unchanged
 from wsdoctor.child.process_state import (
@@ -52,6 +53,7 @@ SYS_MODULES = "sys.modules"
 PROJECT_SECTION = "project-modules"
 MODULE_SECTION = "module:"  # + the name of a test module
 Change = Tuple[str, Optional[str], Optional[str]]  # key, before, after (None: absent)
+_NUMBERS = [number for _, number in SIGNAL_NUMBERS]
 
 
 class StateProbe:
@@ -69,6 +71,7 @@ class StateProbe:
         self._own_modules: Dict[str, bool] = {}
         self._module_keys: List[str] = []
         self._module_values: List[Any] = []
+        self._modules_version: Optional[DictVersions] = None  # sys.modules' version, where there is one
         self._bindings: Dict[str, Tuple[Dict[str, Any], Bindings]] = {}  # module -> namespace, names
         self._project = ModuleGroup([])  # the project's own modules, but for test modules
         self._test_modules: Dict[str, ModuleGroup] = {}
@@ -80,14 +83,21 @@ class StateProbe:
         self._logger_entries: List[Any] = []
         self._open_files = OpenFiles()
         self._loggers: List[logging.Logger] = []
+        self._state: Snapshot = {}  # the last snapshot
 
     def snapshot(self, test_module: Any = None) -> Snapshot:
+        """The state now: the very snapshot of the last call when no section changed (a caller
+        must not change a snapshot it is given)."""
         state: Snapshot = {SYS_MODULES: self._sys_modules()}
         described: Set[int] = set()
         state[PROJECT_SECTION] = self._project.section(described)
         self._add_test_module(state, test_module, described)
         state.update(self._process_sections())
         state.update(self._files_sections())
+        last = self._state
+        if state.keys() == last.keys() and all(map(operator.is_, state.values(), last.values())):
+            return last
+        self._state = state
         return state
 
     def watch_files_deeply(self, deep: bool) -> None:
@@ -112,7 +122,7 @@ class StateProbe:
         by_value = [environ, current_dir(), self._open_files.now(), *sys.path]
         threads, patches, loggers = threading.enumerate(), active_patches(), self._logging_watch()
         # _signal's getsignal, not signal's: that one turns SIG_DFL and SIG_IGN into enums, slowly.
-        handlers = [_signal.getsignal(number) for _, number in SIGNAL_NUMBERS]
+        handlers = list(map(_signal.getsignal, _NUMBERS))
         loop = current_loop()
         by_identity = [*threads, *patches, *loggers, *handlers, *loop]
         if by_value == self._by_value and same_objects(by_identity, self._by_identity):
@@ -164,16 +174,27 @@ class StateProbe:
 
     def _sys_modules(self) -> Section:
         """Rebuilt only when a name was added, removed or rebound; imports only add to it."""
-        # By identity, in C: == would call __eq__ on a mock in sys.modules, and a mock records
-        # that call. Unchanged modules cost next to nothing.
         section = self._sections.get(SYS_MODULES)
-        if section is not None and unchanged(sys.modules.values(), len(sys.modules), self._module_values):
-            return section
-        values = list(sys.modules.values())
-        keys = list(sys.modules)
+        modules = sys.modules
+        versions = self._modules_version
+        if AVAILABLE and (versions is None or versions.dicts[0] is not modules):
+            versions = self._modules_version = DictVersions([modules])  # sys.modules itself was replaced
+        now = versions.now() if versions is not None else []
+        if section is not None:
+            if versions is not None and now == versions.last:
+                return section  # one read: the dict did not change
+            # By identity, in C: == would call __eq__ on a mock in sys.modules, and a mock records
+            # that call.
+            if unchanged(modules.values(), len(modules), self._module_values):
+                if versions is not None:
+                    versions.last = now  # changed and put back, or rebound to the same objects
+                return section
+        values = list(modules.values())
+        keys = list(modules)
         known = len(self._module_values)
-        appended = (section is not None and same_objects(values[:known], self._module_values)
-                    and same_objects(keys[:known], self._module_keys))
+        # map() stops at the shorter list: the first ``known`` of each, without copying them.
+        appended = (section is not None and len(values) >= known and all(map(operator.is_, values, self._module_values))
+                    and all(map(operator.is_, keys, self._module_keys)))
         added = list(zip(keys[known:], values[known:])) if appended else list(zip(keys, values))
         if appended and section is not None:
             section = Section(section, base=section, added=_sys_modules_entries(added))
@@ -181,6 +202,8 @@ class StateProbe:
             section = Section(_sys_modules_entries(added))
         self._sections[SYS_MODULES] = section
         self._module_keys, self._module_values = keys, values
+        if versions is not None:
+            versions.last = now
         own = [self._module(name, module) for name, module in added
                if self._is_own(name, module) and not _looks_like_test(module)]
         if appended and own:
@@ -243,6 +266,8 @@ def diff(before: Snapshot, after: Snapshot) -> List[Change]:
     module no longer imported): nothing is said about it.
     """
     changes: List[Change] = []
+    if after is before:
+        return changes
     for name, section in after.items():
         old = before.get(name)
         if old is None and name.startswith(FILES_SECTION):
