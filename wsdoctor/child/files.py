@@ -201,10 +201,21 @@ class FileWatch:
         self._events = DirectoryEvents.open()
         self._dirty: Set[str] = set()  # directories inotify said changed, not listed again yet
         self._places: Tuple[Tuple[Optional[str], str], List[Tuple[str, str]]] = ((None, ""), [])
+        encode = getattr(os.environ, "encodekey", None)
+        self._home_key = encode("HOME") if encode is not None else "HOME"  # as os.environ keeps it
+        self._raw: Tuple[Any, Any] = (object(), object())  # the raw HOME and tempfile.tempdir, as last seen
 
     def places(self) -> List[Tuple[str, str]]:
         """(section name, directory): the tree, and the tops of HOME and the temp directory now."""
+        # Setting HOME, or tempfile.tempdir, binds a new object: while both are the very objects of
+        # last time, so are the places (cheaper than decoding HOME and asking tempfile).
+        raw = getattr(os.environ, "_data", None)
+        raw_home = raw.get(self._home_key) if raw is not None else None
+        raw_temp = tempfile.tempdir
+        if raw is not None and raw_temp is not None and raw_home is self._raw[0] and raw_temp is self._raw[1]:
+            return self._places[1]
         home, temp = os.environ.get("HOME"), tempfile.gettempdir()
+        self._raw = (raw_home, tempfile.tempdir)
         if self._places[0] == (home, temp):
             return self._places[1]
         places = [(FILES_SECTION + "tree", self.root)]

@@ -588,8 +588,9 @@ class StateRecorder:
 
     def __init__(self, config: Any, recorder: ChildRecorder) -> None:
         from wsdoctor.child.first_imports import FirstImports
-        from wsdoctor.child.snapshot import StateProbe
+        from wsdoctor.child.snapshot import StateProbe, diff, with_baselines
 
+        self._diff, self._with_baselines = diff, with_baselines  # imported once: this runs for every test
         self.config = config
         self.recorder = recorder
         own = (config.getoption("basetemp"), recorder.out)  # pytest's tmp_path and wsdoctor's files: not state
@@ -609,10 +610,8 @@ class StateRecorder:
                 self.baselines.setdefault(key, value)
 
     def changes_since_last(self) -> list[list[Any]]:
-        from wsdoctor.child.snapshot import diff, with_baselines
-
         now = self.probe.snapshot(self.module)
-        changes = [list(change) for change in diff(with_baselines(self.last, self.baselines), now)]
+        changes = [list(change) for change in self._diff(self._with_baselines(self.last, self.baselines), now)]
         self.last = now
         self.baselines = {}
         return changes

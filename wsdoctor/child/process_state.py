@@ -55,13 +55,21 @@ def thread_entries(threads: List[threading.Thread]) -> Entries:
             for thread in threads if thread is not main}
 
 
+# This process's id, kept up to date across os.fork(): asking the kernel for it is a system call
+# on every snapshot.
+_PID = [os.getpid()]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+
+
 class OpenFiles:
     """What changes when this process opens or closes a file or a socket (Linux /proc).
 
     Linux 6.2+ gives the number of open fds as the size of /proc/PID/fd. Asked through a
     descriptor kept open on that directory, that costs a third of listing them, and a new fd
     takes the lowest free number, so the count changes when the listing would. Elsewhere, the
-    listing itself; not on Linux, nothing (and no sockets section).
+    listing itself; not on Linux, nothing (and no sockets section). A forked child has its own
+    descriptors: it opens its own /proc/PID/fd.
     """
 
     def __init__(self) -> None:
@@ -71,7 +79,7 @@ class OpenFiles:
         self._counts = True  # whether this kernel gives counts
 
     def now(self) -> Any:
-        pid = os.getpid()
+        pid = _PID[0]
         if self._counts and self._fd is not None and self._pid == pid:
             try:
                 info = os.fstat(self._fd)
