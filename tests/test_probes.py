@@ -526,3 +526,20 @@ def test_a_global_changed_and_put_back_is_no_change_and_one_rebound_later_is_nam
     found = changes(probe, before)
     assert found["class-attr:probe_app.Settings.retries"] == ("3", "5")
     assert found["module-attr:probe_app.LOOP"] == ("None", "'rebound by a global statement'")
+
+
+def test_a_new_home_or_temp_directory_is_watched_from_the_next_snapshot(places, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    root, home, temp = places
+    probe = StateProbe(str(root))
+    assert {f"files:home:{home}", f"files:temp:{temp}"} <= set(probe.snapshot())
+    other_home, other_temp = home.parent / "other-home", temp.parent / "other-temp"
+    other_home.mkdir()
+    other_temp.mkdir()
+    monkeypatch.setenv("HOME", str(other_home))
+    assert f"files:home:{other_home}" in probe.snapshot()
+    monkeypatch.setattr(tempfile, "tempdir", str(other_temp))
+    assert f"files:temp:{other_temp}" in probe.snapshot()
+    monkeypatch.setenv("HOME", str(other_home))  # the same text again, a new object: the same places
+    assert {f"files:home:{other_home}", f"files:temp:{other_temp}"} <= set(probe.snapshot())
