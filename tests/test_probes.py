@@ -499,6 +499,19 @@ def test_the_dict_version_this_interpreter_keeps_is_read_and_changes_with_every_
     assert versions.now() != first
 
 
+def test_without_ctypes_dict_versions_are_not_used_and_nothing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from wsdoctor.child import dict_versions
+
+    monkeypatch.setitem(sys.modules, "ctypes", None)  # a Python built without libffi: `import ctypes` fails
+    try:
+        assert importlib.reload(dict_versions).AVAILABLE is False
+    finally:
+        monkeypatch.undo()
+        importlib.reload(dict_versions)
+
+
 def test_a_key_of_sys_modules_rebound_to_a_mock_is_named_though_the_size_did_not_change(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     probe = StateProbe(str(tmp_path))

@@ -12,7 +12,6 @@ this interpreter. Elsewhere (PyPy, CPython 3.14 where the field no longer counts
 
 from __future__ import annotations
 
-import ctypes
 import operator
 import sys
 from typing import Any, Dict, List, Optional
@@ -24,12 +23,18 @@ def _offset() -> Optional[int]:
     """Where the version sits in a dict: before the two pointers that end the object."""
     if sys.implementation.name != "cpython":
         return None
+    try:
+        import ctypes  # not in every build of Python (one without libffi): then values are compared
+    except ImportError:
+        return None
     offset = dict.__basicsize__ - 2 * ctypes.sizeof(ctypes.c_void_p) - ctypes.sizeof(ctypes.c_uint64)
     return offset if offset > 0 and _behaves(offset) else None
 
 
 def _behaves(offset: int) -> bool:
     """The field before it counts the items, and it changes with every change and only then."""
+    import ctypes
+
     watched: Dict[str, Any] = {"kept": 1, "rebound": 2}
     other: Dict[str, Any] = {}
     used = ctypes.c_ssize_t.from_address(id(watched) + offset - ctypes.sizeof(ctypes.c_ssize_t))
@@ -62,6 +67,8 @@ class DictVersions:
 
     def __init__(self, dicts: List[Dict[Any, Any]]) -> None:
         assert OFFSET is not None, "check AVAILABLE first"
+        import ctypes
+
         self.dicts = dicts
         self._views = [ctypes.c_uint64.from_address(id(d) + OFFSET) for d in dicts]
         self.last: List[int] = []
