@@ -1,8 +1,8 @@
 """Command line: parse options into a request, dispatch, and map what ended a command to its exit
 code in one handler (the policy is wsdoctor.exits)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads every command's annotations each time
+# it builds the command line, and a string annotation costs it an eval: 30-50 ms of every start.
 import gc
 import math
 import os
@@ -64,7 +64,7 @@ def _save_traceback() -> str:
     return path
 
 
-def _stdout() -> Console:
+def _stdout() -> "Console":
     """Rich is imported when something prints: `wsdoctor run` starts its suite child first, and
     the import overlaps with the child's start."""
     from rich.console import Console
@@ -72,7 +72,7 @@ def _stdout() -> Console:
     return Console()
 
 
-def _consoles() -> tuple[Console, Console]:
+def _consoles() -> "tuple[Console, Console]":
     """Standard output's and standard error's consoles."""
     from rich.console import Console
 
@@ -452,7 +452,7 @@ def merge(
 
 
 def _gate_settings(fail_on: list[str] | None, baseline: Path | None, playbooks: list[Path] | None,
-                   config: Config) -> GateSettings:
+                   config: Config) -> "GateSettings":
     from wsdoctor.commands.ci_request import GateSettings
 
     baseline_path, named = _baseline_file(baseline, config)
@@ -460,7 +460,7 @@ def _gate_settings(fail_on: list[str] | None, baseline: Path | None, playbooks: 
                         playbook_dirs=tuple(playbooks or ()))
 
 
-def _ci_outputs(junit: Path | None, summary: Path | None, reports: Path | None) -> CiOutputs:
+def _ci_outputs(junit: Path | None, summary: Path | None, reports: Path | None) -> "CiOutputs":
     from wsdoctor.commands.ci_request import CiOutputs
 
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
