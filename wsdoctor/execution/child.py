@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from wsdoctor.child import protocol, reaper
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
 from wsdoctor.codec import write_text
 from wsdoctor.execution.output import ChildStreams
+from wsdoctor.execution.prestart import Prestarted, PrestartSlot, Started, prestart_enabled
 from wsdoctor.exits import UsageError
 from wsdoctor.paths import common_directory, pytest_can_name
 from wsdoctor.records import AliveThread, ChildProcess, ChildStatus, Collection, Outcome
@@ -148,6 +150,9 @@ class ChildSupervisor:
         self._lock = threading.Lock()
         self._live: set[subprocess.Popen[bytes]] = set()
         self._child_path = stage_child_package(settings.artifacts / "child-path")
+        self._entry = str(self._child_path.joinpath(*protocol.ENTRY))
+        self._prestarted = PrestartSlot()
+        weakref.finalize(self, self._prestarted.close)  # at exit too: a prestarted child never outlives us
         # A resumed bisect's children are numbered after the earlier session's, never over them.
         self._numbers = itertools.count(_highest_number(settings.artifacts / "children") + 1)
 
@@ -159,21 +164,56 @@ class ChildSupervisor:
               extra: tuple[str, ...]) -> LiveChild:
         directory = self._new_child_dir(label)
         command = self._command(directory, collect_args, ids, extra)
-        # A temp directory of its own: what a test leaves in the temp directory cannot reach
-        # another child (tests write there outside tmp_path too).
-        temp = Path(tempfile.mkdtemp(prefix="wsdoctor-tmp-"))
         started = time.monotonic()
-        mark = f"{RUN_TOKEN}/{next(_CHILD_NUMBERS)}"
-        watched = watched_pipe_read_end()
-        proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp, mark, watched),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True, pass_fds=(watched,))
+        child = self._from_prestarted(command) or self._spawn(command)
+        proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None  # PIPE gives both
         with self._lock:
             self._live.add(proc)
-        return LiveChild(proc=proc, directory=directory, started=started, mark=mark,
-                         streams=ChildStreams(proc.stdout, proc.stderr, directory), began=time.time(), temp=temp,
-                         identity=_identity(directory))
+        live = LiveChild(proc=proc, directory=directory, started=started, mark=child.mark,
+                         streams=ChildStreams(proc.stdout, proc.stderr, directory), began=time.time(),
+                         temp=child.temp, identity=_identity(directory))
+        self._prestart_next()
+        return live
+
+    def _spawn(self, command: list[str]) -> Started:
+        # A temp directory of its own: what a test leaves in the temp directory cannot reach
+        # another child (tests write there outside tmp_path too).
+        temp, mark, watched = self._place()
+        proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp, mark, watched),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, pass_fds=(watched,))
+        return Started(proc, temp, mark)
+
+    def _place(self) -> tuple[Path, str, int]:
+        """A new child's temp directory, mark and watched descriptor."""
+        temp = Path(tempfile.mkdtemp(prefix="wsdoctor-tmp-"))
+        return temp, f"{RUN_TOKEN}/{next(_CHILD_NUMBERS)}", watched_pipe_read_end()
+
+    def _from_prestarted(self, command: list[str]) -> Started | None:
+        """The prestarted child, given ``command``, if it was started as this one would be and took it."""
+        waiting = self._prestarted.take()
+        if waiting is None:
+            return None
+        expected = self._environment(waiting.started.temp, waiting.started.mark, watched_pipe_read_end())
+        if (waiting.python, waiting.cwd, waiting.environment) == (command[0], self.settings.cwd, expected) \
+                and command[1] == self._entry and waiting.hand(command[2:]):
+            return waiting.started
+        waiting.discard()
+        return None
+
+    def _prestart_next(self) -> None:
+        """Start the child after this one now, so that it has imported pytest when it is asked for."""
+        if not prestart_enabled() or self.stopping.is_set() or not self._prestarted.empty:
+            return
+        temp, mark, watched = self._place()
+        try:
+            waiting = Prestarted.start(self.settings.python, self._entry, self.settings.cwd,
+                                       self._environment(temp, mark, watched), temp, mark, watched)
+        except OSError:  # the next child is started the old way, and says why if it cannot be
+            shutil.rmtree(temp, ignore_errors=True)
+            return
+        self._prestarted.put(waiting)
 
     def collected_by(self, child: LiveChild) -> Collection | None:
         """What a running child collected, once it says so; None if it ended (or wsdoctor is stopping)
@@ -240,8 +280,13 @@ class ChildSupervisor:
         _reap(child.proc)
         self._release(child)
 
+    def close(self) -> None:
+        """End the prestarted child, if there is one (no further child is started)."""
+        self._prestarted.close()
+
     def kill_all(self) -> None:
         self.stopping.set()
+        self._prestarted.close()
         with self._lock:
             live = list(self._live)
         for proc in live:
@@ -264,7 +309,7 @@ class ChildSupervisor:
         randomly = () if "--randomly-seed" in " ".join(extra) else ("-p", "no:randomly")
         # The entry by its path: a project with a `wsdoctor` package of its own (first on sys.path)
         # cannot shadow it.
-        command = [s.python, str(self._child_path.joinpath(*protocol.ENTRY)), "-p", PLUGIN, *randomly,
+        command = [s.python, self._entry, "-p", PLUGIN, *randomly,
                    "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
                    f"--wsdoctor-timeout={s.timeout}", f"--wsdoctor-collect-timeout={s.collect_timeout}",
                    f"-o=cache_dir={directory / 'cache'}", *(f"--ignore={path}" for path in s.ignored)]
