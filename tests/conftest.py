@@ -176,18 +176,19 @@ def scenario_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     read the same runs (readers only: a test that changes the project copies it first)."""
     root = _shared_root(tmp_path_factory)
 
-    def make(name: str, variant: int, audit: bool, directory: Path) -> dict[str, Any]:
+    def make(name: str, variant: int, audit: bool, prestart: bool, directory: Path) -> dict[str, Any]:
         expected = expected_variants(name)[variant]
         project = copy_scenario(name, directory)
-        env = scenario_env(expected)
+        env = {**scenario_env(expected), "WSDOCTOR_PRESTART": "1" if prestart else "0"}
         plan = ["--audit"] if audit else ["--bisect", *expected.get("run_args", [])]
         ran = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2", *plan, env=env)  # `--` last
         reported = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
         return {"project": str(project), "run": _as_data(ran), "report": _as_data(reported)}
 
-    def get(name: str, variant: int = 0, *, audit: bool = False) -> ScenarioRun:
-        key = f"{'audit' if audit else 'run'}-{name}-{variant}"
-        data = _made_once(root, key, lambda directory: make(name, variant, audit, directory))
+    def get(name: str, variant: int = 0, *, audit: bool = False, prestart: bool = True) -> ScenarioRun:
+        """``prestart``: False, every child started the old way (wsdoctor.execution.prestart)."""
+        key = f"{'audit' if audit else 'run'}-{name}-{variant}{'' if prestart else '-spawned'}"
+        data = _made_once(root, key, lambda directory: make(name, variant, audit, prestart, directory))
         return ScenarioRun(Path(data["project"]), _completed(data["run"]), _completed(data["report"]))
 
     return get

@@ -7,6 +7,7 @@ interrupt ends the child and everything it started.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
@@ -19,7 +20,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +96,10 @@ class ChildSettings:
 RUN_TOKEN = secrets.token_hex(4)  # this wsdoctor's children are marked "<RUN_TOKEN>/<number>"
 _CHILD_NUMBERS = itertools.count(1)  # across every supervisor of this process: marks never repeat
 _WATCHED_PIPE: tuple[int, int] | None = None
+# One prestarted child for the whole process: the next child of any supervisor that starts its
+# children as this one was started (a bisect's collecting supervisor, then its searching one).
+PRESTARTED = PrestartSlot()
+atexit.register(PRESTARTED.discard)
 
 
 def watched_pipe_read_end() -> int:
@@ -151,8 +155,7 @@ class ChildSupervisor:
         self._live: set[subprocess.Popen[bytes]] = set()
         self._child_path = stage_child_package(settings.artifacts / "child-path")
         self._entry = str(self._child_path.joinpath(*protocol.ENTRY))
-        self._prestarted = PrestartSlot()
-        weakref.finalize(self, self._prestarted.close)  # at exit too: a prestarted child never outlives us
+        self._prestarted = PRESTARTED
         # A resumed bisect's children are numbered after the earlier session's, never over them.
         self._numbers = itertools.count(_highest_number(settings.artifacts / "children") + 1)
 
@@ -203,8 +206,11 @@ class ChildSupervisor:
         return None
 
     def _prestart_next(self) -> None:
-        """Start the child after this one now, so that it has imported pytest when it is asked for."""
-        if not prestart_enabled() or self.stopping.is_set() or not self._prestarted.empty:
+        """Start the next child now, so that it has imported pytest when it is asked for; only on a
+        core no child of ours is using (children side by side on every core would wait for it)."""
+        with self._lock:
+            core_free = len(self._live) < _cores()
+        if not (core_free and prestart_enabled() and self._prestarted.empty) or self.stopping.is_set():
             return
         temp, mark, watched = self._place()
         try:
@@ -247,6 +253,7 @@ class ChildSupervisor:
         """An ended child's place: no longer live, its output saved, its temp directory gone."""
         with self._lock:
             self._live.discard(child.proc)
+        self._prestart_next()  # a core is free now: the next child, whenever it comes, starts ahead
         if _identity(child.directory) == child.identity:
             child.streams.save()
         else:  # its directory was removed under it: result() says so
@@ -280,13 +287,9 @@ class ChildSupervisor:
         _reap(child.proc)
         self._release(child)
 
-    def close(self) -> None:
-        """End the prestarted child, if there is one (no further child is started)."""
-        self._prestarted.close()
-
     def kill_all(self) -> None:
         self.stopping.set()
-        self._prestarted.close()
+        self._prestarted.discard()
         with self._lock:
             live = list(self._live)
         for proc in live:
@@ -426,6 +429,14 @@ def _status(output: ChildOutput, killed: bool, interrupted: bool) -> ChildStatus
     if output.hang_dump.strip():
         return ChildStatus.HUNG
     return ChildStatus.CRASHED
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def _identity(directory: Path) -> tuple[int, int]:

@@ -108,7 +108,6 @@ class PrestartSlot:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiting: Prestarted | None = None
-        self.closed = False
 
     def take(self) -> Prestarted | None:
         with self._lock:
@@ -117,20 +116,19 @@ class PrestartSlot:
 
     def put(self, prestarted: Prestarted) -> None:
         with self._lock:
-            spare = self.closed or self._waiting is not None
-            if not spare:
+            extra = self._waiting is not None
+            if not extra:
                 self._waiting = prestarted
-        if spare:
+        if extra:
             prestarted.discard()
 
     @property
     def empty(self) -> bool:
         with self._lock:
-            return self._waiting is None and not self.closed
+            return self._waiting is None
 
-    def close(self) -> None:
-        with self._lock:
-            self.closed = True
-            taken, self._waiting = self._waiting, None
+    def discard(self) -> None:
+        """End the waiting child, if there is one."""
+        taken = self.take()
         if taken is not None:
             taken.discard()

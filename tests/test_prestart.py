@@ -1,0 +1,188 @@
+"""Prestarted children (wsdoctor.execution.prestart): a child started before it is asked for is the
+child a fresh start would have given: its own temp directory, mark, descriptors, hash seed and
+parent; its asserts rewritten; a prestarted child that died on the way is replaced by one started
+the old way, in silence."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import make_project, run_wsdoctor
+from tests.test_faults import assert_none_survives, pids_dir, start_wsdoctor, wait_for
+from wsdoctor.child import reaper
+
+pytestmark = pytest.mark.e2e
+
+# Every child writes what it sees into ../seen/<pid>.json, beside the project.
+SEES = """
+import json, os, sys, tempfile, threading
+from pathlib import Path
+
+def pytest_sessionstart(session):
+    seen = Path(__file__).parents[1] / "seen"
+    seen.mkdir(exist_ok=True)
+    with open("/proc/self/cmdline", "rb") as handle:
+        prestarted = b"--wsdoctor-prestarted" in handle.read()
+    record = {
+        "prestarted": prestarted, "pid": os.getpid(), "ppid": os.getppid(), "sid": os.getsid(0),
+        "tmpdir": os.environ.get("TMPDIR"), "tempdir": tempfile.gettempdir(),
+        "mark": os.environ.get("WSDOCTOR_CHILD_MARK"),
+        "environ_mark": [entry.decode() for entry in Path("/proc/self/environ").read_bytes().split(b"\\0")
+                         if entry.startswith(b"WSDOCTOR_CHILD_MARK=")],
+        "parent_fd_variable": "WSDOCTOR_PARENT_FD" in os.environ,
+        "watching": any(t.name == "wsdoctor-parent-watch" for t in threading.enumerate()),
+        "stdin": os.readlink("/proc/self/fd/0"),
+        "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+        "hash": hash("wsdoctor"), "argv0": sys.argv[0], "path0": sys.path[0], "cwd": os.getcwd(),
+        "main": getattr(sys.modules["__main__"], "__file__", None),
+    }
+    (seen / f"{os.getpid()}.json").write_text(json.dumps(record))
+"""
+
+# An order-dependent test: wsdoctor runs it in several children.
+SUITE = {
+    "conftest.py": SEES,
+    "tests/test_a.py": "import os\n\ndef test_sets_a_flag():\n    os.environ['LEFT_BEHIND'] = '1'\n",
+    "tests/test_b.py": "import os\n\ndef test_flag_unset():\n    assert 'LEFT_BEHIND' not in os.environ\n",
+}
+
+
+def seen_records(project: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted((project.parent / "seen").glob("*.json"))]
+
+
+def run_recording(tmp_path: Path, **env: str) -> tuple[int, list[dict[str, Any]], str]:
+    """`wsdoctor run` on the recording suite, one child at a time: its pid, the records, its stderr."""
+    project = make_project(tmp_path / "project", SUITE)
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, **env}
+    wsdoctor = subprocess.Popen([sys.executable, "-m", "wsdoctor", "run", "--workers", "1", "--json", "out.json"],
+                                cwd=project, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, stderr = wsdoctor.communicate(timeout=300)
+    assert wsdoctor.returncode == 1, stderr
+    verdicts = {t["nodeid"]: t["verdict"] for t in json.loads((project / "out.json").read_text())["tests"]}
+    assert verdicts == {"tests/test_a.py::test_sets_a_flag": "pass",
+                        "tests/test_b.py::test_flag_unset": "order-dependent"}, stderr
+    return wsdoctor.pid, seen_records(project), stderr
+
+
+def test_a_prestarted_child_is_the_child_a_fresh_start_gives(tmp_path: Path) -> None:
+    wsdoctor_pid, records, _ = run_recording(tmp_path)
+    prestarted = [r for r in records if r["prestarted"]]
+    fresh = [r for r in records if not r["prestarted"]]
+    assert prestarted and fresh, records  # the first child is started fresh, later ones were waiting
+    for record in records:
+        assert record["tmpdir"] == record["tempdir"] and record["tmpdir"], record  # its own, as tempfile has it
+        assert record["environ_mark"] == [f"WSDOCTOR_CHILD_MARK={record['mark']}"], record  # the reaper sees it
+        assert record["ppid"] == wsdoctor_pid and record["sid"] == record["pid"], record
+        assert record["watching"] and not record["parent_fd_variable"], record
+        assert record["stdin"] == "/dev/null", record
+        assert record["cwd"] == record["path0"], record
+        assert record["argv0"].endswith(os.path.join("pytest", "__main__.py")), record
+    assert len({r["tmpdir"] for r in records}) == len({r["mark"] for r in records}) == len(records)
+    # The same descriptors as a fresh child's: the pipe the command line came through is closed.
+    assert {tuple(r["fds"]) for r in prestarted} == {tuple(r["fds"]) for r in fresh}, records
+    assert {r["main"] for r in prestarted} == {r["main"] for r in fresh}, records
+    if sys.flags.hash_randomization and "PYTHONHASHSEED" not in os.environ:
+        assert len({r["hash"] for r in records}) == len(records), records  # a seed of its own, as before
+
+
+def test_a_fixed_hash_seed_reaches_every_child(tmp_path: Path) -> None:
+    _, records, _ = run_recording(tmp_path, PYTHONHASHSEED="7")
+    assert any(r["prestarted"] for r in records), records
+    assert len({r["hash"] for r in records}) == 1, records
+
+
+def test_turned_off_every_child_is_started_the_old_way(tmp_path: Path) -> None:
+    _, records, _ = run_recording(tmp_path, WSDOCTOR_PRESTART="0")
+    assert records and not any(r["prestarted"] for r in records), records
+
+
+FAILS = {"tests/test_a.py": "def test_compares():\n    expected = {'a': 1}\n    assert expected['a'] == 2\n"}
+
+
+@pytest.mark.parametrize("prestart", ["1", "0"])
+def test_a_failing_assert_in_a_prestarted_child_still_shows_its_values(tmp_path: Path, prestart: str) -> None:
+    project = make_project(tmp_path / "project", FAILS)
+    done = run_wsdoctor(project, "run", "--workers", "1", "--json", "out.json", env={"WSDOCTOR_PRESTART": prestart})
+    assert done.exit_code == 1, done.stderr
+    [test] = done.json("out.json")["tests"]
+    assert test["verdict"] == "fail"
+    assert "assert 1 == 2" in done.stdout, done.stdout  # rewritten: the values, not only the expression
+
+
+# Each child that runs it kills the prestarted child waiting for the next command line, as if it had
+# died on the way (a test's kill, the OOM killer); run one child at a time, so it is the only other one.
+KILLS_THE_WAITING_CHILD = """
+import os, signal, time
+from pathlib import Path
+
+def waiting_children():
+    token = os.environ["WSDOCTOR_CHILD_MARK"].split("/")[0] + "/"
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            environment = Path(f"/proc/{name}/environ").read_bytes().split(b"\\0")
+            command = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        mine = any(e.startswith(b"WSDOCTOR_CHILD_MARK=" + token.encode()) for e in environment)
+        if mine and b"--wsdoctor-prestarted" in command:
+            found.append(int(name))
+    return found
+
+def test_kills_the_waiting_child():
+    deadline = time.monotonic() + 10
+    while not waiting_children() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for pid in waiting_children():
+        os.kill(pid, signal.SIGKILL)
+        killed = Path(__file__).parents[2] / "killed"
+        killed.mkdir(exist_ok=True)
+        (killed / str(pid)).write_text("")
+"""
+
+
+def test_a_prestarted_child_that_died_is_replaced_by_one_started_the_old_way(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", {
+        "tests/test_a.py": KILLS_THE_WAITING_CHILD, "tests/test_b.py": "def test_b():\n    assert True is not False\n"})
+    done = run_wsdoctor(project, "run", "--workers", "1", "--json", "out.json")
+    assert len(list((project.parent / "killed").iterdir())) >= 1  # it had one to kill
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert set(done.verdicts("out.json").values()) == {"pass"}, done.stdout
+    assert "prestart" not in (done.stdout + done.stderr).lower() and "Traceback" not in done.stderr
+
+
+WAITS = {"tests/test_a.py": ("import os, time\nfrom pathlib import Path\n\ndef test_waits_for_ever():\n"
+                             "    (Path(__file__).parents[2] / 'pids').mkdir(exist_ok=True)\n"
+                             "    (Path(__file__).parents[2] / 'pids' / 'waiting').write_text(str(os.getpid()))\n"
+                             "    time.sleep(600)\n")}
+
+
+def test_sigkill_of_wsdoctor_ends_the_prestarted_child_too(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", WAITS)
+    wsdoctor = start_wsdoctor(project, "run", "--timeout", "0", "--workers", "1")
+    wait_for(pids_dir(project) / "waiting")
+    child = int((pids_dir(project) / "waiting").read_text())
+    token = dict(entry.split("=", 1) for entry in Path(f"/proc/{child}/environ").read_text().split("\0")
+                 if "=" in entry)[reaper.MARK_VARIABLE].split("/")[0]
+    deadline = time.monotonic() + 10
+    while len(run_processes := reaper.marked(token + "/", whole=False)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    waiting = [pid for pid in run_processes if b"--wsdoctor-prestarted" in Path(f"/proc/{pid}/cmdline").read_bytes()
+               and pid != child]
+    assert waiting, run_processes  # the next child, started ahead
+
+    wsdoctor.send_signal(signal.SIGKILL)
+    wsdoctor.communicate(timeout=30)
+    assert_none_survives(run_processes)
