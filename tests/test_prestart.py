@@ -119,11 +119,14 @@ def test_a_failing_assert_in_a_prestarted_child_still_shows_its_values(tmp_path:
     assert "assert 1 == 2" in done.stdout, done.stdout  # rewritten: the values, not only the expression
 
 
-# Each child that runs it kills the prestarted child waiting for the next command line, as if it had
-# died on the way (a test's kill, the OOM killer); run one child at a time, so it is the only other one.
+# Run a second time (in the suite's second look, a later child), it kills the prestarted child waiting
+# for the next command line, as if it had died on the way (a test's kill, the OOM killer); one child
+# runs at a time, so that is the only other child of the run.
 KILLS_THE_WAITING_CHILD = """
 import os, signal, time
 from pathlib import Path
+
+OUTSIDE = Path(__file__).parents[2]
 
 def waiting_children():
     token = os.environ["WSDOCTOR_CHILD_MARK"].split("/")[0] + "/"
@@ -142,30 +145,41 @@ def waiting_children():
     return found
 
 def test_kills_the_waiting_child():
+    if not (OUTSIDE / "ran").exists():
+        (OUTSIDE / "ran").write_text("")
+        return
     deadline = time.monotonic() + 10
     while not waiting_children() and time.monotonic() < deadline:
         time.sleep(0.02)
     for pid in waiting_children():
         os.kill(pid, signal.SIGKILL)
-        killed = Path(__file__).parents[2] / "killed"
-        killed.mkdir(exist_ok=True)
-        (killed / str(pid)).write_text("")
+        (OUTSIDE / "killed").mkdir(exist_ok=True)
+        (OUTSIDE / "killed" / str(pid)).write_text("")
 """
 
 
 def test_a_prestarted_child_that_died_is_replaced_by_one_started_the_old_way(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "project", {
-        "tests/test_a.py": KILLS_THE_WAITING_CHILD, "tests/test_b.py": "def test_b():\n    assert True is not False\n"})
+    project = make_project(tmp_path / "project",
+                           {**SUITE, "conftest.py": "", "tests/test_aa.py": KILLS_THE_WAITING_CHILD})
     done = run_wsdoctor(project, "run", "--workers", "1", "--json", "out.json")
     assert len(list((project.parent / "killed").iterdir())) >= 1  # it had one to kill
-    assert done.exit_code == 0, done.stdout + done.stderr
-    assert set(done.verdicts("out.json").values()) == {"pass"}, done.stdout
+    assert done.exit_code == 1, done.stdout + done.stderr
+    assert done.verdicts("out.json") == {"tests/test_a.py::test_sets_a_flag": "pass",
+                                         "tests/test_aa.py::test_kills_the_waiting_child": "pass",
+                                         "tests/test_b.py::test_flag_unset": "order-dependent"}, done.stdout
     assert "prestart" not in (done.stdout + done.stderr).lower() and "Traceback" not in done.stderr
 
 
-WAITS = {"tests/test_a.py": ("import os, time\nfrom pathlib import Path\n\ndef test_waits_for_ever():\n"
-                             "    (Path(__file__).parents[2] / 'pids').mkdir(exist_ok=True)\n"
-                             "    (Path(__file__).parents[2] / 'pids' / 'waiting').write_text(str(os.getpid()))\n"
+# A test between the polluter and its victim waits for ever the second time it runs (in the suite's
+# second look, a later child: a command that starts a single child prestarts none).
+WAITS = {**SUITE, "conftest.py": "",
+         "tests/test_aa.py": ("import os, time\nfrom pathlib import Path\n\ndef test_waits_the_second_time():\n"
+                             "    pids = Path(__file__).parents[2] / 'pids'\n"
+                             "    if not (pids / 'ran').exists():\n"
+                             "        pids.mkdir(exist_ok=True)\n"
+                             "        (pids / 'ran').write_text('')\n"
+                             "        return\n"
+                             "    (pids / 'waiting').write_text(str(os.getpid()))\n"
                              "    time.sleep(600)\n")}
 
 

@@ -169,6 +169,7 @@ class ChildSupervisor:
         command = self._command(directory, collect_args, ids, extra)
         started = time.monotonic()
         child = self._from_prestarted(command) or self._spawn(command)
+        self._prestarted.note_start()
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None  # PIPE gives both
         with self._lock:
@@ -210,7 +211,7 @@ class ChildSupervisor:
         core no child of ours is using (children side by side on every core would wait for it)."""
         with self._lock:
             core_free = len(self._live) < _cores()
-        if not (core_free and prestart_enabled() and self._prestarted.empty) or self.stopping.is_set():
+        if not (core_free and prestart_enabled() and self._prestarted.wanted) or self.stopping.is_set():
             return
         temp, mark, watched = self._place()
         try:

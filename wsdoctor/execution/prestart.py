@@ -108,6 +108,11 @@ class PrestartSlot:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiting: Prestarted | None = None
+        self._children = 0  # started by any supervisor of this process
+
+    def note_start(self) -> None:
+        with self._lock:
+            self._children += 1
 
     def take(self) -> Prestarted | None:
         with self._lock:
@@ -123,9 +128,11 @@ class PrestartSlot:
             prestarted.discard()
 
     @property
-    def empty(self) -> bool:
+    def wanted(self) -> bool:
+        """Whether to prestart a child now: none is waiting, and this process starts children one after
+        another (a command that runs a single child, as `run` on a passing suite does, never uses one)."""
         with self._lock:
-            return self._waiting is None
+            return self._waiting is None and self._children >= 2
 
     def discard(self) -> None:
         """End the waiting child, if there is one."""
