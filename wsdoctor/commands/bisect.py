@@ -72,7 +72,7 @@ class BisectSession:
             workspace = collected(workspace, request, err)
             collection = workspace.collection
             executor = Executor(ChildSettings.of(options, request.cwd, workspace.directory, collection),
-                                options.workers, None)
+                                options.workers, None, one_after_another=True)
             check_victim(options.victim, [t.nodeid for t in collection.tests], options.paths)
             order, collect_args = failing_order(request, collection, executor, listed)
         except UsageError:

@@ -115,10 +115,10 @@ def _collection(request: BisectRequest, run: RunRecord | None, directory: Path, 
     settings = ChildSettings.of(options, request.cwd, directory)
     if options.order_file is not None or options.randomly_seed is not None:
         err.print(f"collecting (bisect {record_id})", highlight=False)
-        return (*collect_suite(Executor(settings, 1, None), options.paths), ())
+        return (*collect_suite(Executor(settings, 1, None, one_after_another=True), options.paths), ())
     err.print(f"collecting and running the suite order up to the victim, and the victim alone (bisect {record_id})",
               highlight=False)
-    return _collect_while_confirming(Executor(settings, options.workers, None), options)
+    return _collect_while_confirming(Executor(settings, options.workers, None, one_after_another=True), options)
 
 
 def _collect_while_confirming(executor: Executor,

@@ -143,8 +143,12 @@ class LiveChild:
 class ChildSupervisor:
     """Starts child pytest processes, watches each to its end, and can end every live one."""
 
-    def __init__(self, settings: ChildSettings, on_test_done: ProgressCallback | None = None) -> None:
+    def __init__(self, settings: ChildSettings, on_test_done: ProgressCallback | None = None,
+                 one_after_another: bool = False) -> None:
         self.settings = settings
+        # Its children run one after another (bisect's trials): when one ends, the next is started
+        # ahead at once (elsewhere, a child that ends may be the last: one started then is wasted).
+        self.one_after_another = one_after_another
         self.on_test_done = on_test_done
         self.on_collected: CollectedCallback | None = None
         self.on_xdist: Callable[[dict[str, Any]], None] | None = None  # a child said how xdist is set
@@ -254,7 +258,8 @@ class ChildSupervisor:
         """An ended child's place: no longer live, its output saved, its temp directory gone."""
         with self._lock:
             self._live.discard(child.proc)
-        self._prestart_next()  # a core is free now: the next child, whenever it comes, starts ahead
+        if self.one_after_another:
+            self._prestart_next()
         if _identity(child.directory) == child.identity:
             child.streams.save()
         else:  # its directory was removed under it: result() says so

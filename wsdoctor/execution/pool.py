@@ -36,8 +36,8 @@ class RunInterrupted(KeyboardInterrupt):
 
 class Executor:
     def __init__(self, settings: ChildSettings, workers: int,
-                 on_test_done: ProgressCallback | None = None) -> None:
-        self.supervisor = ChildSupervisor(settings, on_test_done)
+                 on_test_done: ProgressCallback | None = None, one_after_another: bool = False) -> None:
+        self.supervisor = ChildSupervisor(settings, on_test_done, one_after_another)
         self.workers = max(1, workers)
 
     @property
