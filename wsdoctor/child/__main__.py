@@ -10,13 +10,12 @@ is a tenth of a second or more, in every child.
 Started as ``__main__.py --wsdoctor-prestarted FD`` (a prestarted child: wsdoctor starts the next
 child while the current one runs), it imports pytest first, then reads its command line (a JSON
 list) from the pipe FD and runs as it would have run started with it. Its interpreter, flags,
-environment, working directory and descriptors are those of that child already: only pytest's
-own modules are imported sooner. An empty pipe means it is not wanted: it ends.
+environment, working directory and descriptors are those of that child already: only pytest is
+imported sooner (its own modules: no plugin, no conftest). An empty pipe means it is not wanted: it ends.
 """
 
 import atexit
 import contextlib
-import importlib
 import io
 import json
 import os
@@ -67,23 +66,12 @@ def prestarted(control_fd: int) -> None:
     """Pay pytest's start-up before the command line is known, then run with the one ``control_fd``
     brings (nothing: not wanted, end)."""
     import pytest  # noqa: F401  # the start-up every child pays
-    _import_builtin_plugins()
     with open(control_fd, "rb") as control:
         request = control.read()
     if not request:
         os._exit(0)
     sys.argv = [sys.argv[0], *json.loads(request.decode("utf-8"))]
     main()
-
-
-def _import_builtin_plugins() -> None:
-    """pytest's own plugins, which its configuration imports first of all (before any plugin or
-    conftest of the project's); the ones a ``-p no:NAME`` blocks stay imported, unregistered."""
-    from _pytest import config
-
-    for name in getattr(config, "default_plugins", ()):
-        with contextlib.suppress(ImportError):  # one another pytest version lacks: imported when named
-            importlib.import_module(f"_pytest.{name}")
 
 
 if __name__ == "__main__":

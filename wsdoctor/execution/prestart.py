@@ -3,7 +3,7 @@
 A child spends most of a small run starting: the interpreter, then importing pytest (0.2 s of a
 0.35 s run of three tests). A supervisor keeps one child started ahead, exactly as the next one
 will be started (interpreter, environment with its own mark and temp directory, working directory,
-descriptors, session): it imports pytest's own modules and waits for its command line on a pipe
+descriptors, session): it imports pytest (nothing else) and waits for its command line on a pipe
 (wsdoctor/child/__main__.py). It is a fresh interpreter, not a fork of a shared one, so every
 child keeps what a child started the old way has: its own hash seed (unless PYTHONHASHSEED fixes
 it), its own environment in /proc (the reaper finds its processes by their mark there), wsdoctor
