@@ -22,6 +22,20 @@ from wsdoctor.child.namespaces import clip, fingerprint
 from wsdoctor.child.snapshot import Snapshot, StateProbe, diff
 
 
+@pytest.fixture(autouse=True)
+def private_home_and_temp(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The probes watch the top of HOME and of the temp directory, where the rest of the machine
+    writes too (a log in /tmp, the parallel workers' children's temp directories): each test here
+    gets its own, and sees only what it does. A test that needs another sets it after this."""
+    import tempfile
+
+    private = tmp_path_factory.mktemp("private")
+    (private / "home").mkdir()
+    (private / "tmp").mkdir()
+    monkeypatch.setenv("HOME", str(private / "home"))
+    monkeypatch.setattr(tempfile, "tempdir", str(private / "tmp"))
+
+
 class Manager:
     def __init__(self) -> None:
         self.active: list[str] = []
