@@ -53,12 +53,13 @@ def skip_without_required_packages(expected: dict[str, object]) -> None:
             pytest.skip(f"needs {requirement}: {installed} is installed")
 
 
-# Suites whose verdicts hang on how a child starts and ends (a hang, a crash, a thread or a process
-# left running, sys.modules, imports, xdist workers): run once more with every child started the old
-# way, not prestarted (wsdoctor.execution.prestart), for the same verdicts.
-SPAWNED_SCENARIOS = [(name, 0) for name in ("crash_in_test", "hang_and_dead_server", "never_ending_thread",
-                                            "ws_sysmodules_poison", "in_test_imports", "xdist_addopts",
-                                            "thread_port_leak", "singleton_manager_leak")]
+# Suites whose verdicts hang on what a child started ahead does differently (pytest imported before
+# its command line: sys.modules and imports) or on how a child ends (a crash, a thread left running):
+# run once more with every child started the old way (wsdoctor.execution.prestart), for the same
+# verdicts. Hangs, xdist workers and plain state leaks come after the configuration, the same either
+# way, and each of their runs costs the suite seconds.
+SPAWNED_SCENARIOS = [(name, 0) for name in ("crash_in_test", "never_ending_thread", "ws_sysmodules_poison",
+                                            "in_test_imports")]
 
 
 @pytest.mark.e2e
