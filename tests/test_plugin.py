@@ -73,7 +73,9 @@ def run_child(pytester: pytest.Pytester, out: Path, *args: str, ids: Sequence[st
         argv.append(f"--wsdoctor-ids={ids_file}")
     if isolated:
         return pytester.runpytest_subprocess(*argv, timeout=timeout)
-    return pytester.runpytest(*argv)
+    # In this process another test may have imported the plugin already (a real child never has):
+    # pytest's warning that it cannot rewrite its asserts is then this process's, not the child's.
+    return pytester.runpytest(*argv, "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 
 def run_json_report(pytester: pytest.Pytester, path: Path, *args: str) -> dict[str, Any]:
