@@ -18,7 +18,7 @@ import pytest
 
 from wsdoctor.analysis.bisect import Case, bisect
 from wsdoctor.analysis.search import SearchExhausted
-from wsdoctor.analysis.trials import Trials, default_run_budget, trial_key, victim_failed
+from wsdoctor.analysis.trials import Trials, default_run_budget, first_halving_question, trial_key, victim_failed
 from wsdoctor.execution.trial_runner import load_journal
 from wsdoctor.exits import UsageError
 from wsdoctor.records import (
@@ -283,6 +283,16 @@ def test_without_evidence_halves_find_one_polluter_in_about_log2_n_trials() -> N
     assert result.trials == 2 + 3  # the order and the victim alone, then [a1..b1], [a1, a2], [a3]
     assert [len(plan.test_ids) - 1 for plan in suite.asked[2:]] == [4, 2, 1]
     assert result.leaked_state == ()  # the probes saw nothing: nothing is named
+
+
+def test_the_question_asked_ahead_is_the_first_a_search_without_evidence_asks() -> None:
+    # bisect asks it while the suite order runs (wsdoctor.commands.bisect_setup): a ready trial is
+    # used only when its key is the key of the question the search asks.
+    suite = FakeSuite(fails=after_all_of(A3))
+    case = suite_case()
+    run_bisect(suite, case)
+    asked_ahead = first_halving_question(case.collection, VICTIM, case.order)
+    assert trial_key(suite.asked[2]) == trial_key(asked_ahead)
 
 
 def test_without_evidence_the_first_test_of_a_file_is_checked_as_that_files_import() -> None:

@@ -486,7 +486,7 @@ def clean(
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Copy the demo suite here (new or "
                                                    "empty directory) instead of a temporary one.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Children run in parallel.")] = os.cpu_count() or 1,
+    workers: Annotated[int, typer.Option(min=1, help="Children run in parallel.")] = DEFAULT_WORKERS,
 ) -> None:
     """Run wsdoctor on its bundled demo: a small WebSocket app with real test pollution."""
     from wsdoctor.commands.demo import run_demo

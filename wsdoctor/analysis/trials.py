@@ -68,6 +68,11 @@ def first_halving_question(collection: Collection, victim: str, order: Sequence[
     return order_plan(collection, victim, order[: len(order) // 2])
 
 
+def child_runs(results: Sequence[PlanResult]) -> int:
+    """The child runs behind these results (a plan continued after a crash is several)."""
+    return sum(max(1, len(result.children)) for result in results)
+
+
 def victim_failed(result: PlanResult, victim: str) -> bool:
     outcome = result.result_of(victim)
     return outcome is not None and (outcome.outcome.is_bad or outcome.outcome is Outcome.CRASH)
@@ -85,13 +90,12 @@ class Trials:
         self.victim_file = collection.path_of(victim)
         self.all_files = files_in_order(collection, [t.nodeid for t in collection.tests])
         self.repeat = max(1, repeat)
-        self.count = 0  # trials run (collection not counted)
+        self.count = child_runs(ready)  # trials run (collection not counted); the ready ones ran, used or not
         self.max_runs = max_runs  # the budget of trials; proofs may go past it
         self.answers: dict[str, bool] = dict(known or {})
         self.seen: dict[str, list[PlanResult]] = {}  # every trial of this session, by key
         self.smallest_failing: PlanResult | None = None  # the fewest tests seen failing the victim
         self.ready = {trial_key(result.plan): result for result in ready}  # trials run already, once each
-        self.count += sum(max(1, len(result.children)) for result in ready)  # used or not, they ran
 
     def left(self) -> int | None:
         """Trials the budget still allows (None: no limit)."""
@@ -140,16 +144,14 @@ class Trials:
         if not beyond_budget and left is not None and len(wanted) > left:
             raise BudgetSpent(f"the budget of {self.max_runs} child runs is spent")
         ready = [self.ready.pop(trial_key(plan), None) for plan in wanted]
-        ran = iter(self.runner.run([plan for plan, done in zip(wanted, ready, strict=True) if done is None]))
+        fresh = self.runner.run([plan for plan, done in zip(wanted, ready, strict=True) if done is None])
+        self.count += child_runs(fresh)
+        ran = iter(fresh)
         results = [done if done is not None else next(ran) for done in ready]
-        self._record(results, counted=[done is not None for done in ready])
+        self._record(results)
         return results
 
-    def _record(self, results: Sequence[PlanResult], counted: Sequence[bool] = ()) -> None:
-        """Note each result's answer; count its child runs unless ``counted`` says they were (a ready trial)."""
-        already = [*counted, *[False] * (len(results) - len(counted))]
-        self.count += sum(max(1, len(result.children))  # a rerun is a child run too
-                          for result, was_counted in zip(results, already, strict=True) if not was_counted)
+    def _record(self, results: Sequence[PlanResult]) -> None:
         for result in results:
             key = trial_key(result.plan)
             # With repeats, one failure is enough: the victim fails only sometimes.
@@ -181,6 +183,7 @@ class Trials:
             seen = [r for r in seen if not any(child.artifacts in concurrent for child in r.children)]
         if not any(self.failed(r) == expect_failure for r in seen):
             alone = self.runner.run([plan])  # one plan in the batch: nothing else runs beside it
+            self.count += child_runs(alone)
             self._record(alone)
             seen += alone
         matching = [r for r in seen if self.failed(r) == expect_failure]
