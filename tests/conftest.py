@@ -170,6 +170,34 @@ def _as_data(done: Completed) -> dict[str, Any]:
     return {"exit_code": done.exit_code, "stdout": done.stdout, "stderr": done.stderr, "cwd": str(done.cwd)}
 
 
+SCENARIO_NAMES = {path.parent.name for path in SCENARIOS.glob("*/expected.yaml")}
+
+
+def scenario_of(nodeid: str) -> str | None:
+    """The scenario a test is parametrized with: its id starts with the scenario's name
+    (``[in_test_imports-0]``, ``[in_test_imports:test_default_settings]``)."""
+    found = re.match(r"[^\[]*\[(\w+)", nodeid)
+    return found.group(1) if found is not None and found.group(1) in SCENARIO_NAMES else None
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist, pytest must not call it unknown
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test`'s xdist workers take the tests of one scenario together: the first makes its
+    shared runs and bisects (scenario_run, bisected), the next read them, and no worker waits on the
+    lock while the other makes what it needs (with xdist's `load`, a scenario's verdicts and its
+    playbooks ran side by side, one waiting: 100 s of a worker's 550). The largest groups go first;
+    other tests go one by one, in their order. Only for the default distribution (`load`)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByScenario(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scenario_of(nodeid) or nodeid
+
+    return ByScenario(config, log)
+
+
 @pytest.fixture(scope="session")
 def scenario_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Once per scenario variant for the whole session: the tests of verdicts, playbooks and the audit
