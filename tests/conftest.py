@@ -154,8 +154,8 @@ def _made_once(root: Path, key: str, make: Callable[[Path], dict[str, Any]]) -> 
 
 @dataclass(frozen=True)
 class ScenarioRun:
-    """A scenario variant's `wsdoctor run --bisect --json result.json` (or `run --audit`), then its
-    JSON report in report.json."""
+    """A scenario variant's `wsdoctor run --bisect --json result.json` (or `run --audit`, or `run`
+    alone), then its JSON report in report.json."""
 
     project: Path
     run: Completed
@@ -204,19 +204,22 @@ def scenario_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     read the same runs (readers only: a test that changes the project copies it first)."""
     root = _shared_root(tmp_path_factory)
 
-    def make(name: str, variant: int, audit: bool, prestart: bool, directory: Path) -> dict[str, Any]:
+    def make(name: str, variant: int, audit: bool, prestart: bool, bisect: bool, directory: Path) -> dict[str, Any]:
         expected = expected_variants(name)[variant]
         project = copy_scenario(name, directory)
         env = {**scenario_env(expected), "WSDOCTOR_PRESTART": "1" if prestart else "0"}
-        plan = ["--audit"] if audit else ["--bisect", *expected.get("run_args", [])]
+        plan = ["--audit"] if audit else [*(["--bisect"] if bisect else []), *expected.get("run_args", [])]
         ran = run_wsdoctor(project, "run", "--json", "result.json", "--workers", "2", *plan, env=env)  # `--` last
         reported = run_wsdoctor(project, "report", "--format", "json", "--out", "report.json", env=env)
         return {"project": str(project), "run": _as_data(ran), "report": _as_data(reported)}
 
-    def get(name: str, variant: int = 0, *, audit: bool = False, prestart: bool = True) -> ScenarioRun:
-        """``prestart``: False, every child started the old way (wsdoctor.execution.prestart)."""
-        key = f"{'audit' if audit else 'run'}-{name}-{variant}{'' if prestart else '-spawned'}"
-        data = _made_once(root, key, lambda directory: make(name, variant, audit, prestart, directory))
+    def get(name: str, variant: int = 0, *, audit: bool = False, prestart: bool = True,
+            bisect: bool = True) -> ScenarioRun:
+        """``prestart``: False, every child started the old way (wsdoctor.execution.prestart);
+        ``bisect``: False, the run stops at its verdicts (`run` without --bisect)."""
+        kind = "audit" if audit else "run" if bisect else "verdicts"
+        key = f"{kind}-{name}-{variant}{'' if prestart else '-spawned'}"
+        data = _made_once(root, key, lambda directory: make(name, variant, audit, prestart, bisect, directory))
         return ScenarioRun(Path(data["project"]), _completed(data["run"]), _completed(data["report"]))
 
     return get

@@ -57,7 +57,8 @@ def skip_without_required_packages(expected: dict[str, object]) -> None:
 # its command line: sys.modules and imports) or on how a child ends (a crash, a thread left running):
 # run once more with every child started the old way (wsdoctor.execution.prestart), for the same
 # verdicts. Hangs, xdist workers and plain state leaks come after the configuration, the same either
-# way, and each of their runs costs the suite seconds.
+# way, and each of their runs costs the suite seconds. The verdicts are settled before `--bisect`
+# bisects, so these runs stop there (in_test_imports' eight bisects were 30 s of CPU no assertion read).
 SPAWNED_SCENARIOS = [(name, 0) for name in ("crash_in_test", "never_ending_thread", "ws_sysmodules_poison",
                                             "in_test_imports")]
 
@@ -72,7 +73,7 @@ def test_scenario_verdicts(name: str, variant: int, scenario_run) -> None:  # ty
 @pytest.mark.parametrize(("name", "variant"), SPAWNED_SCENARIOS, ids=lambda v: str(v))
 def test_scenario_verdicts_with_children_started_the_old_way(name: str, variant: int,  # type: ignore[no-untyped-def]
                                                              scenario_run) -> None:
-    check_verdicts(name, variant, scenario_run(name, variant, prestart=False))
+    check_verdicts(name, variant, scenario_run(name, variant, prestart=False, bisect=False))
 
 
 def check_verdicts(name: str, variant: int, shared: ScenarioRun) -> None:
