@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from tests.conftest import SCENARIOS, ScenarioRun, expected_variants, load_expected, run_wsdoctor
+from tests.conftest import SCENARIOS, ScenarioRun, expected_variants, load_expected, run_wsdoctor, scenario_of
 
 # Every suite, and every variant of it (more runs of the same suite with other arguments).
 VERDICT_SCENARIOS = [(p.parent.name, n) for p in sorted(SCENARIOS.glob("*/expected.yaml"))
@@ -114,6 +114,27 @@ def test_version_guard_parsing() -> None:
     assert version_matches(">=3.12", (3, 13))
     assert expected_verdict({"<3.12": "pass", ">=3.12": "fail"}) <= {"pass", "fail"}
     assert expected_verdict(["not-run", "pass"]) == {"not-run", "pass"}
+
+
+def test_the_tests_of_a_scenario_go_to_one_xdist_worker_and_no_other_test_joins_them() -> None:
+    """The ids `make test`'s scheduler groups by (tests/conftest.py): a scenario's verdicts, playbooks,
+    bisects and fixes, whatever their parameters' ids look like; other parameters stay alone."""
+    from tests import test_bisect, test_fix
+
+    grouped = {f"tests/test_scenarios.py::test_scenario_verdicts[{name}-{variant}]": name
+               for name, variant in VERDICT_SCENARIOS}
+    grouped |= {f"tests/test_bisect.py::test_bisect_finds_the_listed_culprits_and_state[{test_bisect.case_id(c)}]":
+                c[0] for c in test_bisect.CASES}
+    grouped |= {f"tests/test_fix.py::test_fix_proves_a_patch_and_the_failing_order_then_passes[{test_fix.case_id(c)}]":
+                c[0] for c in test_fix.CASES}
+    grouped |= {f"tests/test_bisect.py::test_audit_lists_what_expected_yaml_says_with_who_left_it[{name}]": name
+                for name in test_bisect.AUDITED}
+    assert {nodeid: scenario_of(nodeid) for nodeid in grouped} == grouped
+    assert len(set(grouped.values())) == len(list(SCENARIOS.glob("*/expected.yaml")))
+    alone = ["tests/test_fix.py::test_the_import_time_stub_is_fixed_in_a_fixture_on_other_pythons[/usr/bin/python3.12]",
+             "tests/test_ci.py::test_ci_bad_input_is_one_line_exit_2_and_runs_nothing[args0---shard '3/2']",
+             "tests/test_bisect.py::test_unknown_victim_suggests_near_matches", "tests/test_x.py::test_y[clean]"]
+    assert [scenario_of(nodeid) for nodeid in alone] == [None] * len(alone)
 
 
 @pytest.mark.e2e
