@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from wsdoctor.execution.child import stage_child_package
+from wsdoctor.execution.launch import stage_child_package
 from wsdoctor.project_names import imported_modules
 
 PACKAGE = Path(__file__).resolve().parent.parent / "wsdoctor"

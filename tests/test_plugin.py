@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from wsdoctor import childio
-from wsdoctor.execution.child import stage_child_package
+from wsdoctor.execution.launch import stage_child_package
 from wsdoctor.planner import suite_plans
 from wsdoctor.records import CollectedTest, Collection, Outcome, RunOptions
 from wsdoctor.text import blocked_frame

@@ -5,6 +5,7 @@ the old way, in silence."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -200,3 +201,124 @@ def test_sigkill_of_wsdoctor_ends_the_prestarted_child_too(tmp_path: Path) -> No
     wsdoctor.send_signal(signal.SIGKILL)
     wsdoctor.communicate(timeout=30)
     assert_none_survives(run_processes)
+
+
+# --- the gate's first children, started by wsdoctor's entry before its command line is read ------------
+
+CLEAN = {"conftest.py": SEES,
+         "tests/test_a.py": "def test_one():\n    assert 1\n\ndef test_two():\n    assert 2\n",
+         "tests/test_b.py": "def test_three():\n    assert 3\n"}
+CLEAN_VERDICTS = {"tests/test_a.py::test_one": "pass", "tests/test_a.py::test_two": "pass",
+                  "tests/test_b.py::test_three": "pass"}
+
+
+def gate(project: Path, *args: str, **env: str) -> tuple[subprocess.Popen[str], str]:
+    """`wsdoctor ci` on a project: the process (ended) and its stderr."""
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GITHUB_"))}, **env}
+    wsdoctor = subprocess.Popen([sys.executable, "-m", "wsdoctor", "ci", "--seed", "1", *args], cwd=project,
+                                env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, stderr = wsdoctor.communicate(timeout=300)
+    return wsdoctor, stderr
+
+
+def gate_verdicts(project: Path) -> dict[str, str]:
+    [record] = (project / ".wsdoctor" / "runs").glob("*/run.json")
+    return {v["nodeid"]: v["verdict"] for v in json.loads(record.read_text())["verdicts"]}
+
+
+def test_the_gates_children_are_started_before_its_command_line_is_read(tmp_path: Path) -> None:
+    """On main the gate's first two children are started the usual way (none is ever prestarted
+    for them: a child is prestarted only after two were started, on a core none of them uses)."""
+    project = make_project(tmp_path / "project", CLEAN)
+    wsdoctor, stderr = gate(project, "--workers", "2")
+    assert wsdoctor.returncode == 0, stderr
+    records = seen_records(project)
+    assert len(records) == 2 and all(r["prestarted"] for r in records), records  # the suite order, the shuffled one
+    for record in records:
+        assert record["ppid"] == wsdoctor.pid and record["sid"] == record["pid"], record
+        assert record["tmpdir"] == record["tempdir"] and record["watching"], record
+        assert record["environ_mark"] == [f"WSDOCTOR_CHILD_MARK={record['mark']}"], record
+    assert len({r["tmpdir"] for r in records}) == len({r["mark"] for r in records}) == 2
+    assert gate_verdicts(project) == CLEAN_VERDICTS
+
+
+@pytest.mark.parametrize("how", ["--python", "config"])
+def test_with_an_interpreter_asked_for_the_gates_children_start_the_usual_way(tmp_path: Path, how: str) -> None:
+    """Pins the fallback: the command may resolve another interpreter than the early start would use."""
+    project = make_project(tmp_path / "project", CLEAN)
+    args: tuple[str, ...] = ("--python", sys.executable) if how == "--python" else ()
+    if how == "config":
+        (project / "pyproject.toml").write_text(f"[tool.wsdoctor]\npython = {json.dumps(sys.executable)}\n")
+    wsdoctor, stderr = gate(project, "--workers", "2", *args)
+    assert wsdoctor.returncode == 0, stderr
+    records = seen_records(project)
+    assert len(records) == 2 and not any(r["prestarted"] for r in records), records
+    assert gate_verdicts(project) == CLEAN_VERDICTS
+
+
+def test_early_children_started_otherwise_than_the_command_starts_its_own_are_discarded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wsdoctor_in_process: Any) -> None:
+    """The environment changed after the early start: its children are not used, nothing of them stays,
+    and the verdicts are the same. On main there is no early start (start_early does not exist)."""
+    from wsdoctor.execution.prestart import SLOT, start_early
+
+    project = make_project(tmp_path / "project", CLEAN)
+    for name in [name for name in os.environ if name.startswith("PYTEST_")]:
+        monkeypatch.delenv(name)
+    start_early(["wsdoctor", "ci", "--workers", "2"], project)
+    early = [SLOT.take(), SLOT.take()]
+    assert all(early), early
+    for waiting in early:
+        SLOT.put(waiting)  # type: ignore[arg-type]
+    monkeypatch.setenv("WSDOCTOR_TEST_CHANGED", "1")
+    done = wsdoctor_in_process(project, "ci", "--seed", "1", "--workers", "2")
+    assert done.exit_code == 0, done.stderr
+    records = seen_records(project)
+    assert len(records) == 2 and not any(r["prestarted"] for r in records), records
+    assert gate_verdicts(project) == CLEAN_VERDICTS
+    for waiting in early:
+        assert waiting is not None and waiting.started.proc.returncode is not None  # ended and waited for
+        assert not waiting.started.temp.exists()
+    assert "prestart" not in (done.stdout + done.stderr).lower()
+
+
+@pytest.mark.parametrize("bad", [("tests/missing.py",), ("--fail-on", "nothing")])
+def test_bad_input_ends_the_early_children_and_leaves_no_temp_directory(tmp_path: Path, bad: tuple[str, ...]) -> None:
+    """On main no child is started early (no staged package in .wsdoctor/child/)."""
+    project = make_project(tmp_path / "project", CLEAN)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    wsdoctor, stderr = gate(project, *bad, TMPDIR=str(temp))
+    assert wsdoctor.returncode == 2, stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, stderr
+    assert list((project / ".wsdoctor" / "child").iterdir()), "the early start had staged the package"
+    assert list(temp.iterdir()) == []
+    assert _children_in(temp) == [], "an early child outlived wsdoctor"
+    assert seen_records(project) == []
+
+
+def _children_in(temp: Path) -> list[int]:
+    """Processes whose temp directory is under ``temp``."""
+    found = []
+    for pid in reaper.marked("", whole=False):
+        with contextlib.suppress(OSError):
+            if str(temp).encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                found.append(pid)
+    return found
+
+
+def test_two_gates_at_once_stage_one_package_and_both_pass(tmp_path: Path) -> None:
+    """On main each run stages the package in its own record (no .wsdoctor/child/)."""
+    project = make_project(tmp_path / "project", {k: v for k, v in CLEAN.items() if k != "conftest.py"})
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "GITHUB_"))}
+    gates = [subprocess.Popen([sys.executable, "-m", "wsdoctor", "ci", "--seed", str(seed), "--workers", "2"],
+                              cwd=project, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for seed in (1, 2)]
+    ended = [(g.communicate(timeout=300), g.returncode) for g in gates]
+    assert [code for _, code in ended] == [0, 0], ended
+    records = [json.loads(path.read_text()) for path in (project / ".wsdoctor" / "runs").glob("*/run.json")]
+    assert len(records) == 2 and all(r["status"] == "complete" for r in records)
+    [package] = (project / ".wsdoctor" / "child").iterdir()  # one, whole: no staging directory left
+    assert (package / "wsdoctor" / "child" / "__main__.py").is_file()
+    named = {path.read_text().strip() for path in (project / ".wsdoctor" / "runs").glob("*/child-package.txt")}
+    assert named == {package.name}

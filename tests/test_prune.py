@@ -12,8 +12,9 @@ from tests.conftest import make_project
 from wsdoctor.analysis.gate import BaselineEntry
 from wsdoctor.baseline import write_baseline
 from wsdoctor.commands.clean import prune_quietly
+from wsdoctor.paths import STATE_DIR
 from wsdoctor.records import BisectOptions, BisectRecord, RecordStatus, RunOptions, RunRecord
-from wsdoctor.store import LIVE_FOR, STATE_DIR, prune, save_record
+from wsdoctor.store import LIVE_FOR, prune, save_record
 
 OPTIONS = RunOptions(paths=(), pytest_args=(), python="python")
 

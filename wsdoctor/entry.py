@@ -19,6 +19,7 @@ import io
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from wsdoctor.exits import ExitCode
@@ -39,6 +40,7 @@ def main() -> None:
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
     try:
+        _start_children_early()
         from wsdoctor.cli import main as command_line
     except KeyboardInterrupt:
         sys.exit(ExitCode.INTERRUPTED)
@@ -50,6 +52,15 @@ def main() -> None:
         raise
 
 
+def _start_children_early() -> None:
+    """The gate's first children start while the command line is still being imported and read
+    (wsdoctor.execution.prestart.start_early): their start-up and wsdoctor's run side by side."""
+    from wsdoctor.execution.prestart import start_early
+
+    with contextlib.suppress(OSError):  # the working directory is gone: the command says so
+        start_early(sys.argv, Path.cwd())
+
+
 def _exit_before_finalization(code: object) -> None:
     """An interrupted wsdoctor has kept its record and chosen its exit code. The interpreter's
     finalization puts back the default signal handlers, so the SIGTERM a CI system sends after its
@@ -57,6 +68,9 @@ def _exit_before_finalization(code: object) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said
             stream.flush()
+    from wsdoctor.execution.prestart import SLOT
+
+    SLOT.discard()  # what atexit would have done: no child waits on, no temp directory stays
     os._exit(code if isinstance(code, int) else ExitCode.INTERRUPTED)
 
 

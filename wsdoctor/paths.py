@@ -6,6 +6,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
+STATE_DIR = ".wsdoctor"  # in the project: the records (wsdoctor.store) and the staged child packages
+PACKAGES_DIR = "child"  # in STATE_DIR: the staged child packages, one directory per content
+PACKAGE_REFERENCE = "child-package.txt"  # in a record's directory: the staged package its children ran
+
 
 def shown_path(path: Path, cwd: Path) -> str:
     """Relative to where the user ran wsdoctor when it is below; absolute otherwise."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from wsdoctor.codec import ShapeError, dump_json, from_jsonable, read_bounded, write_atomic, write_text
 from wsdoctor.exits import UsageError
+from wsdoctor.paths import PACKAGE_REFERENCE, PACKAGES_DIR, STATE_DIR
 from wsdoctor.records import (
     RECORD_SCHEMA,
     BisectRecord,
@@ -29,7 +30,6 @@ from wsdoctor.records import (
     RunRecord,
 )
 
-STATE_DIR = ".wsdoctor"
 RECORD_FILES = {RecordKind.RUN: "run.json", RecordKind.BISECT: "bisect.json"}
 RECORD_FILE = RECORD_FILES[RecordKind.RUN]
 FIX_FILE = "fix.json"  # beside the bisect's record: what `report` shows as the proven Solution
@@ -234,7 +234,37 @@ def prune(runs: Path, keep: int, protected: Collection[str] = (), now: float | N
     freed = sum(_size(runs / i) for i in removed)
     for record_id in removed:
         shutil.rmtree(runs / record_id, ignore_errors=True)
+    freed += _prune_packages(runs.parent / PACKAGES_DIR, runs, now)
     return Pruned(removed=tuple(removed), kept=tuple(i for i in ids if i in kept), freed_bytes=freed)
+
+
+def _prune_packages(packages: Path, runs: Path, now: float) -> int:
+    """Remove the staged child packages that no record names and that were not used lately (a
+    wsdoctor names the one it staged in its record a moment later; one staging it has not renamed
+    it yet); the bytes freed."""
+    if not packages.is_dir():
+        return 0
+    named = {_package_named(path) for path in runs.glob(f"*/{PACKAGE_REFERENCE}")}
+    unused = [d for d in packages.iterdir() if d.name not in named and now - _modified(d, now) >= LIVE_FOR]
+    freed = sum(_size(directory) for directory in unused)
+    for directory in unused:
+        shutil.rmtree(directory, ignore_errors=True)
+    return freed
+
+
+def _modified(path: Path, now: float) -> float:
+    """When ``path`` was last changed; ``now`` when it is gone (renamed into place, or removed)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return now
+
+
+def _package_named(reference: Path) -> str:
+    try:
+        return reference.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def _running(directory: Path, now: float) -> bool:

@@ -7,17 +7,14 @@ interrupt ends the child and everything it started.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import itertools
 import os
 import re
-import secrets
 import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,14 +22,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from wsdoctor import child as child_package
 from wsdoctor.child import protocol, reaper
 from wsdoctor.childio import ChildOutput, EventTail, apply_events, read_child_dir
 from wsdoctor.codec import write_text
+from wsdoctor.execution.launch import (
+    RUN_TOKEN,
+    child_environment,
+    new_place,
+    record_packages,
+    staged_child_package,
+    watched_pipe_read_end,
+)
 from wsdoctor.execution.output import ChildStreams
-from wsdoctor.execution.prestart import Prestarted, PrestartSlot, Started, prestart_enabled
+from wsdoctor.execution.prestart import SLOT, Prestarted, Started, entry_of, prestart_enabled
 from wsdoctor.exits import UsageError
-from wsdoctor.paths import common_directory, pytest_can_name
+from wsdoctor.paths import PACKAGE_REFERENCE, common_directory, pytest_can_name
 from wsdoctor.records import AliveThread, ChildProcess, ChildStatus, Collection, Outcome
 from wsdoctor.text import slug
 
@@ -41,7 +45,6 @@ COLLECT_TIMEOUT_FACTOR = 5  # the collection deadline (per file) when not given:
 POLL_INTERVAL = 0.05  # seconds between looks at a running child's events
 STDERR_TAIL = 4000
 PLUGIN = "wsdoctor.child.plugin"
-STAGED_INIT = '"""wsdoctor, staged for its child processes: only the wsdoctor.child package is here."""\n'
 
 ProgressCallback = Callable[[str, Outcome], None]
 CollectedCallback = Callable[[int], None]  # a child collected this many tests
@@ -93,39 +96,6 @@ class ChildSettings:
                    collect_timeout=collection_deadline(options), ignored=collection.hung if collection else ())
 
 
-RUN_TOKEN = secrets.token_hex(4)  # this wsdoctor's children are marked "<RUN_TOKEN>/<number>"
-_CHILD_NUMBERS = itertools.count(1)  # across every supervisor of this process: marks never repeat
-_WATCHED_PIPE: tuple[int, int] | None = None
-# One prestarted child for the whole process: the next child of any supervisor that starts its
-# children as this one was started (a bisect's collecting supervisor, then its searching one).
-PRESTARTED = PrestartSlot()
-atexit.register(PRESTARTED.discard)
-
-
-def watched_pipe_read_end() -> int:
-    """The read end every child watches; the write end stays open in this process only, until it
-    ends (however it ends: then every child reads end-of-file and ends what it started)."""
-    global _WATCHED_PIPE
-    if _WATCHED_PIPE is None:
-        _WATCHED_PIPE = os.pipe()  # both ends not inheritable: a child gets the read end by pass_fds
-    return _WATCHED_PIPE[0]
-
-
-def stage_child_package(target: Path) -> Path:
-    """Copy the child side (the wsdoctor.child package, whole) into a directory for PYTHONPATH.
-
-    Putting wsdoctor's own site-packages on the child's path would shadow the
-    user's pytest and plugins with ours; this directory holds nothing else, and
-    no parent-side module: the staged ``wsdoctor/__init__.py`` is an empty one.
-    """
-    package = target / "wsdoctor"
-    (package / "child").mkdir(parents=True, exist_ok=True)
-    write_text(package / "__init__.py", STAGED_INIT)
-    for module in Path(child_package.__file__).parent.glob("*.py"):
-        write_text(package / "child" / module.name, module.read_text(encoding="utf-8"))
-    return target
-
-
 @dataclass(frozen=True, slots=True)
 class LiveChild:
     """A child pytest that was started and is not yet watched."""
@@ -157,9 +127,11 @@ class ChildSupervisor:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._live: set[subprocess.Popen[bytes]] = set()
-        self._child_path = stage_child_package(settings.artifacts / "child-path")
-        self._entry = str(self._child_path.joinpath(*protocol.ENTRY))
-        self._prestarted = PRESTARTED
+        self._child_path = staged_child_package(record_packages(settings.artifacts))
+        settings.artifacts.mkdir(parents=True, exist_ok=True)  # the record names it: pruning keeps it
+        write_text(settings.artifacts / PACKAGE_REFERENCE, self._child_path.name + "\n")
+        self._entry = entry_of(self._child_path)
+        self._prestarted = SLOT
         # A resumed bisect's children are numbered after the earlier session's, never over them.
         self._numbers = itertools.count(_highest_number(settings.artifacts / "children") + 1)
 
@@ -185,25 +157,20 @@ class ChildSupervisor:
         return live
 
     def _spawn(self, command: list[str]) -> Started:
-        # A temp directory of its own: what a test leaves in the temp directory cannot reach
-        # another child (tests write there outside tmp_path too).
-        temp, mark, watched = self._place()
-        proc = subprocess.Popen(command, cwd=self.settings.cwd, env=self._environment(temp, mark, watched),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True, pass_fds=(watched,))
+        temp, mark, watched = new_place()
+        environment = child_environment(self._child_path, temp, mark, watched)
+        proc = subprocess.Popen(command, cwd=self.settings.cwd, env=environment, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                pass_fds=(watched,))
         return Started(proc, temp, mark)
-
-    def _place(self) -> tuple[Path, str, int]:
-        """A new child's temp directory, mark and watched descriptor."""
-        temp = Path(tempfile.mkdtemp(prefix="wsdoctor-tmp-"))
-        return temp, f"{RUN_TOKEN}/{next(_CHILD_NUMBERS)}", watched_pipe_read_end()
 
     def _from_prestarted(self, command: list[str]) -> Started | None:
         """The prestarted child, given ``command``, if it was started as this one would be and took it."""
         waiting = self._prestarted.take()
         if waiting is None:
             return None
-        expected = self._environment(waiting.started.temp, waiting.started.mark, watched_pipe_read_end())
+        expected = child_environment(self._child_path, waiting.started.temp, waiting.started.mark,
+                                     watched_pipe_read_end())
         if (waiting.python, waiting.cwd, waiting.environment) == (command[0], self.settings.cwd, expected) \
                 and command[1] == self._entry and waiting.hand(command[2:]):
             return waiting.started
@@ -217,14 +184,9 @@ class ChildSupervisor:
             core_free = len(self._live) < _cores()
         if not (core_free and prestart_enabled() and self._prestarted.wanted) or self.stopping.is_set():
             return
-        temp, mark, watched = self._place()
-        try:
-            waiting = Prestarted.start(self.settings.python, self._entry, self.settings.cwd,
-                                       self._environment(temp, mark, watched), temp, mark, watched)
-        except OSError:  # the next child is started the old way, and says why if it cannot be
-            shutil.rmtree(temp, ignore_errors=True)
-            return
-        self._prestarted.put(waiting)
+        waiting = Prestarted.start(self.settings.python, self._child_path, self.settings.cwd)
+        if waiting is not None:
+            self._prestarted.put(waiting)
 
     def collected_by(self, child: LiveChild) -> Collection | None:
         """What a running child collected, once it says so; None if it ended (or wsdoctor is stopping)
@@ -344,16 +306,6 @@ class ChildSupervisor:
         files = (str(self.settings.cwd / arg.split("::", 1)[0]) for arg in collect_args)
         write_text(listed, "".join(map(protocol.id_line, files)))
         return [f"--wsdoctor-paths={listed}"], [common_directory(collect_args)]
-
-    def _environment(self, temp: Path, mark: str, watched: int) -> dict[str, str]:
-        env = dict(os.environ)
-        env["TMPDIR"] = env["TEMP"] = env["TMP"] = str(temp)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(self._child_path), env.get("PYTHONPATH", "")) if p)
-        env.pop("PYTEST_CURRENT_TEST", None)
-        env[reaper.MARK_VARIABLE] = mark
-        env[reaper.PARENT_FD_VARIABLE] = str(watched)
-        return env
 
     def _watch(self, child: LiveChild, tail: EventTail, output: ChildOutput) -> bool:
         """Wait for the child, draining its output and reporting progress; True if we had to kill it."""

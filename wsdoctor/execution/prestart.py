@@ -9,31 +9,49 @@ child keeps what a child started the old way has: its own hash seed (unless PYTH
 it), its own environment in /proc (the reaper finds its processes by their mark there), wsdoctor
 as its parent.
 
-When a prestarted child cannot take its command line (it died, its pipe is full, the environment
-changed since), it is dropped and the child is started the old way. ``WSDOCTOR_PRESTART=0`` turns
-prestarting off.
+The gate's first two children are started even sooner, by wsdoctor's entry, before typer, rich and
+the records are imported (start_early): the parent's own start-up (a fifth of a second) and theirs
+overlap. They are started as the supervisor would start them (wsdoctor.execution.launch is what
+both use), with wsdoctor's interpreter in the working directory, only for a command line that
+surely starts them so.
+
+When a prestarted child cannot take its command line (it died, its pipe is full, the interpreter,
+working directory, environment or staged package differ from the child's that is wanted), it is
+dropped and the child is started the old way. ``WSDOCTOR_PRESTART=0`` turns prestarting off.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wsdoctor.child import protocol
 from wsdoctor.child.__main__ import PRESTARTED
+from wsdoctor.execution.launch import child_environment, new_place, packages_dir, staged_child_package
+from wsdoctor.paths import STATE_DIR
 
 SWITCH_VARIABLE = "WSDOCTOR_PRESTART"
 
 
 def prestart_enabled() -> bool:
     return os.environ.get(SWITCH_VARIABLE, "1").strip().lower() not in {"0", "no", "off", "false"}
+
+
+def entry_of(child_path: Path) -> str:
+    """The child's entry in a staged package, by its path: a project with a `wsdoctor` package of its
+    own (first on sys.path) cannot shadow it."""
+    return str(child_path.joinpath(*protocol.ENTRY))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +74,21 @@ class Prestarted:
     control: int  # the write end of the pipe it reads its command line from
 
     @classmethod
-    def start(cls, python: str, entry: str, cwd: Path, environment: dict[str, str], temp: Path, mark: str,
-              watched: int) -> Prestarted:
+    def start(cls, python: str, child_path: Path, cwd: Path) -> Prestarted | None:
+        """A child started ahead, in a place of its own, as the supervisor starts one with this
+        staged package; None when it cannot be started (the child is then started the old way, and
+        says why if it cannot be)."""
+        temp, mark, watched = new_place()
+        environment = child_environment(child_path, temp, mark, watched)
+        try:
+            return cls._start(python, entry_of(child_path), cwd, environment, temp, mark, watched)
+        except OSError:
+            shutil.rmtree(temp, ignore_errors=True)
+            return None
+
+    @classmethod
+    def _start(cls, python: str, entry: str, cwd: Path, environment: dict[str, str], temp: Path, mark: str,
+               watched: int) -> Prestarted:
         read_end, write_end = os.pipe()
         try:
             proc = subprocess.Popen([python, entry, PRESTARTED, str(read_end)], cwd=cwd, env=environment,
@@ -103,11 +134,13 @@ class Prestarted:
 
 
 class PrestartSlot:
-    """At most one prestarted child, taken by whichever thread starts the next child."""
+    """Prestarted children (at most CAPACITY), each taken by whichever thread starts the next child."""
+
+    CAPACITY = 2  # the gate's first two children, started side by side (start_early)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiting: Prestarted | None = None
+        self._waiting: list[Prestarted] = []
         self._children = 0  # started by any supervisor of this process
 
     def note_start(self) -> None:
@@ -116,14 +149,13 @@ class PrestartSlot:
 
     def take(self) -> Prestarted | None:
         with self._lock:
-            taken, self._waiting = self._waiting, None
-        return taken
+            return self._waiting.pop(0) if self._waiting else None
 
     def put(self, prestarted: Prestarted) -> None:
         with self._lock:
-            extra = self._waiting is not None
+            extra = len(self._waiting) >= self.CAPACITY
             if not extra:
-                self._waiting = prestarted
+                self._waiting.append(prestarted)
         if extra:
             prestarted.discard()
 
@@ -132,10 +164,85 @@ class PrestartSlot:
         """Whether to prestart a child now: none is waiting, and this process starts children one after
         another (a command that runs a single child, as `run` on a passing suite does, never uses one)."""
         with self._lock:
-            return self._waiting is None and self._children >= 2
+            return not self._waiting and self._children >= 2
 
     def discard(self) -> None:
-        """End the waiting child, if there is one."""
-        taken = self.take()
-        if taken is not None:
+        """End the waiting children."""
+        while (taken := self.take()) is not None:
             taken.discard()
+
+
+# The prestarted children of the whole process: the next children of any supervisor that starts its
+# children as they were started (a bisect's collecting supervisor, then its searching one), or the
+# gate's first children, started by wsdoctor's entry (start_early).
+SLOT = PrestartSlot()
+atexit.register(SLOT.discard)
+
+
+# Commands that start their first children at once, side by side, with wsdoctor's interpreter in the
+# working directory unless told otherwise: the gate's suite order and its shuffled order.
+EARLY_COMMANDS = frozenset({"ci"})
+# Options after which the command does not start those children as start_early would.
+NOT_EARLY = frozenset({"--python", "-h", "--help"})
+WSDOCTOR_TABLE = re.compile(r"^\s*\[\s*tool\.wsdoctor\s*\](.*?)(?=^\s*\[|\Z)", re.MULTILINE | re.DOTALL)
+PYTHON_KEY = re.compile(r"^\s*python\s*=", re.MULTILINE)
+PYTHON_ELSEWHERE = re.compile(r"wsdoctor\s*\.\s*python|wsdoctor\s*=\s*\{")  # a dotted key, an inline table
+
+
+def start_early(argv: Sequence[str], cwd: Path) -> None:
+    """Start the first children of the command on ``argv`` before it is parsed (typer, rich and the
+    records take a fifth of a second to import), if it surely starts them at once in ``cwd`` with this
+    interpreter. They wait in SLOT like any prestarted child: one the command does not take as it was
+    started is discarded and the child started the old way; at exit, what is left is discarded."""
+    count = early_children(argv, cwd)
+    if count == 0:
+        return
+    try:
+        child_path = staged_child_package(packages_dir(cwd / STATE_DIR))
+    except OSError:  # a project wsdoctor cannot write in: the command says so, as it would have
+        return
+    for _ in range(count):
+        waiting = Prestarted.start(sys.executable, child_path, cwd)
+        if waiting is None:
+            return
+        SLOT.put(waiting)
+
+
+def early_children(argv: Sequence[str], cwd: Path) -> int:
+    """How many children the command on ``argv`` starts at once as start_early would start them:
+    none when unsure (another interpreter asked for, on the command line or in the configuration)."""
+    if len(argv) < 2 or argv[1] not in EARLY_COMMANDS or not prestart_enabled():
+        return 0
+    options = list(argv[2:argv.index("--")] if "--" in argv else argv[2:])
+    if any(option.split("=", 1)[0] in NOT_EARLY for option in options) or _configured_python(cwd):
+        return 0
+    workers = _option_value(options, "--workers")
+    wanted = int(workers) if workers is not None and workers.isdigit() else (os.cpu_count() or 1)
+    return max(0, min(SLOT.CAPACITY, wanted))
+
+
+def _option_value(options: list[str], name: str) -> str | None:
+    """The last value given to option ``name`` (``--name VALUE`` or ``--name=VALUE``)."""
+    found = None
+    for index, option in enumerate(options):
+        if option == name and index + 1 < len(options):
+            found = options[index + 1]
+        elif option.startswith(name + "="):
+            found = option.split("=", 1)[1]
+    return found
+
+
+def _configured_python(cwd: Path) -> bool:
+    """Whether a pyproject.toml that may configure wsdoctor (the nearest, as wsdoctor.config finds it)
+    names a `python`: read as text, since the toml parser is not imported yet. A false alarm only
+    means the children are started the usual way."""
+    for base in (cwd, *cwd.parents):
+        try:
+            text = (base / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        tables = WSDOCTOR_TABLE.findall(text)
+        return PYTHON_ELSEWHERE.search(text) is not None or any(PYTHON_KEY.search(table) for table in tables)
+    return False
