@@ -19,10 +19,10 @@ from __future__ import annotations
 import enum
 import errno
 from collections.abc import Sequence, Sized
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from wsdoctor.analysis.audit import significant
-from wsdoctor.records import FOUND_BY_BISECT, BisectResult, FixResult, RecordStatus, RunRecord
+if TYPE_CHECKING:  # imported where used: wsdoctor's entry imports this module before it starts any child
+    from wsdoctor.records import BisectResult, FixResult, RunRecord
 
 
 class ExitCode(enum.IntEnum):
@@ -47,12 +47,12 @@ class UsageError(WsdoctorError):
 
 # --- each command's outcome ------------------------------------------------------------------
 
-_UNFINISHED = frozenset({RecordStatus.INTERRUPTED, RecordStatus.ABANDONED, RecordStatus.RUNNING})
-
-
 def run_exit(record: RunRecord) -> ExitCode:
     """`run` (and `run --last`, which exits with the code its run had: 130 for one that did not finish)."""
-    if record.status in _UNFINISHED:
+    from wsdoctor.analysis.audit import significant
+    from wsdoctor.records import RecordStatus
+
+    if record.status in {RecordStatus.INTERRUPTED, RecordStatus.ABANDONED, RecordStatus.RUNNING}:
         return ExitCode.INTERRUPTED
     if record.status is not RecordStatus.COMPLETE:
         return ExitCode.INTERNAL
@@ -62,6 +62,8 @@ def run_exit(record: RunRecord) -> ExitCode:
 
 def bisect_exit(result: BisectResult) -> ExitCode:
     """`bisect` exits 0 when it proved a culprit (as git bisect does), 1 when the verdict says why not."""
+    from wsdoctor.records import FOUND_BY_BISECT
+
     return ExitCode.OK if result.verdict in FOUND_BY_BISECT else ExitCode.FINDINGS
 
 
