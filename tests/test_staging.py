@@ -103,7 +103,9 @@ def test_pruning_removes_the_packages_no_kept_record_names_unless_used_lately(tm
     (["wsdoctor", "ci", "--python", "python3.12"], 0),
     (["wsdoctor", "ci", "--python=python3.12"], 0),
     (["wsdoctor", "ci", "--help"], 0),
-    (["wsdoctor", "run"], 0),
+    (["wsdoctor", "run"], 1),
+    (["wsdoctor", "run", "--shuffle", "3", "--workers", "2"], 1),
+    (["wsdoctor", "run", "--last"], 0),
     (["wsdoctor", "bisect", "ci"], 0),
     (["wsdoctor"], 0),
 ])

@@ -179,11 +179,12 @@ SLOT = PrestartSlot()
 atexit.register(SLOT.discard)
 
 
-# Commands that start their first children at once, side by side, with wsdoctor's interpreter in the
-# working directory unless told otherwise: the gate's suite order and its shuffled order.
-EARLY_COMMANDS = frozenset({"ci"})
-# Options after which the command does not start those children as start_early would.
-NOT_EARLY = frozenset({"--python", "-h", "--help"})
+# Commands that start their first children at once, with wsdoctor's interpreter in the working
+# directory unless told otherwise, and how many: the gate's suite order and its shuffled order side by
+# side; run's first child (its suite order, or the collection child before its other plans).
+EARLY_COMMANDS = {"ci": 2, "run": 1}
+# Options after which the command does not start those children as start_early would (or none).
+NOT_EARLY = frozenset({"--python", "-h", "--help", "--last"})
 WSDOCTOR_TABLE = re.compile(r"^\s*\[\s*tool\.wsdoctor\s*\](.*?)(?=^\s*\[|\Z)", re.MULTILINE | re.DOTALL)
 PYTHON_KEY = re.compile(r"^\s*python\s*=", re.MULTILINE)
 PYTHON_ELSEWHERE = re.compile(r"wsdoctor\s*\.\s*python|wsdoctor\s*=\s*\{")  # a dotted key, an inline table
@@ -218,7 +219,7 @@ def early_children(argv: Sequence[str], cwd: Path) -> int:
         return 0
     workers = _option_value(options, "--workers")
     wanted = int(workers) if workers is not None and workers.isdigit() else (os.cpu_count() or 1)
-    return max(0, min(SLOT.CAPACITY, wanted))
+    return max(0, min(EARLY_COMMANDS[argv[1]], wanted))
 
 
 def _option_value(options: list[str], name: str) -> str | None:
