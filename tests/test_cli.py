@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from tests.conftest import make_project, run_wsdoctor
 from wsdoctor.cli import app
 from wsdoctor.exits import UsageError
+from wsdoctor.paths import PACKAGES_DIR
 from wsdoctor.records import RecordStatus, RunOptions, RunRecord
 from wsdoctor.store import create_record_dir, load_record, save_record
 
@@ -46,7 +47,11 @@ def an_earlier_record(project: Path) -> Path:
 
 
 def snapshot(project: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(project)): p.read_bytes() for p in (project / ".wsdoctor").rglob("*") if p.is_file()}
+    """The records (.wsdoctor/ but the staged child package: the children's code, which the first
+    children of `run` and `ci` are started with before the command line is read, not a record)."""
+    packages = project / ".wsdoctor" / PACKAGES_DIR
+    return {str(p.relative_to(project)): p.read_bytes() for p in (project / ".wsdoctor").rglob("*")
+            if p.is_file() and packages not in p.parents}
 
 
 BAD_INPUT_WITHOUT_A_CHILD = [
