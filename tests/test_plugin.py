@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from wsdoctor import childio
+from wsdoctor.child.protocol import AWAIT_OPTION
 from wsdoctor.execution.launch import stage_child_package
 from wsdoctor.planner import suite_plans
 from wsdoctor.records import CollectedTest, Collection, Outcome, RunOptions
@@ -968,10 +969,26 @@ COMPAT_PROJECT = """
 """
 
 
+def run_started_ahead(shared: list[str], own: list[str], cwd: Path,
+                      env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A child started with ``shared``, which reads ``own`` from a pipe once pytest has loaded its plugins."""
+    read_end, write_end = os.pipe()
+    child = subprocess.Popen([*shared, f"{AWAIT_OPTION}={read_end}"], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL, pass_fds=(read_end,))
+    os.close(read_end)
+    with open(write_end, "wb") as pipe:
+        pipe.write(json.dumps(own).encode())
+    stdout, stderr = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not (COMPAT_PYTHON and os.access(COMPAT_PYTHON, os.X_OK)),
                     reason="set WSDOCTOR_COMPAT_PYTHON to a Python 3.9 interpreter with pytest 7.0 installed")
-def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", ["at once", "ahead"])
+def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path, start: str) -> None:
+    """Started ahead, the child reads its own part of the command line (where it writes, which tests)
+    from a pipe before the first conftest.py, and pytest 7.0 parses it as if it had been given."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "test_compat.py").write_text(textwrap.dedent(COMPAT_PROJECT), encoding="utf-8")
@@ -982,12 +999,14 @@ def test_plugin_works_on_python_39_with_pytest_70(tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
     env["PYTHONPATH"] = str(stage_child_package(tmp_path / "child-path"))
-    done = subprocess.run(
-        [COMPAT_PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-p", "wsdoctor.child.plugin",
-         f"--wsdoctor-out={out}", f"--wsdoctor-ids={tmp_path / 'ids.txt'}", "--wsdoctor-timeout=60",
-         "--wsdoctor-probe"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-        check=False)
+    shared = [COMPAT_PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-p", "wsdoctor.child.plugin",
+              "--wsdoctor-timeout=60", "--wsdoctor-probe"]
+    own = [f"--wsdoctor-out={out}", f"--wsdoctor-ids={tmp_path / 'ids.txt'}"]
+    if start == "at once":
+        done = subprocess.run([*shared, *own], cwd=project, env=env, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL, check=False)
+    else:
+        done = run_started_ahead(shared, own, project, env)
 
     assert done.returncode == 1, done.stdout + done.stderr
     report = load_report(out)

@@ -322,3 +322,71 @@ def test_two_gates_at_once_stage_one_package_and_both_pass(tmp_path: Path) -> No
     assert (package / "wsdoctor" / "child" / "__main__.py").is_file()
     named = {path.read_text().strip() for path in (project / ".wsdoctor" / "runs").glob("*/child-package.txt")}
     assert named == {package.name}
+
+
+# A blind bisect (the polluter's state is in a closure the probes cannot see) halves one child at a
+# time, each started ahead with the shared part of its command line. Which conftest.py files pytest
+# loads first (before its configure hooks) depends on the paths on the command line: a child's own,
+# read after it was started.
+AWAITS = {
+    "pytest.ini": "[pytest]\n",
+    "conftest.py": """
+import json, os, time
+from pathlib import Path
+
+with open("/proc/self/cmdline", "rb") as handle:
+    AWAITED = b"--wsdoctor-await" in handle.read()
+seen = Path(__file__).parents[1] / "seen"
+seen.mkdir(exist_ok=True)
+(seen / f"{os.getpid()}.json").write_text(json.dumps({"pid": os.getpid(), "awaited": AWAITED, "imported": time.time()}))
+
+def pytest_configure(config):
+    (seen / f"configured-{os.getpid()}").write_text("")
+""",
+    "app/__init__.py": "",
+    "app/hidden.py": ("def _switch():\n    state = []\n    return (lambda: state.append(1)), (lambda: bool(state))\n\n"
+                      "flip, flipped = _switch()\n"),
+    "tests/test_a.py": "".join(f"def test_filler_{n}():\n    pass\n\n" for n in range(12))
+    + "from app import hidden\n\ndef test_flips_the_switch():\n    hidden.flip()\n\n"
+    + "".join(f"def test_later_filler_{n}():\n    pass\n\n" for n in range(12)),
+    "tests/sub/conftest.py": """
+import os
+from pathlib import Path
+
+# Before pytest's configure hooks, as a conftest.py of the paths on the command line; during the
+# collection, as one found on the way.
+seen = Path(__file__).parents[3] / "seen"
+(seen / f"sub-{os.getpid()}").write_text("late" if (seen / f"configured-{os.getpid()}").exists() else "first")
+""",
+    "tests/sub/test_victim.py": ("import time\n\nfrom app import hidden\n\ndef test_switch_is_off():\n"
+                                "    time.sleep(0.3)\n    assert not hidden.flipped()\n"),
+}
+
+
+def handed(project: Path) -> dict[int, float]:
+    """Each child's pid (its collection says it) and when wsdoctor handed it its command line."""
+    found = {}
+    for journal in (project / ".wsdoctor" / "runs").glob("*/journal.jsonl"):
+        for line in journal.read_text().splitlines():
+            for child in json.loads(line)["result"]["children"]:
+                events = (Path(child["artifacts"]) / "events.jsonl").read_text().splitlines()
+                [collected] = [json.loads(event) for event in events if '"event": "collected"' in event]
+                found[collected["pid"]] = child["began"]
+    return found
+
+
+def test_a_child_started_ahead_loads_the_projects_conftests_only_once_given_its_own_paths(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project", AWAITS)
+    done = run_wsdoctor(project, "bisect", "tests/sub/test_victim.py::test_switch_is_off", "--workers", "1",
+                        "--json", "out.json")
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert done.json("out.json")["polluters"] == ["tests/test_a.py::test_flips_the_switch"], done.stdout
+    awaited = [record for record in seen_records(project) if record["awaited"]]
+    assert len(awaited) >= 2, seen_records(project)
+    began = handed(project)
+    for record in awaited:  # not while the child before it ran: each test of the victim's takes 0.3 s
+        assert record["imported"] > began[record["pid"]] - 0.05, (record, began)
+    # The victim's conftest.py first, as on a command line naming the victim's file: not during the
+    # collection, as in the suite's run (whose command line names no path).
+    sub_conftests = {int(path.name[4:]): path.read_text() for path in (project.parent / "seen").glob("sub-*")}
+    assert {sub_conftests[record["pid"]] for record in awaited} == {"first"}, sub_conftests

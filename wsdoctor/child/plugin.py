@@ -23,6 +23,7 @@ Protocol with the parent (all files live in ``--wsdoctor-out``):
 
 from __future__ import annotations
 
+import copy
 import faulthandler
 import json
 import os
@@ -36,6 +37,7 @@ from typing import IO, Any
 import pytest
 
 from wsdoctor.child.protocol import (
+    AWAIT_OPTION,
     EVENTS_FILE,
     HANG_FILE,
     REPORT_FILE,
@@ -69,6 +71,9 @@ def pytest_addoption(parser: Any) -> None:
                          "line cannot name)")
     group.addoption("--wsdoctor-collect-only", dest="wsdoctor_collect_only", action="store_true", default=False,
                     help="collect and run nothing (pytest's --collect-only, asked for by wsdoctor itself)")
+    group.addoption(AWAIT_OPTION, dest="wsdoctor_await", type=int, default=None,
+                    help="a child started ahead: read the rest of the command line (a JSON list) from this "
+                         "descriptor before the first conftest.py is loaded")
 
 
 # Frames kept of where each coroutine was created: a "never awaited" warning then names the test
@@ -104,9 +109,12 @@ class Deadline:
 _DEADLINE = pytest.StashKey[Deadline]()
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> Any:
     """The collection deadline starts before the first conftest.py is imported."""
+    control = getattr(early_config.known_args_namespace, "wsdoctor_await", None)
+    if control is not None:
+        _take_the_rest_of_the_command_line(early_config, parser, args, control)
     options = early_config.known_args_namespace
     out = getattr(options, "wsdoctor_out", None)
     if out:
@@ -115,6 +123,21 @@ def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> 
         deadline = early_config.stash[_DEADLINE] = Deadline(os.path.join(out, HANG_FILE))
         deadline.arm(float(getattr(options, "wsdoctor_collect_timeout", 0.0) or 0.0))
     yield
+
+
+def _take_the_rest_of_the_command_line(early_config: Any, parser: Any, args: list[str], control: int) -> None:
+    """A child started ahead has paid for everything its command line's shared part decides (the
+    interpreter, pytest, the installed plugins, the ini file) before it was wanted. Here, before
+    any of the project's conftest.py files, it waits for its own part: where it writes, which tests
+    and paths it runs; those decide which conftest.py files load first, as they would have on its
+    command line. Nothing (wsdoctor ended, or does not want it): it ends."""
+    with open(control, "rb") as pipe:
+        request = pipe.read()
+    if not request:
+        os._exit(0)
+    args.extend(json.loads(request.decode("utf-8")))  # the list pytest parses its options from next
+    early_config.known_args_namespace = parser.parse_known_args(
+        args, namespace=copy.copy(early_config.known_args_namespace))
 
 
 # Options that stop a session early, run no test, pick tests from an earlier run's cache, wait for a

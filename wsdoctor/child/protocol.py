@@ -15,6 +15,9 @@ WORKER_HANG = "hang-{worker}.txt"
 # Where the child's entry (pytest, ending without the interpreter's finalization) is in the staged
 # package: the parent runs it by this path, and finds its frames in a dump by it.
 ENTRY = ("wsdoctor", "child", "__main__.py")
+# A child started ahead with the part of its command line every child of its kind shares, which
+# reads the rest from the descriptor this option names (wsdoctor.execution.prestart).
+AWAIT_OPTION = "--wsdoctor-await"
 
 
 def keep_ends(text: str, end: int) -> str:

@@ -15,6 +15,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -132,6 +133,8 @@ class ChildSupervisor:
         write_text(settings.artifacts / PACKAGE_REFERENCE, self._child_path.name + "\n")
         self._entry = entry_of(self._child_path)
         self._prestarted = SLOT
+        # The next child is started ahead as the last one was: its extra arguments, and whether it awaited.
+        self._next: tuple[tuple[str, ...], bool] = ((), False)
         # A resumed bisect's children are numbered after the earlier session's, never over them.
         self._numbers = itertools.count(_highest_number(settings.artifacts / "children") + 1)
 
@@ -142,10 +145,13 @@ class ChildSupervisor:
     def start(self, label: str, collect_args: tuple[str, ...], ids: Sequence[str] | None,
               extra: tuple[str, ...]) -> LiveChild:
         directory = self._new_child_dir(label)
-        command = self._command(directory, collect_args, ids, extra)
+        own = self._own_arguments(directory, collect_args, ids)
+        awaits = self._can_await(ids)
         started = time.monotonic()
-        child = self._from_prestarted(command) or self._spawn(command)
+        child = self._from_prestarted(directory, extra, own, awaits) \
+            or self._spawn([*self._shared_arguments(extra, directory / "cache"), *own])
         self._prestarted.note_start()
+        self._next = (extra, awaits)
         proc = child.proc
         assert proc.stdout is not None and proc.stderr is not None  # PIPE gives both
         with self._lock:
@@ -164,29 +170,49 @@ class ChildSupervisor:
                                 pass_fds=(watched,))
         return Started(proc, temp, mark)
 
-    def _from_prestarted(self, command: list[str]) -> Started | None:
-        """The prestarted child, given ``command``, if it was started as this one would be and took it."""
+    def _from_prestarted(self, directory: Path, extra: tuple[str, ...], own: list[str], awaits: bool) -> Started | None:
+        """The prestarted child, given the rest of its command line, if it was started as this one would
+        be and took it."""
         waiting = self._prestarted.take()
         if waiting is None:
             return None
         expected = child_environment(self._child_path, waiting.started.temp, waiting.started.mark,
                                      watched_pipe_read_end())
-        if (waiting.python, waiting.cwd, waiting.environment) == (command[0], self.settings.cwd, expected) \
-                and command[1] == self._entry and waiting.hand(command[2:]):
+        rest: list[str] | None = None
+        if (waiting.python, waiting.entry, waiting.cwd, waiting.environment) == \
+                (self.settings.python, self._entry, self.settings.cwd, expected):
+            if waiting.shared is None:  # it waits for its whole command line
+                rest = [*self._shared_arguments(extra, directory / "cache")[2:], *own]
+            elif awaits and waiting.cache is not None:
+                rest = own if waiting.shared == self._shared_arguments(extra, waiting.cache) else None
+        if rest is not None and waiting.hand(rest):
             return waiting.started
         waiting.discard()
         return None
 
     def _prestart_next(self) -> None:
-        """Start the next child now, so that it has imported pytest when it is asked for; only on a
-        core no child of ours is using (children side by side on every core would wait for it)."""
+        """Start the next child now, so that it has imported pytest (and, when it can, pytest's plugins)
+        when it is asked for; only on a core no child of ours is using (children side by side on every
+        core would wait for it)."""
         with self._lock:
             core_free = len(self._live) < _cores()
         if not (core_free and prestart_enabled() and self._prestarted.wanted) or self.stopping.is_set():
             return
-        waiting = Prestarted.start(self.settings.python, self._child_path, self.settings.cwd)
+        extra, awaits = self._next
+        cache = self._new_cache_dir() if awaits else None
+        shared = self._shared_arguments(extra, cache) if cache is not None else None
+        waiting = Prestarted.start(self.settings.python, self._child_path, self.settings.cwd, shared, cache)
         if waiting is not None:
             self._prestarted.put(waiting)
+        elif cache is not None:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    def _new_cache_dir(self) -> Path:
+        """pytest's cache directory for a child started with the shared part of its command line (which
+        names it), before its own directory exists."""
+        caches = self.settings.artifacts / "caches"
+        caches.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=caches))
 
     def collected_by(self, child: LiveChild) -> Collection | None:
         """What a running child collected, once it says so; None if it ended (or wsdoctor is stopping)
@@ -274,27 +300,35 @@ class ChildSupervisor:
         write_text(directory / "label.txt", label + "\n")
         return directory
 
-    def _command(self, directory: Path, collect_args: tuple[str, ...], ids: Sequence[str] | None,
-                 extra: tuple[str, ...]) -> list[str]:
+    def _can_await(self, ids: Sequence[str] | None) -> bool:
+        """Whether a child started ahead could load pytest's plugins and ini file before its own part of the
+        command line is known: only if that part cannot change them (a child given its tests by id, with
+        its rootdir and ini file named, as every child after the collection is)."""
+        return ids is not None and bool(self.settings.rootdir) and bool(self.settings.inifile)
+
+    def _shared_arguments(self, extra: tuple[str, ...], cache: Path) -> list[str]:
+        """The command line every child of a kind shares, up to the user's own pytest arguments."""
         s = self.settings
         randomly = () if "--randomly-seed" in " ".join(extra) else ("-p", "no:randomly")
-        # The entry by its path: a project with a `wsdoctor` package of its own (first on sys.path)
-        # cannot shadow it.
-        command = [s.python, self._entry, "-p", PLUGIN, *randomly,
-                   "--continue-on-collection-errors", f"--wsdoctor-out={directory}",
+        command = [s.python, self._entry, "-p", PLUGIN, *randomly, "--continue-on-collection-errors",
                    f"--wsdoctor-timeout={s.timeout}", f"--wsdoctor-collect-timeout={s.collect_timeout}",
-                   f"-o=cache_dir={directory / 'cache'}", *(f"--ignore={path}" for path in s.ignored)]
-        if ids is not None:
-            write_text(directory / "ids.txt", "".join(map(protocol.id_line, ids)))
-            command.append(f"--wsdoctor-ids={directory / 'ids.txt'}")
+                   f"-o=cache_dir={cache}", *(f"--ignore={path}" for path in s.ignored)]
         if s.rootdir:
             command.append(f"--rootdir={s.rootdir}")
         if s.inifile:
             command += ["-c", s.inifile]
+        return command + list(extra) + list(s.pytest_args)
+
+    def _own_arguments(self, directory: Path, collect_args: tuple[str, ...], ids: Sequence[str] | None) -> list[str]:
+        """What only this child has on its command line: where it writes, its tests and paths."""
+        own = [f"--wsdoctor-out={directory}"]
+        if ids is not None:
+            write_text(directory / "ids.txt", "".join(map(protocol.id_line, ids)))
+            own.append(f"--wsdoctor-ids={directory / 'ids.txt'}")
         options, paths = self._paths(directory, collect_args)
         # The paths after `--`: an option of the user's that takes an optional value (`--debug`)
         # would take the first one for its value (and write its log over that test file).
-        return command + list(extra) + list(s.pytest_args) + options + (["--", *paths] if paths else [])
+        return own + options + (["--", *paths] if paths else [])
 
     def _paths(self, directory: Path, collect_args: tuple[str, ...]) -> tuple[list[str], list[str]]:
         """The options and the paths that say what to collect, as pytest's command line takes them. A

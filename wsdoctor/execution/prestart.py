@@ -15,6 +15,16 @@ overlap. They are started as the supervisor would start them (wsdoctor.execution
 both use), with wsdoctor's interpreter in the working directory, only for a command line that
 surely starts them so.
 
+A child given its tests by id, once the collection has named the rootdir and the ini file (every
+child of a bisect after its first two), goes further: it is started with the part of its command
+line that every such child shares (pytest's and wsdoctor's options, the user's arguments), and
+loads what that part decides: pytest's ini file and the installed plugins (a tenth of a second in
+a venv with a few). It stops before the project's first conftest.py, and reads its own part there:
+where it writes, its tests and paths. Those decide which conftest.py files pytest loads first, so
+they are on its command line by then, as if it had been started with them. No conftest.py has run
+while it waited; plugins have (installed, or named with ``-p``), as in a child running beside
+another (child/plugin.py, ``--wsdoctor-await``).
+
 When a prestarted child cannot take its command line (it died, its pipe is full, the interpreter,
 working directory, environment or staged package differ from the child's that is wanted), it is
 dropped and the child is started the old way. ``WSDOCTOR_PRESTART=0`` turns prestarting off.
@@ -65,33 +75,41 @@ class Started:
 
 @dataclass(slots=True)
 class Prestarted:
-    """A started child waiting for its command line."""
+    """A started child waiting for its command line, or for the part of it that is its own."""
 
     started: Started
     python: str
+    entry: str
     cwd: Path
     environment: dict[str, str]
     control: int  # the write end of the pipe it reads its command line from
+    shared: list[str] | None = None  # the command line it was started with; None: it waits for all of it
+    cache: Path | None = None  # pytest's cache directory, named on that command line
 
     @classmethod
-    def start(cls, python: str, child_path: Path, cwd: Path) -> Prestarted | None:
+    def start(cls, python: str, child_path: Path, cwd: Path, shared: list[str] | None = None,
+              cache: Path | None = None) -> Prestarted | None:
         """A child started ahead, in a place of its own, as the supervisor starts one with this
-        staged package; None when it cannot be started (the child is then started the old way, and
+        staged package (with ``shared``, the shared part of its command line, whose cache directory
+        is ``cache``); None when it cannot be started (the child is then started the old way, and
         says why if it cannot be)."""
         temp, mark, watched = new_place()
         environment = child_environment(child_path, temp, mark, watched)
         try:
-            return cls._start(python, entry_of(child_path), cwd, environment, temp, mark, watched)
+            return cls._start(python, entry_of(child_path), cwd, environment, (temp, mark, watched), shared, cache)
         except OSError:
             shutil.rmtree(temp, ignore_errors=True)
             return None
 
     @classmethod
-    def _start(cls, python: str, entry: str, cwd: Path, environment: dict[str, str], temp: Path, mark: str,
-               watched: int) -> Prestarted:
+    def _start(cls, python: str, entry: str, cwd: Path, environment: dict[str, str], place: tuple[Path, str, int],
+               shared: list[str] | None = None, cache: Path | None = None) -> Prestarted:
+        temp, mark, watched = place
         read_end, write_end = os.pipe()
+        command = [*shared, f"{protocol.AWAIT_OPTION}={read_end}"] if shared else [python, entry, PRESTARTED,
+                                                                                  str(read_end)]
         try:
-            proc = subprocess.Popen([python, entry, PRESTARTED, str(read_end)], cwd=cwd, env=environment,
+            proc = subprocess.Popen(command, cwd=cwd, env=environment,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     start_new_session=True, pass_fds=(watched, read_end))
         except BaseException:
@@ -100,7 +118,7 @@ class Prestarted:
         finally:
             os.close(read_end)
         os.set_blocking(write_end, False)  # a command line the pipe cannot hold is not waited for
-        return cls(Started(proc, temp, mark), python, cwd, environment, write_end)
+        return cls(Started(proc, temp, mark), python, entry, cwd, environment, write_end, shared, cache)
 
     def hand(self, arguments: Sequence[str]) -> bool:
         """Give it its command line (everything after the entry); False when it cannot take it."""
@@ -131,6 +149,8 @@ class Prestarted:
             if pipe is not None:
                 pipe.close()
         shutil.rmtree(self.started.temp, ignore_errors=True)
+        if self.cache is not None:
+            shutil.rmtree(self.cache, ignore_errors=True)
 
 
 class PrestartSlot:
