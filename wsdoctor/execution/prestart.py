@@ -106,8 +106,10 @@ class Prestarted:
                shared: list[str] | None = None, cache: Path | None = None) -> Prestarted:
         temp, mark, watched = place
         read_end, write_end = os.pipe()
-        command = [*shared, f"{protocol.AWAIT_OPTION}={read_end}"] if shared else [python, entry, PRESTARTED,
-                                                                                  str(read_end)]
+        if shared:  # it loads what the shared part decides, then waits for its own part
+            command = [*shared, f"{protocol.AWAIT_OPTION}={read_end}"]
+        else:  # it imports pytest, then waits for its whole command line
+            command = [python, entry, PRESTARTED, str(read_end)]
         try:
             proc = subprocess.Popen(command, cwd=cwd, env=environment,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
