@@ -91,7 +91,8 @@ def test_the_cycle_check_sees_a_cycle() -> None:
 
 DATA_AND_ANALYSIS = ("wsdoctor.records", "wsdoctor.text", "wsdoctor.analysis", "wsdoctor.evidence",
                      "wsdoctor.planner", "wsdoctor.childio", "wsdoctor.store", "wsdoctor.playbook",
-                     "wsdoctor.errors", "wsdoctor.paths", "wsdoctor.config", "wsdoctor.baseline")
+                     "wsdoctor.errors", "wsdoctor.paths", "wsdoctor.config", "wsdoctor.baseline",
+                     "wsdoctor.pyproject")
 LAYERS = [
     # (who, must never import): one way only, from the command line down to the records
     (DATA_AND_ANALYSIS, ("wsdoctor.render", "wsdoctor.commands", "wsdoctor.cli")),

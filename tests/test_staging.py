@@ -117,6 +117,8 @@ def test_which_command_lines_start_children_early(tmp_path: Path, argv: list[str
     ('[tool.poetry.dependencies]\npython = "^3.10"\n\n[tool.wsdoctor]\nworkers = 2\n', True),
     ('[tool.wsdoctor]\nworkers = 2\npython = ".venv/bin/python"\n', False),
     ('[tool]\nwsdoctor.python = ".venv/bin/python"\n', False),
+    ('[tool.wsdoctor]\n"python" = ".venv/bin/python"\n', False),  # a quoted key is the same key
+    ('[tool.wsdoctor\nworkers = 2\n', False),  # unreadable: the command says why, its children start as usual
 ])
 def test_an_interpreter_in_the_configuration_starts_no_child_early(tmp_path: Path, pyproject: str,
                                                                    early: bool) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any, TypeVar
 
 from wsdoctor.analysis.gate import GATE_VERDICTS, unknown_verdicts
 from wsdoctor.exits import UsageError
+from wsdoctor.pyproject import find_pyproject, wsdoctor_table
 
-PYPROJECT = "pyproject.toml"
 DEFAULT_KEEP_RUNS = 10
 # Seconds given to any option, on the command line or here: finite, and at most a week (beyond it
 # faulthandler's timer overflows on some platforms, and a child dies before its first test).
@@ -91,10 +90,6 @@ _KEYS: dict[str, tuple[Callable[[Any], Any], str]] = {
 }
 
 
-def find_pyproject(cwd: Path) -> Path | None:
-    return next((base / PYPROJECT for base in (cwd, *cwd.parents) if (base / PYPROJECT).is_file()), None)
-
-
 def load_config(cwd: Path) -> Config:
     """The project's configuration, read from the nearest pyproject.toml (none: all defaults)."""
     pyproject = find_pyproject(cwd)
@@ -114,15 +109,10 @@ def load_config(cwd: Path) -> Config:
 
 
 def _wsdoctor_table(pyproject: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
     try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        table = wsdoctor_table(pyproject)
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise UsageError(f"cannot read {pyproject}: {error}") from None
-    table = document.get("tool", {}).get("wsdoctor", {})
     if not isinstance(table, dict):
         raise UsageError(f"{pyproject}: [tool.wsdoctor] must be a table")
     return table

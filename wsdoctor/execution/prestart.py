@@ -36,7 +36,6 @@ import atexit
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -50,6 +49,7 @@ from wsdoctor.child import protocol
 from wsdoctor.child.__main__ import PRESTARTED
 from wsdoctor.execution.launch import child_environment, new_place, packages_dir, staged_child_package
 from wsdoctor.paths import STATE_DIR
+from wsdoctor.pyproject import find_pyproject, wsdoctor_table
 
 SWITCH_VARIABLE = "WSDOCTOR_PRESTART"
 
@@ -207,9 +207,6 @@ atexit.register(SLOT.discard)
 EARLY_COMMANDS = {"ci": 2, "run": 1}
 # Options after which the command does not start those children as start_early would (or none).
 NOT_EARLY = frozenset({"--python", "-h", "--help", "--last"})
-WSDOCTOR_TABLE = re.compile(r"^\s*\[\s*tool\.wsdoctor\s*\](.*?)(?=^\s*\[|\Z)", re.MULTILINE | re.DOTALL)
-PYTHON_KEY = re.compile(r"^\s*python\s*=", re.MULTILINE)
-PYTHON_ELSEWHERE = re.compile(r"wsdoctor\s*\.\s*python|wsdoctor\s*=\s*\{")  # a dotted key, an inline table
 
 
 def start_early(argv: Sequence[str], cwd: Path) -> None:
@@ -256,16 +253,13 @@ def _option_value(options: list[str], name: str) -> str | None:
 
 
 def _configured_python(cwd: Path) -> bool:
-    """Whether a pyproject.toml that may configure wsdoctor (the nearest, as wsdoctor.config finds it)
-    names a `python`: read as text, since the toml parser is not imported yet. A false alarm only
-    means the children are started the usual way."""
-    for base in (cwd, *cwd.parents):
-        try:
-            text = (base / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return True
-        tables = WSDOCTOR_TABLE.findall(text)
-        return PYTHON_ELSEWHERE.search(text) is not None or any(PYTHON_KEY.search(table) for table in tables)
-    return False
+    """Whether the project's pyproject.toml (the one wsdoctor.config reads) names a `python`, or
+    cannot be read (the command then says why): either way its children are started the usual way."""
+    pyproject = find_pyproject(cwd)
+    if pyproject is None:
+        return False
+    try:
+        table = wsdoctor_table(pyproject)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return True
+    return not isinstance(table, dict) or "python" in table
