@@ -148,8 +148,8 @@ class ChildSupervisor:
         own = self._own_arguments(directory, collect_args, ids)
         awaits = self._can_await(ids)
         started = time.monotonic()
-        child = self._from_prestarted(directory, extra, own, awaits) \
-            or self._spawn([*self._shared_arguments(extra, directory / "cache"), *own])
+        shared = self._shared_arguments(extra, directory / "cache")
+        child = self._from_prestarted(shared, extra, own, awaits) or self._spawn([*shared, *own])
         self._prestarted.note_start()
         self._next = (extra, awaits)
         proc = child.proc
@@ -170,9 +170,10 @@ class ChildSupervisor:
                                 pass_fds=(watched,))
         return Started(proc, temp, mark)
 
-    def _from_prestarted(self, directory: Path, extra: tuple[str, ...], own: list[str], awaits: bool) -> Started | None:
-        """The prestarted child, given the rest of its command line, if it was started as this one would
-        be and took it."""
+    def _from_prestarted(self, shared: list[str], extra: tuple[str, ...], own: list[str],
+                         awaits: bool) -> Started | None:
+        """The prestarted child, given the rest of its command line (``shared`` then ``own``), if it was
+        started as this one would be and took it."""
         waiting = self._prestarted.take()
         if waiting is None:
             return None
@@ -182,7 +183,7 @@ class ChildSupervisor:
         if (waiting.python, waiting.entry, waiting.cwd, waiting.environment) == \
                 (self.settings.python, self._entry, self.settings.cwd, expected):
             if waiting.shared is None:  # it waits for its whole command line
-                rest = [*self._shared_arguments(extra, directory / "cache")[2:], *own]
+                rest = [*shared[2:], *own]
             elif awaits and waiting.cache is not None:
                 rest = own if waiting.shared == self._shared_arguments(extra, waiting.cache) else None
         if rest is not None and waiting.hand(rest):
