@@ -289,3 +289,26 @@ def test_tests_that_remove_wsdoctors_records_end_the_run_in_one_line_not_in_verd
     done = run_wsdoctor(project, "run", "--workers", "1")
     assert_one_line_exit_2(done.stderr, done.exit_code, "the tests removed wsdoctor's records while it ran")
     assert "keep .wsdoctor/ out of what they delete" in done.stderr and done.stdout == ""
+
+
+# A process holding much memory takes some milliseconds to end after SIGKILL (the kernel frees it
+# first): a sweep that only sent the signal returns while it still runs.
+HOLDS_MEMORY = "import sys, time\nheld = b'x' * (256 << 20)\nprint('ready', flush=True)\ntime.sleep(600)\n"
+
+
+def test_a_sweep_returns_once_what_it_killed_has_ended(tmp_path: Path) -> None:
+    mark = f"test-sweep-{os.getpid()}"
+    env = {**os.environ, reaper.MARK_VARIABLE: mark}
+    holders = [subprocess.Popen([sys.executable, "-c", HOLDS_MEMORY], env=env, stdout=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    try:
+        for holder in holders:
+            assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+        killed = reaper.sweep(mark)
+        still_running = [holder.pid for holder in holders if alive(holder.pid)]
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.communicate()
+    assert sorted(killed) == sorted(holder.pid for holder in holders)
+    assert still_running == []

@@ -18,10 +18,12 @@ import select
 import signal
 import stat
 import threading
+import time
 
 MARK_VARIABLE = "WSDOCTOR_CHILD_MARK"
 PARENT_FD_VARIABLE = "WSDOCTOR_PARENT_FD"
 PROC = "/proc"
+ENDING_TIME = 2.0  # seconds a killed process is waited for, at most
 
 
 def marked(mark: str, whole: bool = True) -> list[int]:
@@ -47,7 +49,8 @@ def marked(mark: str, whole: bool = True) -> list[int]:
 
 
 def sweep(mark: str, whole: bool = True) -> list[int]:
-    """Kill every process marked ``mark`` (or, not ``whole``, with a mark starting with it); the pids."""
+    """Kill every process marked ``mark`` (or, not ``whole``, with a mark starting with it), and wait
+    until they have ended; the pids."""
     killed = []
     for pid in marked(mark, whole):
         try:
@@ -55,7 +58,27 @@ def sweep(mark: str, whole: bool = True) -> list[int]:
         except OSError:
             continue
         killed.append(pid)
+    _wait_until_ended(killed)
     return killed
+
+
+def _wait_until_ended(pids: list[int], seconds: float = ENDING_TIME) -> None:
+    """SIGKILL takes effect when the process next runs: on a busy machine, some milliseconds after
+    kill() returned. Until then it still runs (and holds its ports and files) while wsdoctor goes on,
+    or has returned."""
+    deadline = time.monotonic() + seconds
+    while (pids := [pid for pid in pids if _running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _running(pid: int) -> bool:
+    """Not ended: a zombie (ended, waiting for its parent to read its status) holds nothing."""
+    try:
+        with open(f"{PROC}/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
 
 
 def watch_parent() -> None:
